@@ -1,0 +1,186 @@
+"""Archived articles out of MongoDB: JSON Lines, CSV, and Markdown posts for a Hexo blog.
+
+Every writer takes an iterable of article documents (as :func:`queries.iter_articles`
+yields them), so an export of the whole archive streams instead of holding it in memory.
+Times are printed as the record contract says: UTC, ``2024-12-03T02:15:00Z``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import format_datetime
+from pathlib import Path
+from typing import IO, Any
+
+from newscrawler.nbd.dates import UTC, isoformat_utc
+from newscrawler.nbd.site import SITE_NAME
+
+FORMATS = ("jsonl", "csv", "hexo")
+
+# CSV columns: the record's scalar fields, lists joined with LIST_SEPARATOR; no HTML.
+CSV_FIELDS = (
+    "article_id", "url", "title", "published_at", "category", "column", "source", "authors",
+    "editor", "byline", "tags", "keywords", "summary", "thumbnail_url", "body_text",
+)
+LIST_SEPARATOR = "; "
+
+DEFAULT_PLACEHOLDER = "/images/placeholder.jpg"
+DEFAULT_EXTRA_CATEGORY = "分类"
+NO_CATEGORY = "未分类"
+# ASCII and Chinese quotes would end the single-quoted YAML title; the rest are unsafe in
+# file names on some system. Control characters are added by _sanitize.
+_UNSAFE = re.compile(r"[\"'“”‘’/\\:*?<>|]")
+# File names are at most 255 bytes on Linux and macOS: a long Chinese title (3 bytes a
+# character) is cut, the title line keeps it whole.
+MAX_NAME_BYTES = 240
+
+
+def json_value(value: Any) -> Any:
+    """``value`` with datetimes as UTC ISO strings and other BSON types as text, recursively."""
+    if isinstance(value, dt.datetime):
+        return isoformat_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # ObjectId, Decimal128, ...
+
+
+def json_record(doc: Mapping[str, Any], fields: Sequence[str] | None = None) -> dict[str, Any]:
+    """The JSON form of an article: all its fields, or ``fields`` in that order."""
+    keys = fields if fields is not None else [k for k in doc if k != "_id"]
+    return {key: json_value(doc.get(key)) for key in keys}
+
+
+def write_jsonl(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] | None = None) -> int:
+    """One JSON object per line (UTF-8 text, not \\u escapes); returns how many were written."""
+    count = 0
+    for doc in articles:
+        out.write(json.dumps(json_record(doc, fields), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS) -> int:
+    """A header row and one row per article; lists joined with ``"; "``. Returns the row count.
+
+    ``out`` must be opened with ``newline=""`` (the csv module writes its own line ends).
+    """
+    writer = csv.writer(out)
+    writer.writerow(fields)
+    count = 0
+    for doc in articles:
+        record = json_record(doc, fields)
+        writer.writerow([
+            LIST_SEPARATOR.join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
+            for v in record.values()
+        ])
+        count += 1
+    return count
+
+
+# -- Hexo -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HexoOptions:
+    """What a Hexo export says besides the article: the site (categories and author), the
+    extra category, and the image used when an article has no thumbnail."""
+
+    site_name: str = SITE_NAME
+    extra_category: str = DEFAULT_EXTRA_CATEGORY
+    placeholder: str = DEFAULT_PLACEHOLDER
+
+
+def sanitize_title(title: str) -> str:
+    """The title with quotes, file-name-unsafe and control characters replaced by ``_``."""
+    title = _UNSAFE.sub("_", title)
+    return "".join("_" if unicodedata.category(ch) == "Cc" else ch for ch in title)
+
+
+def hexo_filename(doc: Mapping[str, Any]) -> str:
+    """``<sanitised title>.md``, made publishable: Hexo skips files whose names start with
+    ``_`` or ``.`` (its hidden files), which a title opening with a quote would give, so
+    those leading characters are dropped; a title with nothing left is named by its id."""
+    stem = sanitize_title(doc.get("title") or "").strip().lstrip("_.").strip()
+    encoded = stem.encode("utf-8")
+    if len(encoded) > MAX_NAME_BYTES:
+        stem = encoded[:MAX_NAME_BYTES].decode("utf-8", "ignore").rstrip()
+    return f"{stem or doc.get('article_id')}.md"
+
+
+def _yaml_quoted(text: str) -> str:
+    """Single-quoted YAML scalar: a quote inside is written twice."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def hexo_post(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> str:
+    """The Markdown source of one post: YAML front matter, then the body in a ``<div>``."""
+    image = _yaml_quoted(doc.get("thumbnail_url") or options.placeholder)
+    when = doc.get("published_at") or doc.get("first_seen_at")
+    lines = [
+        "",
+        "---",
+        f"title: {_yaml_quoted(sanitize_title(doc.get('title') or ''))}",
+        "categories: ",
+        f" - {doc.get('category') or NO_CATEGORY}",
+        f" - {options.site_name}",
+        f" - {options.extra_category}",
+        f"headimg: {image}",
+        f"author: {options.site_name}",
+        "comments: false",
+    ]
+    if isinstance(when, dt.datetime):
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        lines.append(f"date: {format_datetime(when.astimezone(UTC), usegmt=True)}")
+    lines += [f"thumbnail: {image}", "---", "", "<div>"]
+    if doc.get("byline"):
+        lines.append(f"<p>{html.escape(doc['byline'], quote=False)}</p>")
+    lines += [(doc.get("body_html") or "").strip(), "</div>", ""]
+    return "\n".join(lines)
+
+
+def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOptions = HexoOptions()) -> list[Path]:
+    """One post per article in ``out_dir`` (created if needed), overwriting earlier exports.
+
+    Two articles of one export with the same file name are told apart by the article id
+    (``<title>_<id>.md`` for the later one). Returns the written paths.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Any] = {}
+    paths = []
+    for doc in articles:
+        name = hexo_filename(doc)
+        if written.get(name, doc.get("article_id")) != doc.get("article_id"):
+            name = f"{name[:-3]}_{doc.get('article_id')}.md"
+        written[name] = doc.get("article_id")
+        path = out_dir / name
+        with open(path, "w", encoding="utf-8", newline="\n") as fp:
+            fp.write(hexo_post(doc, options))
+        paths.append(path)
+    return paths
+
+
+__all__ = [
+    "CSV_FIELDS",
+    "FORMATS",
+    "HexoOptions",
+    "hexo_filename",
+    "hexo_post",
+    "json_record",
+    "json_value",
+    "sanitize_title",
+    "write_csv",
+    "write_hexo",
+    "write_jsonl",
+]

@@ -1,0 +1,1 @@
+"""Verbs of the `newscrawler` command, one module each (see newscrawler.cli)."""

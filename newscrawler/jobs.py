@@ -1,0 +1,281 @@
+"""Crawl jobs: named, recurring crawls from a jobs file, and the lock that keeps each single.
+
+A jobs file (TOML; ``jobs.toml`` in the repository is the example) names crawls and when they
+run::
+
+    timezone = "Asia/Shanghai"        # of the cron expressions (default: the machine's)
+
+    [defaults]                        # merged into every job
+    pages = 3
+
+    [jobs.headlines]
+    cron = "*/30 * * * *"             # minute hour day-of-month month day-of-week
+    columns = [3, 329, 415]
+    pages = 2
+
+    [jobs.backfill]
+    cron = "15 3 * * *"
+    columns = [3, 332, 313]
+    pages = 30
+    since = "7d"                      # a date, or N days before today (Beijing time)
+    settings = { DOWNLOAD_DELAY = 5 } # Scrapy settings for this job only
+
+Keys of a job: ``cron`` (required for ``newscrawler schedule``; a job without one runs only
+when started by name), ``columns``, ``pages``, ``since``, ``until``, ``urls``, ``full`` (the
+spider's arguments), ``settings``, ``description``, ``enabled`` (default true).
+
+``newscrawler crawl --job NAME`` runs one job now; ``newscrawler schedule`` runs them all on
+their schedules. Either way the run holds the job's lock (:class:`JobLock`, an ``fcntl.flock``
+on ``<data dir>/locks/<job>.lock``), so a run that starts while the same job still runs on
+this machine does nothing and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"
+DEFAULT_JOBS_FILE = "jobs.toml"
+JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
+            "enabled"}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_RELATIVE_DAYS = re.compile(r"^(\d{1,4})\s*d(?:ays?)?$", re.I)
+_BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+class JobsFileError(ValueError):
+    """The jobs file is missing, not TOML, or names a job badly."""
+
+
+class AlreadyRunning(RuntimeError):
+    """The job's lock is held by another run (``holder``: what that run wrote in the lock)."""
+
+    def __init__(self, job: str, holder: dict[str, Any]):
+        self.job, self.holder = job, holder
+        who = f"pid {holder['pid']}" if holder.get("pid") else "another process"
+        since = f" since {holder['started_at']}" if holder.get("started_at") else ""
+        super().__init__(f"job {job!r} is already running ({who}{since}); this start does nothing")
+
+
+def check_job_name(name: str) -> str:
+    """A job name usable in file names and Redis keys: letters, digits, ``_ . -``."""
+    if not _NAME.match(name or ""):
+        raise JobsFileError(f"bad job name {name!r}: use letters, digits, '_', '.', '-' (at most 64)")
+    return name
+
+
+def resolve_date(value: Any, today: dt.date | None = None) -> str | None:
+    """``YYYY-MM-DD`` as is; ``Nd`` (N days) -> the date N days before today, Beijing time."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    match = _RELATIVE_DAYS.match(text)
+    if match:
+        today = today or dt.datetime.now(_BEIJING).date()
+        return (today - dt.timedelta(days=int(match[1]))).isoformat()
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or Nd, e.g. 2d)") from None
+
+
+def _csv(value: Any) -> str | None:
+    if value in (None, "", []):
+        return None
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v).strip() for v in value)
+    return str(value)
+
+
+@dataclass
+class Job:
+    name: str
+    cron: str | None = None
+    columns: list[int] | None = None
+    pages: int | None = None
+    since: str | None = None
+    until: str | None = None
+    urls: list[str] = field(default_factory=list)
+    full: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    enabled: bool = True
+
+    def spider_args(self, today: dt.date | None = None) -> dict[str, str]:
+        """The spider's ``-a`` arguments for a run starting now (relative dates resolved)."""
+        args = {"columns": _csv(self.columns), "pages": str(self.pages) if self.pages else None,
+                "since": resolve_date(self.since, today), "until": resolve_date(self.until, today),
+                "urls": _csv(self.urls), "full": "1" if self.full else None}
+        return {k: v for k, v in args.items() if v is not None}
+
+
+@dataclass
+class JobsFile:
+    path: Path
+    jobs: dict[str, Job]
+    timezone: str | None = None
+
+    def get(self, name: str) -> Job:
+        try:
+            return self.jobs[name]
+        except KeyError:
+            known = ", ".join(sorted(self.jobs)) or "none"
+            raise JobsFileError(f"no job {name!r} in {self.path} (jobs: {known})") from None
+
+
+def default_jobs_path() -> Path:
+    return Path(os.environ.get(JOBS_FILE_ENV) or DEFAULT_JOBS_FILE)
+
+
+def load_jobs(path: str | os.PathLike | None = None) -> JobsFile:
+    """Read and check a jobs file; raises JobsFileError with the reason."""
+    path = Path(path) if path else default_jobs_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise JobsFileError(f"no jobs file at {path} (give --jobs FILE or set {JOBS_FILE_ENV})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobsFileError(f"cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise JobsFileError(f"{path} is not valid TOML: {exc}") from None
+    unknown = set(data) - {"timezone", "defaults", "jobs"}
+    if unknown:
+        raise JobsFileError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}")
+    defaults = data.get("defaults") or {}
+    tables = data.get("jobs") or {}
+    if not isinstance(defaults, dict) or not isinstance(tables, dict):
+        raise JobsFileError(f"{path}: [defaults] and [jobs.NAME] must be tables")
+    jobs = {}
+    for name, spec in tables.items():
+        if not isinstance(spec, dict):
+            raise JobsFileError(f"{path}: jobs.{name} must be a table ([jobs.{name}])")
+        jobs[name] = _job(path, check_job_name(name), {**defaults, **spec})
+    timezone = data.get("timezone")
+    if timezone is not None:
+        _check_timezone(path, timezone)
+    return JobsFile(path=path, jobs=jobs, timezone=timezone)
+
+
+def _check_timezone(path: Path, name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise JobsFileError(f"{path}: unknown timezone {name!r}") from None
+
+
+def _job(path: Path, name: str, spec: dict[str, Any]) -> Job:
+    where = f"{path}: job {name!r}"
+    unknown = set(spec) - JOB_KEYS
+    if unknown:
+        raise JobsFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+                            f"(known: {', '.join(sorted(JOB_KEYS))})")
+    try:
+        columns = spec.get("columns")
+        if columns is not None:
+            columns = [int(c) for c in (columns if isinstance(columns, list) else str(columns).split(","))]
+        pages = int(spec["pages"]) if spec.get("pages") not in (None, "") else None
+        if pages is not None and pages < 1:
+            raise ValueError("pages must be at least 1")
+        for key in ("since", "until"):
+            resolve_date(spec.get(key))
+        urls = spec.get("urls") or []
+        urls = [str(u) for u in (urls if isinstance(urls, list) else str(urls).split(","))]
+    except (TypeError, ValueError) as exc:
+        raise JobsFileError(f"{where}: {exc}") from None
+    settings = spec.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise JobsFileError(f"{where}: settings must be a table of NAME = value")
+    cron = spec.get("cron")
+    if cron is not None:
+        cron = str(cron).strip()
+        check_cron(cron, where)
+    return Job(name=name, cron=cron, columns=columns, pages=pages,
+               since=None if spec.get("since") is None else str(spec["since"]),
+               until=None if spec.get("until") is None else str(spec["until"]),
+               urls=urls, full=bool(spec.get("full", False)), settings=dict(settings),
+               description=spec.get("description"), enabled=bool(spec.get("enabled", True)))
+
+
+def check_cron(expression: str, where: str = "cron") -> None:
+    """A standard five-field cron expression (APScheduler parses it exactly as it will run it)."""
+    if len(expression.split()) != 5:
+        raise JobsFileError(f"{where}: cron {expression!r} must have five fields: "
+                            f"minute hour day-of-month month day-of-week")
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        raise JobsFileError(f"{where}: bad cron {expression!r}: {exc}") from None
+
+
+# -- the per-job lock ---------------------------------------------------------------------------
+
+
+def lock_path(data_dir: str | os.PathLike, job: str) -> Path:
+    return Path(data_dir) / "locks" / f"{check_job_name(job)}.lock"
+
+
+class JobLock:
+    """An exclusive, non-blocking ``fcntl.flock`` on ``<data dir>/locks/<job>.lock``.
+
+    The kernel drops the lock when the holder exits, however it ends (kill -9 included), so a
+    crashed run never blocks the next one. The file keeps the holder's pid and start time for
+    the "already running" message. Local to one machine (flock on NFS is not reliable): on
+    several machines each keeps its own.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike, job: str):
+        self.job = job
+        self.path = lock_path(data_dir, job)
+        self._fd: int | None = None
+
+    def acquire(self) -> "JobLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise AlreadyRunning(self.job, holder) from None
+        info = {"job": self.job, "pid": os.getpid(),
+                "started_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "JobLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        return {}

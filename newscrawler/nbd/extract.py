@@ -1,0 +1,218 @@
+"""extract_article: one 每经网 page in, one exact article record out.
+
+The chain: decode (declared charset, verified; else detected) -> parse with lxml -> the first
+site layout that matches (layouts.py) -> field by field with fallbacks -> the generic
+trafilatura fallback when no layout matches or a layout finds no body. A page that yields no
+article raises ExtractionError with a specific reason; it never returns a half-empty record.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from lxml import etree, html as lxml_html
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+
+from newscrawler.nbd import byline as bylines
+from newscrawler.nbd import dates, fallback, site
+from newscrawler.nbd.clean import BodyCleaner, render
+from newscrawler.nbd.layouts import (
+    LAYOUTS, LIST_PAGE, Page, body_blocks, check_time, column_and_category, keywords, page_image,
+)
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+# Beyond this share of control characters, the bytes are not a text page.
+MAX_CONTROL_SHARE = 0.02
+
+
+class ExtractionError(ValueError):
+    """The page yields no article. ``reason`` is a short code: not_html, not_an_article,
+    no_title, no_body, no_time."""
+
+    def __init__(self, reason: str, message: str, url: str | None = None):
+        super().__init__(f"{message} ({url})" if url else message)
+        self.reason = reason
+        self.url = url
+
+
+def default_base_url() -> str:
+    return os.environ.get("NBD_BASE_URL") or site.DEFAULT_BASE_URL
+
+
+# -- decoding ------------------------------------------------------------------------
+
+def _strict(data: bytes, encoding: str | None) -> str | None:
+    if not encoding:
+        return None
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(data: bytes, declared: str | None = None) -> str:
+    """Bytes to text: the declared charset (HTTP header, then <meta>) when the bytes really are
+    in it, else UTF-8, else GB18030 (a superset of GBK/GB2312), else detection."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    for candidate in (declared, html_body_declared_encoding(data[:4096])):
+        text = _strict(data, resolve_encoding(candidate) if candidate else None)
+        if text is not None:
+            return text
+    for encoding in ("utf-8", "gb18030"):
+        text = _strict(data, encoding)
+        if text is not None:
+            return text
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return str(best) if best is not None else data.decode("utf-8", errors="replace")
+
+
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    if not sample:
+        return True
+    return len(_CONTROL_CHARS.findall(sample)) / len(sample) > MAX_CONTROL_SHARE or "<" not in sample
+
+
+def parse_html(text: str, url: str):
+    if _looks_binary(text):
+        raise ExtractionError("not_html", "not an HTML page (binary or empty content)", url)
+    try:
+        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError("not_html", f"cannot parse the page as HTML: {exc}", url) from exc
+
+
+# -- the record ----------------------------------------------------------------------
+
+def _identify(page: Page) -> tuple[int, str | None]:
+    """(article id, creation date) from the URL, else from the page's canonical link."""
+    parsed = site.parse_article_url(page.url, page.base_url)
+    canonical = page.canonical
+    from_canonical = site.parse_article_url(canonical, page.base_url) if canonical else None
+    if parsed is None:
+        parsed = from_canonical
+    if parsed is None:
+        raise ExtractionError("not_an_article", "not an article address (expected /articles/YYYY-MM-DD/<id>.html)",
+                              page.url)
+    article_id, created = parsed
+    if created is None and from_canonical and from_canonical[0] == article_id:
+        created = from_canonical[1]  # a partner copy that names its canonical page
+    return article_id, created
+
+
+def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
+                    column_id: int | None = None, charset: str | None = None) -> dict:
+    """Extract one article record from a page (see ARCHITECTURE.md for the fields).
+
+    ``url`` is the address the page was fetched from (any copy: www, m., section host,
+    partner); ``base_url`` the origin canonical URLs are built on (NBD_BASE_URL, default the
+    real site); ``column_id`` the column a crawl found the article in (for its category);
+    ``charset`` the HTTP header's charset, if any.
+    """
+    base_url = (base_url or default_base_url()).rstrip("/")
+    raw = decode_html(html, charset) if isinstance(html, (bytes, bytearray)) else html
+    doc = parse_html(raw, url)
+    page = Page(doc=doc, raw=raw, url=url, base_url=base_url, article_id=None, created=None,
+                column_hint=column_id)
+    page.article_id, page.created = article_id, created = _identify(page)
+    cleaner = BodyCleaner(url)
+
+    layout = None
+    for candidate in LAYOUTS:
+        page.root = candidate.find_root(page)
+        if page.root is not None:
+            layout = candidate
+            break
+    if layout is None and LIST_PAGE(doc):
+        raise ExtractionError("not_an_article", "a column list page, not an article", url)
+    blocks = found_byline = None
+    if layout is not None:
+        root = layout.body(page)
+        if root is not None:
+            blocks, found_byline = body_blocks(page, root, cleaner)
+        if not blocks:
+            page.warnings.append(f"layout {layout.name} matched but its body was empty: used the fallback")
+            layout = page.root = None
+
+    if layout is not None:
+        title = layout.title(page)
+        published = layout.published_at(page)
+        source, summary, tags = layout.source(page), layout.summary(page), layout.tags(page)
+        page_editor = layout.page_editor(page)
+        extraction = {"method": "layout", "layout": layout.name, "version": layout.version}
+    else:
+        root, trafilatura_title = fallback.trafilatura_body(page)
+        title = fallback.generic_title(page, trafilatura_title)
+        published = fallback.generic_time(page)
+        if published is None:
+            # No known layout and no time of its own: a list, error or other non-article page.
+            raise ExtractionError("not_an_article", "no site layout matches and the page shows no "
+                                  "publish time: not an article page", url)
+        if root is not None:
+            fallback.drop_header_lines(root, title)
+            blocks, found_byline = body_blocks(page, root, cleaner)
+        source = None  # og:site_name names the site, not the article's outlet
+        summary, tags, page_editor = page.meta.get("description") or None, [], None
+        extraction = {"method": "fallback", "layout": "trafilatura", "version": _trafilatura_version()}
+
+    if not title and not blocks:
+        raise ExtractionError("no_content", "no article on the page: neither a title nor a body", url)
+    if not title:
+        raise ExtractionError("no_title", "the page has an article body but no title", url)
+    if not blocks:
+        raise ExtractionError("no_body", "the page has a title but no article body", url)
+
+    published = check_time(page, published)
+    if published is None:
+        raise ExtractionError("no_time", "no publish time on the page and no date in the URL", url)
+    if created is None:
+        created = dates.beijing_date(published)
+        page.warnings.append("creation date not in the URL (partner copy): canonical URL uses the publish date")
+
+    if not source and found_byline and found_byline.text.startswith(bylines.OWN_PREFIX):
+        source = bylines.OWN_OUTLET  # a 每经 byline: the paper's own reporting
+    body_html, body_text, images = render(blocks)
+    column, category = column_and_category(page)
+    authors = found_byline.authors if found_byline else []
+    editor = (found_byline.editor if found_byline else None) or page_editor
+    extraction["warnings"] = page.warnings
+    return {
+        "article_id": article_id,
+        "url": site.canonical_url(article_id, created, base_url),
+        "title": title,
+        "published_at": published,
+        "byline": found_byline.text if found_byline else None,
+        "authors": list(authors),
+        "editor": editor,
+        "source": source,
+        "category": category,
+        "column": column,
+        "tags": tags,
+        "keywords": keywords(page),
+        "summary": summary,
+        "body_html": body_html,
+        "body_text": body_text,
+        "images": images,
+        "thumbnail_url": images[0] if images else page_image(page),
+        "extraction": extraction,
+    }
+
+
+def _trafilatura_version() -> str:
+    from importlib.metadata import version
+
+    return version("trafilatura")
+
+
+def record_to_json(record: dict) -> dict:
+    """The record with datetimes as UTC ISO strings (for JSON output)."""
+    out = dict(record)
+    out["published_at"] = dates.isoformat_utc(record.get("published_at"))
+    return out

@@ -1,0 +1,45 @@
+"""Deduplication within a crawl, and the content fingerprint used across crawls.
+
+The same article id reached twice in one crawl (listed in two columns, or a partner copy) is
+dropped here. Every item gets ``content_hash`` (title + body text): the archive compares it
+with the stored one to tell unchanged from edited articles (an edit keeps the old version as
+a revision), and flags the same text under another id with ``duplicate_of``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+
+def content_hash(title: str | None, body_text: str | None) -> str:
+    data = f"{title or ''}\n{body_text or ''}".encode("utf-8")
+    return hashlib.sha1(data).hexdigest()  # noqa: S324 - a fingerprint, not a security hash
+
+
+class DedupPipeline:
+    def __init__(self, crawler):
+        self.stats = crawler.stats
+        self.seen_ids: set[int] = set()
+        self.first_id_by_hash: dict[str, int] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        article_id = adapter["article_id"]
+        if article_id in self.seen_ids:
+            self.stats.inc_value("newscrawler/duplicates_in_crawl")
+            raise DropItem(f"article {article_id} already archived in this crawl")
+        self.seen_ids.add(article_id)
+        fingerprint = content_hash(adapter.get("title"), adapter.get("body_text"))
+        adapter["content_hash"] = fingerprint
+        first = self.first_id_by_hash.setdefault(fingerprint, article_id)
+        if first != article_id:
+            adapter["duplicate_of"] = first
+            self.stats.inc_value("newscrawler/content_duplicates")
+        return item

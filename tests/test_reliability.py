@@ -1,0 +1,207 @@
+"""Reliability under real faults: the archive keeps working and loses nothing.
+
+The fault scenarios live in ``benchmarks/fault_suite.py`` (the script that prints the fault
+table); the suite is run here once, with small numbers, as CI runs it, and each scenario's
+checks are asserted by a test of its own. Every scenario runs real `scrapy crawl nbd`
+processes against the replica on 127.0.0.1 and a SecantusDB process it can kill.
+
+Also here, in-process: the archive's write path when two crawls write one article at once
+(an interleaving forced, not hoped for), the retry interval after MongoDB failed, and the
+resume after a killed crawl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from scrapy.settings import Settings
+
+from newscrawler.archive.session import CrawlArchive
+from newscrawler.archive.store import ArticleStore
+from newscrawler.pipelines.dedup import content_hash
+from tests.conftest import free_port
+
+from tests.crawling import REPO
+
+SUITE = REPO / "benchmarks" / "fault_suite.py"
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    """The fault suite's small run: (exit status, printed table, scenarios by name)."""
+    out = tmp_path_factory.mktemp("fault-suite") / "suite.json"
+    proc = subprocess.run([sys.executable, str(SUITE), "--small", "--jobs", "2", "--json", str(out)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"scenarios": []}
+    return proc, {sc["name"]: sc for sc in report["scenarios"]}
+
+
+def _rows(scenario) -> dict[str, dict]:
+    return {row["fault"]: row for row in scenario["rows"]}
+
+
+def _assert_clean(scenario) -> None:
+    assert scenario["problems"] == []
+    assert scenario["rows"]
+    for row in scenario["rows"]:
+        assert row["lost"] == 0 and row["duplicated"] == 0, row
+        assert row["archived"] == row["expected"], row
+        assert row["injected"] > 0, row
+
+
+def test_fault_suite_runs_and_prints_the_table(suite):
+    proc, scenarios = suite
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "| fault" in proc.stdout and "| duplicated |" in proc.stdout
+    assert "lost 0, duplicated 0, 0 failed check(s)" in proc.stdout
+    assert set(scenarios) == {"site faults", "crawl killed", "mongodb back mid-crawl",
+                              "mongodb down until next run", "two crawls at once"}
+
+
+def test_site_faults_every_page_retried_or_recorded(suite):
+    """500/503 bursts, timeouts, resets, truncation, off-site redirects, huge pages, wrong
+    content types, garbage, GBK, an impossible date, broken thumbnails: the crawl finishes,
+    transient faults end archived, permanent ones recorded with their reason."""
+    scenario = suite[1]["site faults"]
+    _assert_clean(scenario)
+    rows = _rows(scenario)
+    for fault in ("HTTP 503 burst (2 per page)", "HTTP 500 burst (2 per page)", "timeout (answer after 2.5 s)",
+                  "connection reset (2 per page)", "truncated body (2 per page)", "wrong content type",
+                  "GBK page, charset in header", "GBK page, charset only in page", "impossible date 2024-02-31",
+                  "thumbnail is an HTML page", "thumbnail 404", "thumbnail cut off (corrupt)",
+                  "thumbnail 27 Mpixel (over limit)"):
+        assert rows[fault]["archived"] == rows[fault]["expected"] > 0, fault
+    for fault in ("HTTP 503 on every try", "connection reset on every try", "redirect to another host",
+                  "page of 24 MB", "page of 3 MB", "page of 600 KB, not an article", "binary garbage",
+                  "column page 503 on every try"):
+        assert rows[fault]["expected"] == 0 and rows[fault]["survived"] > 0, fault  # recorded in rejects
+    assert rows["HTTP 503 burst (2 per page)"]["injected"] >= 2  # both answers of the burst fired
+    assert rows["column page 503 burst"]["injected"] >= 2
+    assert scenario["facts"]["trap_hits"] == 0
+
+
+def test_crawl_killed_and_started_again_archives_everything_once(suite):
+    scenario = suite[1]["crawl killed"]
+    _assert_clean(scenario)
+    assert 0 < scenario["facts"]["archived_at_kill"][0] < _rows(scenario)[
+        "crawl SIGKILLed mid-crawl, run again"]["expected"]
+    assert scenario["facts"]["crawl_records"][-1] == "finished"
+    assert set(scenario["facts"]["crawl_records"][:-1]) == {"interrupted"}
+
+
+def test_mongodb_killed_and_back_mid_crawl_loses_nothing(suite):
+    scenario = suite[1]["mongodb back mid-crawl"]
+    _assert_clean(scenario)
+    assert scenario["facts"]["spooled_while_down"] > 0  # the spool was really used
+
+
+def test_mongodb_down_until_the_next_run_loses_nothing(suite):
+    scenario = suite[1]["mongodb down until next run"]
+    _assert_clean(scenario)
+    assert scenario["facts"]["spool_after_first_run"] > 0
+
+
+def test_two_crawls_at_once_no_duplicates_no_corrupted_revisions(suite):
+    scenario = suite[1]["two crawls at once"]
+    _assert_clean(scenario)
+
+
+# -- the write path under a forced interleaving ------------------------------------------------
+
+def _doc(article_id: int, title: str, crawled: dt.datetime) -> dict:
+    body = f"正文 {title}"
+    return {"article_id": article_id, "title": title, "body_text": body, "url": f"http://x/{article_id}",
+            "content_hash": content_hash(title, body), "last_crawled_at": crawled}
+
+
+T0 = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("same_text", [True, False])
+def test_two_writers_of_one_edit_keep_the_old_version_once(mongo_db, same_text):
+    """Crawl A reads version 1, crawl B writes its edit first, then A writes: version 1 is
+    kept once, the article is not replaced by a write computed from a stale read."""
+    first = ArticleStore(mongo_db)
+    first.ensure_indexes()
+    first.write_articles([_doc(1, "v1", T0)], "crawl-0")
+    a, b = ArticleStore(mongo_db), ArticleStore(mongo_db)
+    real_save = a.save_revisions
+
+    def b_writes_first(old_docs, crawl_id):  # A has read version 1; now B lands its write
+        b.write_articles([_doc(1, "v2", T0 + dt.timedelta(minutes=1))], "crawl-b")
+        a.save_revisions = real_save
+        return real_save(old_docs, crawl_id)
+
+    a.save_revisions = b_writes_first
+    title_a = "v2" if same_text else "v3"
+    counts = a.write_articles([_doc(1, title_a, T0 + dt.timedelta(minutes=2))], "crawl-a")
+    doc = mongo_db.articles.find_one({"article_id": 1})
+    kept = sorted((r["revision"], r["title"]) for r in mongo_db.article_revisions.find({"article_id": 1}))
+    assert mongo_db.articles.count_documents({"article_id": 1}) == 1
+    if same_text:
+        assert (doc["title"], doc["revision"]) == ("v2", 2)
+        assert kept == [(1, "v1")]
+        assert counts["unchanged"] == 1 and counts["updated"] == 0
+    else:
+        assert (doc["title"], doc["revision"]) == ("v3", 3)
+        assert kept == [(1, "v1"), (2, "v2")]
+        assert counts["updated"] == 1
+
+
+def test_revision_write_repeated_after_a_crash_is_kept_once(mongo_db):
+    """A crash between keeping the old version and replacing the article: the write is done
+    again (spool replay, next crawl) and the old version is still kept once."""
+    store = ArticleStore(mongo_db)
+    store.ensure_indexes()
+    store.write_articles([_doc(7, "v1", T0)], "c0")
+    old = mongo_db.articles.find_one({"article_id": 7}, {"_id": 0})
+    store.save_revisions([old], "c1")  # ... and the process died here
+    store.write_articles([_doc(7, "v2", T0 + dt.timedelta(minutes=1))], "c1")
+    assert [r["title"] for r in mongo_db.article_revisions.find({"article_id": 7})] == ["v1"]
+    assert mongo_db.articles.find_one({"article_id": 7})["revision"] == 2
+
+
+# -- MongoDB unreachable: spool at once, not one driver timeout per batch ----------------------
+
+def test_unreachable_archive_spools_without_waiting_again(tmp_path):
+    settings = Settings({"MONGO_URI": f"mongodb://127.0.0.1:{free_port()}", "MONGO_DATABASE": "x",
+                         "NEWSCRAWLER_DATA_DIR": str(tmp_path), "ARCHIVE_RETRY_INTERVAL": 60})
+    archive = CrawlArchive(settings)
+    try:
+        assert archive.write_articles([_doc(1, "a", T0)]) is None  # waits for the driver once
+        started = time.monotonic()
+        for n in range(2, 12):
+            assert archive.write_articles([_doc(n, "b", T0)]) is None
+        assert archive.existing_ids([1, 2]) == set()
+        assert time.monotonic() - started < 1.0
+        assert archive.spool.pending() == 11
+    finally:
+        archive.close()
+
+
+# -- thumbnails: a file appears whole or not at all ---------------------------------------------
+
+def test_thumbnail_files_appear_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A crawl killed while writing a thumbnail must not leave a cut-off file under the
+    stored name (later crawls would take it for the image: IMAGES_EXPIRES is a year)."""
+    import os
+    from io import BytesIO
+
+    from newscrawler.pipelines.thumbnails import AtomicFSFilesStore
+
+    store = AtomicFSFilesStore(str(tmp_path))
+    store.persist_file("full/ab/whole.jpg", BytesIO(b"whole image"), info=None)
+    assert (tmp_path / "full" / "ab" / "whole.jpg").read_bytes() == b"whole image"
+
+    def killed(src, dst):  # the process dies after writing, before the rename
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.persist_file("full/ab/cut.jpg", BytesIO(b"x" * 100_000), info=None)
+    assert sorted(p.name for p in (tmp_path / "full" / "ab").iterdir()) == ["whole.jpg"]
