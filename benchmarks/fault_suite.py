@@ -201,6 +201,28 @@ def wait(proc: subprocess.Popen, timeout: float = CRAWL_TIMEOUT) -> int:
         return -9
 
 
+def failure_excerpt(log: Path, lines: int = 25) -> str:
+    """Why a crawl failed, for the report: its log's error lines and last traceback."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        return f"(log {log} unreadable: {exc})"
+    start = max((i for i, line in enumerate(text) if line.startswith("Traceback")), default=None)
+    picked = [line for line in text if " ERROR: " in line or " CRITICAL: " in line]
+    if start is not None:
+        picked += text[start:]
+    return f"log {log}:\n" + "\n".join((picked or text)[-lines:])
+
+
+def check_exits(sc: Scenario, what: str, codes: list[int], logs: list[Path]) -> None:
+    """Every crawl must exit 0; a failure's report carries its log's errors."""
+    if sc.check(all(code == 0 for code in codes), f"{what}: exit statuses {codes}"):
+        return
+    for code, log in zip(codes, logs):
+        if code != 0:
+            sc.problems.append(f"{what}: exit {code}, " + failure_excerpt(log))
+
+
 def run_crawl(*args, **kwargs) -> int:
     return wait(crawl_process(*args, **kwargs))
 
@@ -409,7 +431,7 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
 
         rc = run_crawl(server, mongo.uri, "faults", work / "data", work / "crawl.log",
                        settings={"DOWNLOAD_TIMEOUT": "1", "THUMBNAIL_MAX_PIXELS": "20000000"})
-        sc.check(rc == 0, f"site faults: crawl exit status {rc} (log {work / 'crawl.log'})")
+        check_exits(sc, "site faults: crawl", [rc], [work / "crawl.log"])
         db = mongo.db("faults")
         rejected = {s.article_id: outcome.split(":", 1)[1] for _, outcome, targets, _ in assigned
                     if outcome.startswith("rejected") for s in targets}
@@ -510,7 +532,7 @@ def scenario_crawl_killed(work: Path, n: int, kills: int) -> Scenario:
             snapshots = {d["article_id"]: d for d in db.articles.find({}, {"_id": 0})}
             sc.facts.setdefault("archived_at_kill", []).append(len(snapshots))
         rc = run_crawl(server, mongo.uri, "killed", work / "data", work / "crawl-last.log", pages=pages)
-        sc.check(rc == 0, f"crawl killed: the run after the kill exited {rc}")
+        check_exits(sc, "crawl killed: the run after the kill", [rc], [work / "crawl-last.log"])
         db = mongo.db("killed")
         ids = sorted(site.articles)
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=work / "data")
@@ -547,15 +569,14 @@ def _mongo_outage(work: Path, n: int, name: str, back_during_crawl: bool) -> Sce
         if back_during_crawl:
             mongo.start()
             sc.check(proc.poll() is None, f"{name}: the crawl ended before MongoDB came back")
-        rc = wait(proc)
-        sc.check(rc == 0, f"{name}: crawl exit status {rc}")
+        check_exits(sc, f"{name}: crawl", [wait(proc)], [work / "crawl-1.log"])
         site.faults.clear()
         if not back_during_crawl:
             sc.facts["spool_after_first_run"] = spool_entries(data)
             sc.check(sc.facts["spool_after_first_run"] > 0, f"{name}: the spool is empty after the first run")
             mongo.start()
             rc = run_crawl(server, mongo.uri, "outage", data, work / "crawl-2.log")
-            sc.check(rc == 0, f"{name}: second crawl exit status {rc}")
+            check_exits(sc, f"{name}: second crawl", [rc], [work / "crawl-2.log"])
         db = mongo.db("outage")
         ids = sorted(site.articles)
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=data)
@@ -583,9 +604,9 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
     data = work / "data"
     ids = sorted(site.articles)
     with serve(site) as server, mongo_server(work / "db") as mongo:
-        first = [crawl_process(server, mongo.uri, "twice", data, work / f"crawl-a{i}.log") for i in range(2)]
-        codes = [wait(p) for p in first]
-        sc.check(codes == [0, 0], f"two crawls at once: exit statuses {codes}")
+        logs = [work / f"crawl-a{i}.log" for i in range(2)]
+        first = [crawl_process(server, mongo.uri, "twice", data, log) for log in logs]
+        check_exits(sc, "two crawls at once", [wait(p) for p in first], logs)
         db = mongo.db("twice")
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=data)
         sc.rows.append(Row("two crawls at once, empty archive", injected=2, survived=2 * (not sc.problems),
@@ -596,9 +617,9 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
         for aid in edited:
             spec = site.articles[aid]
             site.edit_article(aid, title=spec.title + "（更新）")
-        second = [crawl_process(server, mongo.uri, "twice", data, work / f"crawl-b{i}.log", full=1) for i in range(2)]
-        codes = [wait(p) for p in second]
-        sc.check(codes == [0, 0], f"two full crawls at once: exit statuses {codes}")
+        logs = [work / f"crawl-b{i}.log" for i in range(2)]
+        second = [crawl_process(server, mongo.uri, "twice", data, log, full=1) for log in logs]
+        check_exits(sc, "two full crawls at once", [wait(p) for p in second], logs)
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=data,
                                 revisions=dict.fromkeys(edited, 2))
         old_titles = {r["article_id"]: r["title"] for r in db.article_revisions.find({}, {"article_id": 1, "title": 1})}

@@ -205,3 +205,34 @@ def test_thumbnail_files_appear_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         store.persist_file("full/ab/cut.jpg", BytesIO(b"x" * 100_000), info=None)
     assert sorted(p.name for p in (tmp_path / "full" / "ab").iterdir()) == ["whole.jpg"]
+
+
+def test_two_crawls_creating_the_thumbnail_store_at_once(tmp_path, monkeypatch):
+    """Two crawls starting together on a fresh data directory both find IMAGES_STORE
+    missing; the one that creates it second must still start (Scrapy's own store raised
+    FileExistsError there and the crawl exited 1). The interleaving is forced: the directory
+    appears between the store's existence check and its mkdir."""
+    from io import BytesIO
+    from pathlib import Path
+
+    from scrapy.pipelines.files import FSFilesStore
+
+    from newscrawler.pipelines.thumbnails import AtomicFSFilesStore
+
+    store_dir = tmp_path / "images"
+    real_exists = Path.exists
+
+    def the_other_crawl_wins(self, *args, **kwargs):
+        seen = real_exists(self, *args, **kwargs)
+        if self == store_dir and not seen:
+            store_dir.mkdir()  # the other crawl creates it right after our check
+        return seen
+
+    monkeypatch.setattr(Path, "exists", the_other_crawl_wins)
+    with pytest.raises(FileExistsError):
+        FSFilesStore(str(store_dir))  # the race, shown on Scrapy's store
+    store_dir.rmdir()
+    store = AtomicFSFilesStore(str(store_dir))
+    assert store_dir.is_dir()
+    store.persist_file("full/ab/one.jpg", BytesIO(b"image"), info=None)
+    assert (store_dir / "full" / "ab" / "one.jpg").read_bytes() == b"image"

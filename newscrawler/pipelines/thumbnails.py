@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from io import BytesIO
+from pathlib import Path
 
 from itemadapter import ItemAdapter
 from PIL import Image, ImageOps
@@ -40,6 +41,11 @@ class AtomicFSFilesStore(FSFilesStore):
     temporary name, then renamed). With Scrapy's, a crawl killed mid-write left a cut-off
     file that later crawls took for the stored image (IMAGES_EXPIRES: not fetched again for
     a year), and two crawls at once could read each other's half-written file."""
+
+    def _mkdir(self, dirname, domain=None):
+        # Scrapy checks exists() then mkdir(): two crawls starting at once on a fresh data
+        # directory both saw "missing" and the loser's pipeline failed to start (exit 1).
+        Path(dirname).mkdir(parents=True, exist_ok=True)
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
         absolute = self._get_filesystem_path(path)
