@@ -580,8 +580,12 @@ def _mongo_outage(work: Path, n: int, name: str, back_during_crawl: bool) -> Sce
         db = mongo.db("outage")
         ids = sorted(site.articles)
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=data)
-        stats = [r.get("stats", {}) for r in crawl_record(db)]
+        records = crawl_record(db)
+        stats = [r.get("stats", {}) for r in records]
         sc.facts["spooled"] = sum(s.get("spooled", 0) for s in stats)
+        sc.facts["crawl_records"] = [r.get("finish_reason") for r in records]
+        sc.check(sc.facts["crawl_records"] == ["finished"] * (1 if back_during_crawl else 2),
+                 f"{name}: every crawl's record must say finished: {sc.facts['crawl_records']}")
         row.expected, row.archived, row.lost, row.duplicated = (len(ids), result["archived"], result["lost"],
                                                                 result["duplicated"])
         row.survived = int(not sc.problems)

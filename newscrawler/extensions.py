@@ -65,7 +65,8 @@ class CrawlRecord:
         worker = {"host": socket.gethostname(), "pid": os.getpid()}
         if getattr(spider, "_job", None):  # Scrapyd's job id (passed as the _job argument)
             worker["scrapyd_job"] = spider._job
-        self._set_fields({"job": settings.get("NEWSCRAWLER_JOB") or None, "worker": worker, "alerts": []})
+        self.archive.set_record_fields({"job": settings.get("NEWSCRAWLER_JOB") or None, "worker": worker,
+                                        "alerts": []})
         logger.info("Crawl %s started", self.archive.crawl_id)
 
     def spider_closed(self, spider, reason):
@@ -73,32 +74,17 @@ class CrawlRecord:
         blocked = self.crawler.stats.get_value("newscrawler/blocked")
         if blocked:
             counts["blocked"] = blocked
-        written = self.archive.finish_crawl(counts, reason)
         stats = self.crawler.stats.get_stats()
         from newscrawler.monitoring import ALERTS_STAT, crawl_coverage
 
         fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(ALERTS_STAT) or [])}
         if stats.get("newscrawler/redis/namespace"):
-            fields["worker.redis"] = {"url": stats.get("newscrawler/redis/url"),
-                                      "namespace": stats["newscrawler/redis/namespace"],
-                                      "first_worker": stats.get("newscrawler/redis/fresh"),
-                                      "last_worker": stats.get("newscrawler/redis/last_worker")}
-        if written:
-            self._set_fields(fields)
+            fields["worker"] = {**self.archive.record.get("worker", {}),
+                                "redis": {"url": stats.get("newscrawler/redis/url"),
+                                          "namespace": stats["newscrawler/redis/namespace"],
+                                          "first_worker": stats.get("newscrawler/redis/fresh"),
+                                          "last_worker": stats.get("newscrawler/redis/last_worker")}}
+        self.archive.finish_crawl(counts, reason, fields)
         logger.info("Crawl %s finished (%s): %s", self.archive.crawl_id, reason,
                     ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         self.archive.close()
-
-    def _set_fields(self, fields: dict) -> None:
-        """Top-level fields of this crawl's record (logged, not raised, when MongoDB fails)."""
-        from pymongo.errors import PyMongoError
-
-        from newscrawler.archive.errors import ArchiveUnavailable
-        from newscrawler.archive.store import bson_safe
-
-        try:
-            self.archive.store.crawls.update_one({"crawl_id": self.archive.crawl_id},
-                                                 {"$set": {k: bson_safe(v) for k, v in fields.items()}})
-        except (ArchiveUnavailable, PyMongoError) as exc:
-            logger.error("The crawl record of %s is incomplete (%s): %s", self.archive.crawl_id,
-                         ", ".join(fields), exc)

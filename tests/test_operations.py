@@ -227,6 +227,32 @@ def test_archive_unavailable_with_nothing_written_exits_1(tmp_path):
     assert "spooled" in result.stdout and list((tmp_path / "data" / "spool").iterdir())
 
 
+def test_record_of_a_crawl_without_mongodb_is_written_by_the_next_run(tmp_path, mongo_uri, mongo_db_name):
+    """MongoDB down for a whole run: its articles AND its crawl record are spooled; the next
+    run writes both, the record complete (not left looking like an interrupted crawl)."""
+    from tests.conftest import free_port
+
+    with replica_site(n=6, seed=15) as (site, server):
+        columns = columns_of(server, 2)
+        down = crawl_env(server, f"mongodb://127.0.0.1:{free_port()}", mongo_db_name, tmp_path / "data")
+        first = run_newscrawler("crawl", "--columns", columns, "--pages", "2", *fast_settings(), env=down)
+        assert first.returncode == 1, first.stderr[-2000:]
+        assert "crawl record" in first.stderr and "spooled" in first.stderr
+        up = crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data")
+        second = run_newscrawler("crawl", "--columns", columns, "--pages", "2", *fast_settings(), env=up)
+        assert second.returncode == 0, second.stderr[-2000:]
+    db = archive(mongo_uri, mongo_db_name)
+    records = list(db.crawls.find({}, {"_id": 0}).sort("started_at", 1))
+    assert len(records) == 2
+    late, now = records
+    assert late["finish_reason"] == "finished" and late["finished_at"] < now["started_at"]
+    assert late["recorded_by"] == now["crawl_id"] and late["spider"] == "nbd"
+    archived = db.articles.count_documents({})
+    assert archived > 0 and late["stats"]["spooled"] == archived  # every article went through the spool
+    assert late["worker"]["pid"] and late["coverage"] and late["args"]["columns"]
+    assert not list((tmp_path / "data" / "spool").iterdir())
+
+
 # -- jobs: lock, record, scheduler --------------------------------------------------------------------
 
 

@@ -59,6 +59,9 @@ class CrawlArchive:
         self.retry_interval = float(get_setting(settings, "ARCHIVE_RETRY_INTERVAL", 30))
         self._retry_at = 0.0
         self.resumed: list[str] = []  # unfinished earlier crawls this one resumes (interrupted_crawls)
+        # The crawl record's fields known so far (spider, args, job, worker, ...): written again
+        # in full at the end, so a record whose start MongoDB missed is still complete.
+        self.record: dict = {}
 
     # -- connection -----------------------------------------------------------------
     @property
@@ -165,12 +168,15 @@ class CrawlArchive:
         def write(entries: list[dict]) -> None:
             articles = [e["doc"] for e in entries if e.get("kind") == "article"]
             rejects = [e["doc"] for e in entries if e.get("kind") == "reject"]
+            records = [e["doc"] for e in entries if e.get("kind") == "crawl"]
             if articles:
                 counts = self.store.write_articles(articles, self.crawl_id)
                 for key, value in counts.items():
                     self._inc(f"newscrawler/{key}", value)
             for doc in rejects:
                 self.store.add_reject(crawl_id=self.crawl_id, **doc)
+            for doc in records:  # an earlier crawl's record, MongoDB being down when it ended
+                self._write_record(doc, replayed_by=self.crawl_id)
 
         try:
             written = self.spool.replay(write)
@@ -185,10 +191,24 @@ class CrawlArchive:
         return written
 
     def start_crawl(self, spider_name: str, args: dict) -> None:
+        self.record.update(spider=spider_name, args=args, started_at=utcnow())
         try:
             self.store.start_crawl(self.crawl_id, spider_name, args)
         except ArchiveUnavailable as exc:
             self._unavailable(exc, "articles")
+
+    def set_record_fields(self, fields: dict) -> None:
+        """Top-level fields of this crawl's record, written now if MongoDB answers (and in any
+        case again with the record's end)."""
+        from newscrawler.archive.store import bson_safe
+
+        self.record.update(fields)
+        try:
+            self.store.crawls.update_one({"crawl_id": self.crawl_id},
+                                         {"$set": {k: bson_safe(v) for k, v in fields.items()}})
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            logger.warning("The crawl record of %s is not updated yet (%s): %s", self.crawl_id,
+                           ", ".join(fields), exc)
 
     def interrupted_crawls(self, spider_name: str) -> list[str]:
         """Ids of earlier crawls of this spider that never finished (killed, crashed).
@@ -207,21 +227,39 @@ class CrawlArchive:
             self.resumed = []
         return self.resumed
 
-    def finish_crawl(self, stats: dict, finish_reason: str) -> bool:
+    def finish_crawl(self, stats: dict, finish_reason: str, fields: dict | None = None) -> bool:
+        """Write this crawl's whole record: its counts, finish reason and every field set so far.
+
+        When MongoDB is unreachable the record is spooled like the articles and written by the
+        next run that reaches it (so a crawl that ran through an outage is not later taken for
+        an interrupted one). Returns True when written now."""
         # No retry_now() here: the pipeline's last flush just tried MongoDB (one wait at close).
+        self.record.update(fields or {})
+        doc = {**self.record, "crawl_id": self.crawl_id, "stats": stats, "finish_reason": finish_reason,
+               "finished_at": utcnow()}
         try:
-            self.store.finish_crawl(self.crawl_id, stats, finish_reason)
+            self._write_record(doc)
             if finish_reason == "finished" and self.resumed:
                 self.store.crawls.update_many(
                     {"crawl_id": {"$in": self.resumed}, "finished_at": None},
                     {"$set": {"finish_reason": "interrupted", "resumed_by": self.crawl_id}})
             return True
-        except PyMongoError as exc:
-            logger.error("The crawl record of %s could not be completed: %s", self.crawl_id, describe_error(exc))
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self.spool.append({"kind": "crawl", "doc": doc})
+            self.spool.close()
+            logger.error("The crawl record of %s could not be written (%s): spooled to %s, written on "
+                         "the next successful connection or run", self.crawl_id,
+                         exc if isinstance(exc, ArchiveUnavailable) else describe_error(exc), self.spool.path)
             return False
-        except ArchiveUnavailable as exc:
-            logger.error("The crawl record of %s could not be written: %s", self.crawl_id, exc)
-            return False
+
+    def _write_record(self, doc: dict, replayed_by: str | None = None) -> None:
+        fields = {k: v for k, v in doc.items()
+                  if k not in ("crawl_id", "stats", "finish_reason", "finished_at", "started_at")}
+        if replayed_by:
+            fields["recorded_by"] = replayed_by  # written late, from the spool, by this crawl
+        self.store.finish_crawl(doc["crawl_id"], doc.get("stats") or {}, doc.get("finish_reason"),
+                                fields=fields, finished_at=doc.get("finished_at"),
+                                started_at=doc.get("started_at"))
 
 
 _ARCHIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

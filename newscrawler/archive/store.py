@@ -287,14 +287,19 @@ class ArticleStore:
                 upsert=True,
             )
 
-    def finish_crawl(self, crawl_id: str, stats: Mapping[str, Any], finish_reason: str | None) -> None:
-        """Close the crawl's record with its stats (created here if the start was not recorded)."""
+    def finish_crawl(self, crawl_id: str, stats: Mapping[str, Any], finish_reason: str | None, *,
+                     fields: Mapping[str, Any] | None = None, finished_at: datetime | None = None,
+                     started_at: datetime | None = None) -> None:
+        """Close the crawl's record with its stats and any other top-level ``fields`` (created
+        here if the start was not recorded). A record replayed from the spool passes the times
+        it was made with."""
         with self._unavailable_on_error("recording the crawl end"):
             self.crawls.update_one(
                 {"crawl_id": crawl_id},
-                {"$set": {"finished_at": _utcnow(), "stats": bson_safe(dict(stats)),
+                {"$set": {**{k: bson_safe(v) for k, v in (fields or {}).items()},
+                          "finished_at": finished_at or _utcnow(), "stats": bson_safe(dict(stats)),
                           "finish_reason": finish_reason},
-                 "$setOnInsert": {"started_at": stats.get("start_time")}},
+                 "$setOnInsert": {"started_at": started_at or stats.get("start_time")}},
                 upsert=True,
             )
 
