@@ -403,3 +403,20 @@ def test_export_verb_jsonl_csv_hexo(cli_env, capsys, tmp_path):
         assert code == 0 and "exported 1 article " in err
     assert [p.name for p in posts.iterdir()] == ["宁德时代发布三季报.md"]
     assert (posts / "宁德时代发布三季报.md").read_bytes() == EXPECTED_HEXO.encode("utf-8")
+
+
+def test_window_sizing_follows_the_hit_rate():
+    """Listings and searches ask for date windows; each costs the server every candidate in
+    it, so the next window is sized from the hits found so far, growing x4 at most."""
+    import datetime as dt
+
+    from newscrawler.archive.queries import FIRST_WINDOW, WINDOW_GROWTH, next_window
+
+    day = dt.timedelta(days=1)
+    assert next_window(4 * day, 5 * day, 0, 20) == 4 * day * WINDOW_GROWTH  # nothing yet: grow
+    # 4 hits in 20 days, 16 to go: about 80 days more (with the margin), capped at x4 of 16 days
+    assert next_window(16 * day, 20 * day, 4, 20) == 64 * day
+    assert 80 * day <= next_window(64 * day, 20 * day, 4, 20) <= 100 * day
+    # nearly done at a high rate: a short window, never below the first one
+    assert next_window(16 * day, 21 * day, 19, 20) == max(FIRST_WINDOW, 21 * day / 19 * 1.25)
+    assert next_window(day, day, 19, 20) == FIRST_WINDOW

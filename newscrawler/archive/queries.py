@@ -46,7 +46,8 @@ EQUALITY_FILTERS = (
 )
 
 FIRST_WINDOW = dt.timedelta(days=1)
-WINDOW_GROWTH = 4
+WINDOW_GROWTH = 4  # at most; less once the hits so far tell how far back the rest lie
+WINDOW_MARGIN = 1.25  # ask for a quarter more than the hit rate so far says is needed
 # No article is older than this; the window that reaches it is left open (or ends at since).
 ARCHIVE_FLOOR = dt.datetime(1990, 1, 1, tzinfo=UTC)
 MONGO_RESOLUTION = dt.timedelta(milliseconds=1)  # BSON datetimes keep milliseconds
@@ -233,6 +234,22 @@ def _date_indexed_fields(coll: Collection) -> set[str | None]:
     return out
 
 
+def next_window(size: dt.timedelta, spanned: dt.timedelta, found: int, limit: int) -> dt.timedelta:
+    """The next window's length, after windows covering ``spanned`` gave ``found`` of ``limit``.
+
+    Every window costs the server a fetch of every candidate in it (it cannot stop early), so
+    overshooting costs as much as the candidates themselves. With no hit yet the window grows
+    ``WINDOW_GROWTH`` times; once there are hits, their rate says how much more time holds the
+    rest (plus ``WINDOW_MARGIN``), never more than ``WINDOW_GROWTH`` times the last window nor
+    less than ``FIRST_WINDOW``. A two-word search of common words fetched about three times the
+    candidates it needed with plain x4 growth.
+    """
+    if found <= 0:
+        return size * WINDOW_GROWTH
+    needed = spanned * ((limit - found) / found) * WINDOW_MARGIN
+    return max(FIRST_WINDOW, min(needed, size * WINDOW_GROWTH))
+
+
 def _windowed(coll: Collection, query: ArticleQuery, field: str | None, value: Any, accept) -> Iterator[dict]:
     """The first ``query.limit`` accepted articles, asking for date windows that grow from the
     newest end (from ``since`` for oldest first) until enough are found or the range is done."""
@@ -247,6 +264,7 @@ def _windowed(coll: Collection, query: ArticleQuery, field: str | None, value: A
         near = lower
         edge = lower
     found = 0
+    spanned = dt.timedelta(0)
     while True:
         far = edge - size if newest else edge + size
         last = (far <= lower if lower else far < ARCHIVE_FLOOR) if newest else (
@@ -264,8 +282,9 @@ def _windowed(coll: Collection, query: ArticleQuery, field: str | None, value: A
                     return
         if last:
             break
+        spanned += size
         near = edge = far
-        size *= WINDOW_GROWTH
+        size = next_window(size, spanned, found, query.limit)
     if lower is None and upper is None:
         # Articles without a publish time sort after all others, newest first.
         for doc in coll.find({**({field: value} if field else {}), "published_at": None},
