@@ -106,7 +106,9 @@ class Corpus:
 
 
 def make_article(i: int, corpus: Corpus, rng: random.Random, people: list[str], tags: list[str],
-                 now: dt.datetime) -> dict:
+                 now: dt.datetime, tokens: bool = True) -> dict:
+    """Article ``i`` of the build (``tokens=False``: the same draws, no segmentation, for
+    skipping over articles an interrupted build already stored)."""
     published = now - dt.timedelta(seconds=rng.randrange(YEARS * 365 * 86400))
     title = corpus.sentence()[:28]
     paragraphs = [corpus.paragraph(rng.randint(120, 260)) for _ in range(rng.randint(3, 5))]
@@ -134,12 +136,14 @@ def make_article(i: int, corpus: Corpus, rng: random.Random, people: list[str], 
         "thumbnail_url": f"https://image.nbd.com.cn/uploads/{created}/{article_id}.jpg" if i % 3 else None,
         "extraction": {"method": "layout", "layout": "g-article", "version": "bench", "warnings": []},
         "content_hash": f"{rng.getrandbits(160):040x}",
-        "search_tokens": search_tokens(title, body_text),
+        "search_tokens": search_tokens(title, body_text) if tokens else [],
         "revision": 1,
     }
 
 
-def build(db, n: int, seed: int = 42) -> None:
+def build(db, n: int, seed: int = 42, present: set[int] = frozenset()) -> None:
+    """Insert ``n`` generated articles; those whose ids are in ``present`` (an interrupted
+    build's) are drawn again, to keep the random sequence, but not stored again."""
     rng = random.Random(seed)
     corpus = Corpus(rng)
     people = list(dict.fromkeys(rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2)))
@@ -154,10 +158,12 @@ def build(db, n: int, seed: int = 42) -> None:
     # Generate the next batch (jieba, in this process) while the server inserts the last one.
     with ThreadPoolExecutor(max_workers=1) as inserter:
         for i in range(n):
-            doc = make_article(i, corpus, rng, people, tags, now)
+            stored = 1_000_000 + i in present
+            doc = make_article(i, corpus, rng, people, tags, now, tokens=not stored)
             tokens += len(doc["search_tokens"])
-            batch.append(doc)
-            if len(batch) == BATCH or i == n - 1:
+            if not stored:
+                batch.append(doc)
+            if batch and (len(batch) == BATCH or i == n - 1):
                 if pending is not None:
                     pending.result()
                 pending = inserter.submit(db[ARTICLES].insert_many, batch, ordered=False)
@@ -166,7 +172,8 @@ def build(db, n: int, seed: int = 42) -> None:
                     rate = (i + 1) / (time.perf_counter() - t0)
                     print(f"  built {i + 1:,} articles ({rate:.0f}/s, {tokens / (i + 1):.0f} tokens each)",
                           flush=True)
-        pending.result()
+        if pending is not None:
+            pending.result()
     db["bench_meta"].replace_one({"_id": "built"}, {"_id": "built", "docs": n}, upsert=True)
 
 
@@ -255,10 +262,14 @@ def main() -> int:
         db = client[DB_NAME]
         built = db["bench_meta"].find_one({"_id": "built"})
         if not built or built["docs"] != args.docs:
-            client.drop_database(DB_NAME)
-            print(f"building {args.docs:,} articles ...", flush=True)
+            if built:
+                client.drop_database(DB_NAME)
+            # No "built" mark: an interrupted build, resumed (its articles are kept).
+            present = {d["article_id"] for d in db[ARTICLES].find({}, {"article_id": 1, "_id": 0})}
+            print(f"building {args.docs:,} articles" + (f" ({len(present):,} already there, from an "
+                  "interrupted build)" if present else "") + " ...", flush=True)
             t = time.perf_counter()
-            build(db, args.docs)
+            build(db, args.docs, present=present)
             print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
         else:
             print(f"reusing the archive of {args.docs:,} articles in {args.keep}")
