@@ -236,3 +236,32 @@ def test_two_crawls_creating_the_thumbnail_store_at_once(tmp_path, monkeypatch):
     assert store_dir.is_dir()
     store.persist_file("full/ab/one.jpg", BytesIO(b"image"), info=None)
     assert (store_dir / "full" / "ab" / "one.jpg").read_bytes() == b"image"
+
+
+@pytest.mark.parametrize("same_text", [True, False])
+def test_two_writers_of_one_new_article_never_overwrite_each_other(mongo_db, same_text):
+    """Crawl A finds an article missing, crawl B inserts it first, then A writes: A's write
+    does not replace B's silently. Same text: unchanged; other text: A's is revision 2 and
+    B's version is kept."""
+    a, b = ArticleStore(mongo_db), ArticleStore(mongo_db)
+    a.ensure_indexes()
+    real_save = a.save_revisions
+
+    def b_inserts_first(old_docs, crawl_id):  # A has read "not archived"; now B lands its insert
+        b.write_articles([_doc(5, "v-b", T0)], "crawl-b")
+        a.save_revisions = real_save
+        return real_save(old_docs, crawl_id)
+
+    a.save_revisions = b_inserts_first
+    title_a = "v-b" if same_text else "v-a"
+    counts = a.write_articles([_doc(5, title_a, T0 + dt.timedelta(minutes=1))], "crawl-a")
+    doc = mongo_db.articles.find_one({"article_id": 5})
+    kept = [(r["revision"], r["title"]) for r in mongo_db.article_revisions.find({"article_id": 5})]
+    assert mongo_db.articles.count_documents({"article_id": 5}) == 1
+    assert counts["new"] == 0 and counts["errors"] == 0
+    if same_text:
+        assert (doc["title"], doc["revision"]) == ("v-b", 1) and kept == []
+        assert counts["unchanged"] == 1
+    else:
+        assert (doc["title"], doc["revision"]) == ("v-a", 2) and kept == [(1, "v-b")]
+        assert counts["updated"] == 1

@@ -81,12 +81,15 @@ class ArticleStore:
     # -- articles -------------------------------------------------------------------------
 
     def upsert_many(self, docs: Iterable[Mapping[str, Any]],
-                    conditions: Mapping[int, Mapping[str, Any]] | None = None) -> BulkResult:
+                    conditions: Mapping[int, Mapping[str, Any]] | None = None,
+                    insert_only: Iterable[int] = ()) -> BulkResult:
         """Insert or update articles by ``article_id`` with one unordered bulk write.
 
         ``conditions``: article id -> fields the stored document must still have (the version
         this write was computed from); such a document is updated only if it does, never
         inserted (a concurrent crawl that changed it first wins; see ``write_articles``).
+        ``insert_only``: ids of documents that were not archived when this write was computed;
+        they are inserted only if still missing (a concurrent crawl that inserted first wins).
 
         ``$set`` takes the whole document (minus ``_id``); ``first_seen_at`` goes to
         ``$setOnInsert`` so it keeps the first crawl's time. A document without one gets its
@@ -95,12 +98,16 @@ class ArticleStore:
         """
         ops, ids = [], []
         now = _utcnow()
+        insert_only = set(insert_only)
         for doc in docs:
             fields = {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")}
             first_seen = doc.get("first_seen_at") or doc.get("last_crawled_at") or now
             condition = (conditions or {}).get(doc["article_id"])
-            ops.append(UpdateOne({"article_id": doc["article_id"], **(condition or {})},
-                                 {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}},
+            if doc["article_id"] in insert_only:
+                update = {"$setOnInsert": {**fields, "first_seen_at": first_seen}}
+            else:
+                update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
+            ops.append(UpdateOne({"article_id": doc["article_id"], **(condition or {})}, update,
                                  upsert=condition is None))
             ids.append(doc["article_id"])
         if not ops:
@@ -137,9 +144,10 @@ class ArticleStore:
         A new record whose text is already archived under another id gets ``duplicate_of``.
 
         Two crawls writing one article at once: an existing article is replaced only if it is
-        still the version read (revision and content hash), and an old version is kept once
-        per revision number, so the crawl that loses the race re-reads and writes again
-        (unchanged, or a further revision) instead of keeping the old version twice.
+        still the version read (revision and content hash), a new one is inserted only if it is
+        still missing, and an old version is kept once per revision number, so the crawl that
+        loses the race re-reads and writes again (unchanged, or a further revision keeping the
+        winner's version) instead of overwriting it or keeping the old version twice.
         """
         docs = list(docs)
         now = _utcnow()
@@ -178,21 +186,24 @@ class ArticleStore:
             kinds[doc["article_id"]] = kind
             to_write.append(new)
         self.save_revisions(replaced, crawl_id)  # first: a crash in between loses no version
-        result = self.upsert_many(to_write, conditions)
+        new_ids = {aid for aid, kind in kinds.items() if kind == "new"}
+        result = self.upsert_many(to_write, conditions, insert_only=new_ids)
         counts["errors"] = len(result.errors)
         not_written = {error["article_id"] for error in result.errors}
-        lost: set[int] = set()
-        # Every write either matched, inserted or failed; the others found their article
+        # New articles another crawl inserted between our read and our write.
+        lost: set[int] = new_ids - set(result.inserted_ids) - not_written
+        # Every other write either matched, inserted or failed; the rest found their article
         # changed by another crawl since it was read.
-        if result.matched + result.inserted + len(result.errors) < len(to_write):
-            lost = self._not_written(to_write, conditions)
-            if lost and _attempt < 3:
+        if result.matched - len(lost) + result.inserted + len(result.errors) < len(to_write):
+            lost |= self._not_written(to_write, conditions)
+        if lost:
+            if _attempt < 3:
                 for article_id in lost:
                     counts[kinds[article_id]] -= 1
                 again = self.write_articles([d for d in docs if d["article_id"] in lost], crawl_id, _attempt + 1)
                 for key, value in again.items():
                     counts[key] += value
-            elif lost:
+            else:
                 counts["errors"] += len(lost)
                 logger.error("articles %s changed under this crawl 4 times: not written", sorted(lost))
         # The kept counts behind `stats` (a retried write counts itself in its own call).
