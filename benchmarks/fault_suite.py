@@ -629,6 +629,9 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
         old_titles = {r["article_id"]: r["title"] for r in db.article_revisions.find({}, {"article_id": 1, "title": 1})}
         wrong = [aid for aid in edited if old_titles.get(aid, "").endswith("（更新）")]
         sc.check(not wrong, f"two crawls at once: kept old versions hold the new text: {wrong}")
+        # Each crawl took the other (running beside it) for an interrupted one; both finished.
+        records = [(r.get("finish_reason"), r.get("resumed_by")) for r in db.crawls.find()]
+        sc.check(records == [("finished", None)] * 4, f"two crawls at once: crawl records {records}")
         sc.rows.append(Row(f"two full crawls at once, {len(edited)} articles edited", injected=2,
                            survived=2 * (len(sc.problems) == before), expected=len(ids),
                            archived=result["archived"], lost=result["lost"], duplicated=result["duplicated"]))

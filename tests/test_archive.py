@@ -238,6 +238,17 @@ def test_rejects_and_crawl_records(store):
     assert crawl["stats"]["_odd"] == "0:00:03" and crawl["finished_at"] >= crawl["started_at"]
 
 
+def test_a_crawl_taken_for_interrupted_by_its_neighbour_ends_finished(store):
+    """Crawl A, started beside B, takes B's open record for an interrupted crawl and marks it
+    when A ends; B then ends itself: its record says finished, with no resumed_by left."""
+    store.start_crawl("b", "nbd")
+    store.crawls.update_many({"crawl_id": {"$in": ["b"]}, "finished_at": None},
+                             {"$set": {"finish_reason": "interrupted", "resumed_by": "a"}})
+    store.finish_crawl("b", {"new": 1}, "finished")
+    crawl = store.crawls.find_one({"crawl_id": "b"})
+    assert crawl["finish_reason"] == "finished" and "resumed_by" not in crawl
+
+
 def test_bson_safe():
     assert bson_safe({"a.b": {"$c": {1, 2}}, "d": (1, None)}) == {"a_b": {"_c": [1, 2]}, "d": [1, None]}
 

@@ -310,6 +310,9 @@ class ArticleStore:
                 {"$set": {**{k: bson_safe(v) for k, v in (fields or {}).items()},
                           "finished_at": finished_at or _utcnow(), "stats": bson_safe(dict(stats)),
                           "finish_reason": finish_reason},
+                 # A crawl running beside another may have been taken for an interrupted one by
+                 # it (marked "interrupted", resumed_by); finishing itself proves otherwise.
+                 "$unset": {"resumed_by": ""},
                  "$setOnInsert": {"started_at": started_at or stats.get("start_time")}},
                 upsert=True,
             )
