@@ -6,7 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from newscrawler import settings as project_settings
 from newscrawler.replica.evaluation import classify, expected_record
 from newscrawler.replica.spec import Block
 from tests.crawling import archive, crawl, replica_site
@@ -58,6 +60,9 @@ def test_archived_records_match_the_pages(first_crawl, mongo_uri):
         assert doc["extraction"]["method"] == "layout"
 
 
+THUMB_BOXES = project_settings.IMAGES_THUMBS
+
+
 def test_thumbnails_are_downloaded_and_recorded(first_crawl, mongo_uri):
     site, server, db_name, data_dir, _ = first_crawl
     db = archive(mongo_uri, db_name)
@@ -68,8 +73,13 @@ def test_thumbnails_are_downloaded_and_recorded(first_crawl, mongo_uri):
         thumb = doc["thumbnail"]
         assert (store / thumb["path"]).is_file()
         assert thumb["checksum"] and thumb["width"] > 0 and thumb["height"] > 0
-        for path in thumb["thumbs"].values():
-            assert (store / path).is_file()
+        for name, path in thumb["thumbs"].items():
+            # Each thumbnail is the picture fitted into its box, aspect kept (decoded scaled down).
+            with Image.open(store / path) as small:
+                box = THUMB_BOXES[name]
+                whole = Image.new("L", (thumb["width"], thumb["height"]))
+                whole.thumbnail(box)  # what PIL makes of the whole picture
+                assert small.size == whole.size, (name, small.size, whole.size)
     assert db.articles.count_documents({"thumbnail_url": None, "thumbnail": {"$exists": True}}) == 0
 
 

@@ -265,3 +265,20 @@ def test_two_writers_of_one_new_article_never_overwrite_each_other(mongo_db, sam
     else:
         assert (doc["title"], doc["revision"]) == ("v-a", 2) and kept == [(1, "v-b")]
         assert counts["updated"] == 1
+
+
+def test_thumbnail_size_rule_is_pils():
+    """The size asked of JPEG's draft decoder (and resized to) is PIL's own thumbnail size."""
+    import random
+
+    from PIL import Image
+
+    from newscrawler.pipelines.thumbnails import fitted_size
+
+    rng = random.Random(7)
+    for _ in range(2000):
+        size = (rng.randint(1, 4000), rng.randint(1, 4000))
+        box = rng.choice([(120, 120), (400, 400), (300, 200), (50, 500)])
+        image = Image.new("L", size)
+        image.thumbnail(box)
+        assert fitted_size(size, box) == image.size, (size, box)
