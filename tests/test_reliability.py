@@ -122,6 +122,19 @@ def _doc(article_id: int, title: str, crawled: dt.datetime) -> dict:
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 
 
+def _lands_first(store: ArticleStore, other_write) -> None:
+    """Force an interleaving: ``other_write`` runs once inside ``store``'s next
+    ``write_articles``, after it read the stored versions and before it writes."""
+    real_save = store.save_revisions
+
+    def other_crawl_first(old_docs, crawl_id):
+        other_write()
+        store.save_revisions = real_save
+        return real_save(old_docs, crawl_id)
+
+    store.save_revisions = other_crawl_first
+
+
 @pytest.mark.parametrize("same_text", [True, False])
 def test_two_writers_of_one_edit_keep_the_old_version_once(mongo_db, same_text):
     """Crawl A reads version 1, crawl B writes its edit first, then A writes: version 1 is
@@ -130,14 +143,8 @@ def test_two_writers_of_one_edit_keep_the_old_version_once(mongo_db, same_text):
     first.ensure_indexes()
     first.write_articles([_doc(1, "v1", T0)], "crawl-0")
     a, b = ArticleStore(mongo_db), ArticleStore(mongo_db)
-    real_save = a.save_revisions
-
-    def b_writes_first(old_docs, crawl_id):  # A has read version 1; now B lands its write
-        b.write_articles([_doc(1, "v2", T0 + dt.timedelta(minutes=1))], "crawl-b")
-        a.save_revisions = real_save
-        return real_save(old_docs, crawl_id)
-
-    a.save_revisions = b_writes_first
+    # A has read version 1; now B lands its write
+    _lands_first(a, lambda: b.write_articles([_doc(1, "v2", T0 + dt.timedelta(minutes=1))], "crawl-b"))
     title_a = "v2" if same_text else "v3"
     counts = a.write_articles([_doc(1, title_a, T0 + dt.timedelta(minutes=2))], "crawl-a")
     doc = mongo_db.articles.find_one({"article_id": 1})
@@ -245,14 +252,8 @@ def test_two_writers_of_one_new_article_never_overwrite_each_other(mongo_db, sam
     B's version is kept."""
     a, b = ArticleStore(mongo_db), ArticleStore(mongo_db)
     a.ensure_indexes()
-    real_save = a.save_revisions
-
-    def b_inserts_first(old_docs, crawl_id):  # A has read "not archived"; now B lands its insert
-        b.write_articles([_doc(5, "v-b", T0)], "crawl-b")
-        a.save_revisions = real_save
-        return real_save(old_docs, crawl_id)
-
-    a.save_revisions = b_inserts_first
+    # A has read "not archived"; now B lands its insert
+    _lands_first(a, lambda: b.write_articles([_doc(5, "v-b", T0)], "crawl-b"))
     title_a = "v-b" if same_text else "v-a"
     counts = a.write_articles([_doc(5, title_a, T0 + dt.timedelta(minutes=1))], "crawl-a")
     doc = mongo_db.articles.find_one({"article_id": 5})
