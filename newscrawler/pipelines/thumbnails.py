@@ -76,7 +76,7 @@ class AtomicFSFilesStore(FSFilesStore):
 
     def persist_file(self, path, buf, info, meta=None, headers=None):
         absolute = self._get_filesystem_path(path)
-        absolute.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: another crawl may race us
+        self._mkdir(absolute.parent)  # race-free: another crawl may create it at the same moment
         tmp = absolute.with_name(f".{absolute.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             tmp.write_bytes(buf.getvalue())
@@ -199,12 +199,14 @@ class ThumbnailPipeline(ImagesPipeline):
             yield path, full, full_buf
             for thumb_id, size in self.thumbs.items():
                 source = Image.open(BytesIO(body), formats=self.FORMATS)
-                target = fitted_size((width, height), size)
-                source.draft("RGB", target)
-                if not upright:
+                if upright:
+                    target = fitted_size((width, height), size)
+                    source.draft("RGB", target)
+                    if source.size != target:  # exactly what a thumbnail of the whole picture is
+                        source = source.convert("RGB").resize(target, Image.Resampling.LANCZOS)
+                else:  # stored sideways: its pixel size is not the thumbnail's orientation
+                    source.draft("RGB", size)
                     source = ImageOps.exif_transpose(source)
-                elif source.size != target:  # exactly what a thumbnail of the whole picture is
-                    source = source.convert("RGB").resize(target, Image.Resampling.LANCZOS)
                 thumb, thumb_buf = self.convert_image(source, size, response_body=full_buf)
                 yield self.thumb_path(request, thumb_id, response=response, info=info, item=item), thumb, thumb_buf
         except (OSError, SyntaxError, ValueError) as exc:  # a header that parses, pixels that don't
