@@ -5,7 +5,7 @@ Usage: python benchmarks/archive_queries.py [--docs 20000] [--runs 5] [--uri URI
 Without --uri it starts a throwaway SecantusDB (storage in a temporary directory) and stops
 it afterwards. Loads synthetic articles shaped like the archive's (12 categories, dates over
 three years, 30 search tokens each from a Zipf-like vocabulary), creates the archive indexes
-(``newscrawler.archive.indexes``) and times the query shapes the crawler and people use, with
+(``newscrawler.store.indexes``) and times the query shapes the crawler and people use, with
 each query's plan (IXSCAN / COLLSCAN) from explain. The figures are quoted in indexes.py.
 """
 
@@ -25,9 +25,9 @@ from pymongo import DESCENDING, InsertOne, UpdateOne
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from newscrawler.archive.connection import get_client  # noqa: E402
-from newscrawler.archive.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
-from newscrawler.archive.indexes import ensure_indexes  # noqa: E402
+from newscrawler.store.connection import get_client  # noqa: E402
+from newscrawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
+from newscrawler.store.indexes import ensure_indexes  # noqa: E402
 
 CATEGORIES = ["金融", "证券", "公司", "宏观", "科技", "汽车", "地产", "国际", "评论", "健康", "文旅", "大消费"]
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)

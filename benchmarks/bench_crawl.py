@@ -69,8 +69,9 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 def site_urls(base: str, n: int) -> tuple[list[str], list[int]]:
     """Every page the full crawl fetches, computed from the same site: list pages, article
     pages and the lead images it downloads as thumbnails."""
-    from newscrawler.replica.evaluation import expected_record, generate_articles
-    from newscrawler.replica.site import ReplicaSite
+    from nbd_replica.corpus import generate_articles
+    from nbd_replica.expected import expected_record
+    from nbd_replica.site import ReplicaSite
 
     site = ReplicaSite(generate_articles(n, seed=SEED), load_more=False)
     urls = []
@@ -127,7 +128,7 @@ def main() -> int:
         with mongo_server(str(tmp / "mongo")) as mongo_uri:
             for latency, n in [(lat, n) for lat in latencies for n in sizes]:
                 port = free_port()
-                server = subprocess.Popen([sys.executable, "-m", "newscrawler.replica.server", "--articles", str(n),
+                server = subprocess.Popen([sys.executable, "-m", "nbd_replica.server", "--articles", str(n),
                                            "--seed", str(SEED), "--port", str(port), "--no-load-more",
                                            "--latency", str(latency)],
                                           cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

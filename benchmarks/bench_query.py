@@ -5,7 +5,7 @@ Usage: python benchmarks/bench_query.py [--docs 100000] [--runs 7] [--uri URI] [
 Builds an archive of generated articles (Chinese titles and bodies drawn from jieba's own
 dictionary with its word frequencies, so word frequencies are Zipf-like as in real text;
 12 categories, 400 authors, 600 tags, five years of dates, ``search_tokens`` from
-``newscrawler.archive.search``), then times, median of ``--runs``:
+``newscrawler.store.search``), then times, median of ``--runs``:
 
 * keyword searches (a rare word, two words, a frequent word), 20 newest results;
 * a category listing over a time range, 20 results;
@@ -42,12 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jieba  # noqa: E402
 
-from newscrawler.archive.connection import get_client  # noqa: E402
-from newscrawler.archive.counts import rebuild_counts  # noqa: E402
-from newscrawler.archive.embedded import find_server_executable  # noqa: E402
-from newscrawler.archive.indexes import ARTICLES, ensure_indexes  # noqa: E402
-from newscrawler.archive.queries import ArticleQuery, archive_stats, find_articles  # noqa: E402
-from newscrawler.archive.search import search_tokens  # noqa: E402
+from newscrawler.store.connection import get_client  # noqa: E402
+from newscrawler.store.counts import rebuild_counts  # noqa: E402
+from newscrawler.store.embedded import find_server_executable  # noqa: E402
+from newscrawler.store.indexes import ARTICLES, ensure_indexes  # noqa: E402
+from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles  # noqa: E402
+from newscrawler.store.search import search_tokens  # noqa: E402
 
 DB_NAME = "nc_bench_query"
 CATEGORIES = {"证券": 20, "公司": 16, "金融": 14, "宏观": 12, "TMT": 9, "汽车": 7, "理财": 6,

@@ -28,7 +28,6 @@ The MongoDB is a SecantusDB started here (or MONGO_URI).
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import statistics
@@ -43,10 +42,10 @@ sys.path.insert(0, str(REPO))
 
 import pymongo  # noqa: E402
 
-from newscrawler.replica.evaluation import generate_articles  # noqa: E402
-from newscrawler.replica.server import serve  # noqa: E402
-from newscrawler.replica.site import ReplicaSite  # noqa: E402
-from newscrawler.webarchive.writer import WarcFileWriter  # noqa: E402
+from nbd_replica.corpus import generate_articles  # noqa: E402
+from nbd_replica.server import serve  # noqa: E402
+from nbd_replica.site import ReplicaSite  # noqa: E402
+from newscrawler.warc.writer import WarcFileWriter  # noqa: E402
 from tests.conftest import mongo_server  # noqa: E402
 from tests.crawling import crawl  # noqa: E402
 

@@ -54,11 +54,12 @@ sys.path.insert(0, str(REPO))
 import pymongo  # noqa: E402
 
 from newscrawler.nbd.site import column_name, column_section  # noqa: E402
-from newscrawler.replica.evaluation import expected_record, generate_articles  # noqa: E402
-from newscrawler.replica.pages import format_time, render_article  # noqa: E402
-from newscrawler.replica import server as replica_server  # noqa: E402
-from newscrawler.replica.server import serve  # noqa: E402
-from newscrawler.replica.site import ReplicaSite  # noqa: E402
+from nbd_replica.corpus import generate_articles
+from nbd_replica.expected import expected_record  # noqa: E402
+from nbd_replica.pages import format_time, render_article  # noqa: E402
+from nbd_replica import server as replica_server  # noqa: E402
+from nbd_replica.server import serve  # noqa: E402
+from nbd_replica.site import ReplicaSite  # noqa: E402
 from tests.conftest import free_port, start_secantus  # noqa: E402
 from tests.crawling import FAST_SETTINGS as CRAWL_TEST_SETTINGS, crawl_command  # noqa: E402
 

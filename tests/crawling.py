@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pymongo
 
-from newscrawler.replica.evaluation import generate_articles
-from newscrawler.replica.server import serve
-from newscrawler.replica.site import ReplicaSite
+from nbd_replica.corpus import generate_articles
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 
 REPO = Path(__file__).resolve().parent.parent
 # Loopback replica: no politeness delays, quick back-off.

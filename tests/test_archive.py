@@ -19,18 +19,18 @@ import pymongo
 import pytest
 from bson import ObjectId
 
-from newscrawler.archive import connection, embedded, store as store_module
-from newscrawler.archive.connection import (
+from newscrawler.store import connection, embedded, store as store_module
+from newscrawler.store.connection import (
     describe_error, get_client, get_setting, redact_text, redact_uri, resolve_data_dir,
     resolve_mongo_uri,
 )
-from newscrawler.archive.embedded import (
+from newscrawler.store.embedded import (
     ServerPaths, embedded_status, ensure_embedded_server, stop_embedded_server,
 )
-from newscrawler.archive.errors import ArchiveConfigError, ArchiveUnavailable, EmbeddedServerError
-from newscrawler.archive.indexes import INDEXES, ensure_indexes
-from newscrawler.archive.spool import Spool
-from newscrawler.archive.store import ArticleStore, bson_safe
+from newscrawler.store.errors import ArchiveConfigError, ArchiveUnavailable, EmbeddedServerError
+from newscrawler.store.indexes import INDEXES, ensure_indexes
+from newscrawler.store.spool import Spool
+from newscrawler.store.store import ArticleStore, bson_safe
 
 from .conftest import free_port
 
@@ -404,7 +404,7 @@ def test_concurrent_starts_from_two_processes_start_one_server_that_outlives_the
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
-        from newscrawler.archive.embedded import ensure_embedded_server
+        from newscrawler.store.embedded import ensure_embedded_server
         print(ensure_embedded_server(sys.argv[1]))
     """)
     procs = [subprocess.Popen([sys.executable, "-c", script, str(data_dir)], stdout=subprocess.PIPE,
@@ -441,7 +441,7 @@ def test_embedded_server_that_exits_at_start_is_reported_with_its_log(monkeypatc
 
 def test_db_command_start_status_stop(monkeypatch, capsys, data_dir):
     from newscrawler import cli
-    from newscrawler.commands import db as db_command
+    from newscrawler.cli.commands import db as db_command
 
     monkeypatch.delenv("MONGO_URI", raising=False)
     settings = {"NEWSCRAWLER_DATA_DIR": str(data_dir), "MONGO_URI": None}

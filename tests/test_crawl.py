@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from newscrawler import settings as project_settings
-from newscrawler.replica.evaluation import classify, expected_record
-from newscrawler.replica.spec import Block
+from nbd_replica.expected import classify, expected_record
+from nbd_replica.spec import Block
 from tests.crawling import archive, crawl, replica_site
 
 FIELDS = ("url", "title", "published_at", "byline", "authors", "editor", "source", "category",
@@ -183,8 +183,8 @@ def test_since_stops_paging_and_skips_older_articles(mongo_uri, mongo_db_name, t
 
 def test_crawled_articles_are_searchable_and_counted(mongo_uri, mongo_db_name, tmp_path, monkeypatch, capsys):
     """The write path stores search tokens and keeps `stats` counts: query what a crawl archived."""
-    from newscrawler.archive.counts import rebuild_counts
-    from newscrawler.archive.queries import ArticleQuery, archive_stats, find_articles
+    from newscrawler.store.counts import rebuild_counts
+    from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles
     from newscrawler.cli import main
 
     with replica_site(n=24, seed=9) as (site, server):
@@ -218,7 +218,7 @@ def test_crawled_articles_are_searchable_and_counted(mongo_uri, mongo_db_name, t
 
 def generate_more(site, n: int) -> list[int]:
     """Add ``n`` new articles at the top of their columns; returns their ids."""
-    from newscrawler.replica.evaluation import generate_articles
+    from nbd_replica.corpus import generate_articles
 
     newest = max(spec.created for spec in site.articles.values())
     specs = generate_articles(n, seed=99, start_id=max(site.articles) + 1000,

@@ -47,7 +47,7 @@ def _worker(server, mongo_uri, db_name, data_dir, prefix, name, columns, *settin
 def test_without_redis_url_nothing_changes(monkeypatch):
     from scrapy.settings import Settings
 
-    from newscrawler.distributed import DistributedCrawl
+    from newscrawler.crawl.distributed import DistributedCrawl
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     settings = Settings({"REDIS_URL": None})
@@ -57,8 +57,8 @@ def test_without_redis_url_nothing_changes(monkeypatch):
 
     settings = Settings({"REDIS_URL": REDIS_URL})
     DistributedCrawl().update_settings(settings)
-    assert settings.get("SCHEDULER") == "newscrawler.distributed.RedisScheduler"
-    assert settings.get("DUPEFILTER_CLASS") == "newscrawler.distributed.ArticleDupeFilter"
+    assert settings.get("SCHEDULER") == "newscrawler.crawl.distributed.RedisScheduler"
+    assert settings.get("DUPEFILTER_CLASS") == "newscrawler.crawl.distributed.ArticleDupeFilter"
     assert settings.getbool("SCHEDULER_PERSIST")
 
 

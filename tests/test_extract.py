@@ -11,7 +11,7 @@ import pytest
 
 from newscrawler import extract_article
 from newscrawler.nbd.extract import ExtractionError, record_to_json
-from newscrawler.replica.evaluation import broken_pages, evaluation_set
+from tests.evaluation.cases import broken_pages, evaluation_set
 
 CASES = evaluation_set()
 BROKEN = broken_pages()

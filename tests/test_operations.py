@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from newscrawler.jobs import (
+from newscrawler.cli.jobs import (
     AlreadyRunning, JobLock, JobsFileError, load_jobs, lock_path, resolve_date,
 )
-from newscrawler.replica.evaluation import generate_articles
-from newscrawler.replica.server import serve
-from newscrawler.replica.site import ReplicaSite
+from nbd_replica.corpus import generate_articles
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 from tests.crawling import REPO, archive, replica_site
 from tests.operations_support import (
     columns_of, crawl_env, fast_settings, newscrawler_cmd, run_newscrawler, wait_for, write_jobs,

@@ -11,16 +11,16 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from newscrawler.archive import counts
-from newscrawler.archive.export import HexoOptions, hexo_filename, hexo_post, sanitize_title, write_hexo
-from newscrawler.archive.indexes import ensure_indexes
-from newscrawler.archive.queries import (
+from newscrawler.store import counts
+from newscrawler.store.export import HexoOptions, hexo_filename, hexo_post, sanitize_title, write_hexo
+from newscrawler.store.indexes import ensure_indexes
+from newscrawler.store.queries import (
     ArticleQuery, QueryError, archive_stats, article_id_of, find_articles,
     get_article, iter_articles,
 )
-from newscrawler.archive.search import parse_search, search_filter, search_tokens, tokens_of
+from newscrawler.store.search import parse_search, search_filter, search_tokens, tokens_of
 from newscrawler.cli import main
-from newscrawler.commands.query import display_width, fit, print_table
+from newscrawler.cli.commands.query import display_width, fit, print_table
 
 UTC = timezone.utc
 BEIJING = timezone(timedelta(hours=8))
@@ -410,7 +410,7 @@ def test_window_sizing_follows_the_hit_rate():
     it, so the next window is sized from the hits found so far, growing x4 at most."""
     import datetime as dt
 
-    from newscrawler.archive.queries import FIRST_WINDOW, WINDOW_GROWTH, next_window
+    from newscrawler.store.queries import FIRST_WINDOW, WINDOW_GROWTH, next_window
 
     day = dt.timedelta(days=1)
     assert next_window(4 * day, 5 * day, 0, 20) == 4 * day * WINDOW_GROWTH  # nothing yet: grow

@@ -21,9 +21,9 @@ import time
 import pytest
 from scrapy.settings import Settings
 
-from newscrawler.archive.session import CrawlArchive
-from newscrawler.archive.store import ArticleStore
-from newscrawler.pipelines.dedup import content_hash
+from newscrawler.store.session import CrawlArchive
+from newscrawler.store.store import ArticleStore
+from newscrawler.crawl.pipelines.dedup import content_hash
 from tests.conftest import free_port
 
 from tests.crawling import REPO
@@ -199,7 +199,7 @@ def test_thumbnail_files_appear_whole_or_not_at_all(tmp_path, monkeypatch):
     import os
     from io import BytesIO
 
-    from newscrawler.pipelines.thumbnails import AtomicFSFilesStore
+    from newscrawler.crawl.pipelines.thumbnails import AtomicFSFilesStore
 
     store = AtomicFSFilesStore(str(tmp_path))
     store.persist_file("full/ab/whole.jpg", BytesIO(b"whole image"), info=None)
@@ -224,7 +224,7 @@ def test_two_crawls_creating_the_thumbnail_store_at_once(tmp_path, monkeypatch):
 
     from scrapy.pipelines.files import FSFilesStore
 
-    from newscrawler.pipelines.thumbnails import AtomicFSFilesStore
+    from newscrawler.crawl.pipelines.thumbnails import AtomicFSFilesStore
 
     store_dir = tmp_path / "images"
     real_exists = Path.exists
@@ -274,7 +274,7 @@ def test_thumbnail_size_rule_is_pils():
 
     from PIL import Image
 
-    from newscrawler.pipelines.thumbnails import fitted_size
+    from newscrawler.crawl.pipelines.thumbnails import fitted_size
 
     rng = random.Random(7)
     for _ in range(2000):

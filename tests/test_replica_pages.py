@@ -15,17 +15,11 @@ import lxml.html
 import pytest
 
 from newscrawler.nbd.site import column_section, parse_article_url
-from newscrawler.replica.evaluation import (
-    BYLINE_STYLES,
-    EvalCase,
-    broken_pages,
-    evaluation_set,
-    expected_record,
-    generate_articles,
-    id_for_date,
-)
-from newscrawler.replica.pages import LAYOUTS, format_time, render_article
-from newscrawler.replica.spec import BEIJING
+from nbd_replica.corpus import BYLINE_STYLES, generate_articles, id_for_date
+from nbd_replica.expected import expected_record
+from tests.evaluation.cases import EvalCase, broken_pages, evaluation_set
+from nbd_replica.pages import LAYOUTS, format_time, render_article
+from nbd_replica.spec import BEIJING
 
 CASES = evaluation_set()
 BROKEN = broken_pages()

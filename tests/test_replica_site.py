@@ -20,16 +20,16 @@ from lxml import html as lxml_html
 from PIL import Image
 
 from newscrawler.nbd.site import parse_article_url
-from newscrawler.replica.images import OVERSIZED
-from newscrawler.replica.server import serve
-from newscrawler.replica.site import ReplicaSite
+from nbd_replica.images import OVERSIZED
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 
 PER_PAGE = 4
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
 
 def _specs(n=60, **kw):
-    from newscrawler.replica.evaluation import generate_articles
+    from nbd_replica.corpus import generate_articles
     return generate_articles(n, seed=7, **kw)
 
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import re
-import shutil
 import struct
 import uuid
 import zlib
@@ -23,12 +21,13 @@ import pytest
 from bson import json_util
 from PIL import Image
 
-from newscrawler.archive.queries import ArticleQuery, QueryError, find_articles, get_article
-from newscrawler.archive.store import ArticleStore
-from newscrawler.replica.evaluation import expected_record, generate_articles
-from newscrawler.replica.pages import render_article
-from newscrawler.replica.server import serve
-from newscrawler.replica.site import ReplicaSite
+from newscrawler.store.queries import ArticleQuery, QueryError, find_articles, get_article
+from newscrawler.store.store import ArticleStore
+from nbd_replica.corpus import generate_articles
+from nbd_replica.expected import expected_record
+from nbd_replica.pages import render_article
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 from tests.conftest import free_port, start_secantus
 from tests.crawling import archive, crawl
 

@@ -20,11 +20,11 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newscrawler.cli import main
-from newscrawler.pipelines.dedup import content_hash
-from newscrawler.replica.evaluation import generate_articles
-from newscrawler.replica.server import serve
-from newscrawler.replica.site import ReplicaSite
-from newscrawler.webarchive.reader import check_file, read_response
+from newscrawler.crawl.pipelines.dedup import content_hash
+from nbd_replica.corpus import generate_articles
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
+from newscrawler.warc.reader import check_file, read_response
 from tests.crawling import archive, crawl
 
 MAX_SIZE = 60_000
@@ -259,15 +259,15 @@ def test_middleware_sees_responses_before_decompression_and_redirects():
     order = build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
     names = [c if isinstance(c, str) else f"{c.__module__}.{c.__name__}" for c in order]
     response_order = names[::-1]  # the order process_response is called in
-    warc = response_order.index("newscrawler.webarchive.middleware.WarcMiddleware")
+    warc = response_order.index("newscrawler.crawl.middlewares.warc.WarcMiddleware")
     for later in ("scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware",
                   "scrapy.downloadermiddlewares.redirect.RedirectMiddleware",
-                  "newscrawler.middlewares.BackoffRetryMiddleware"):
+                  "newscrawler.crawl.middlewares.retry.BackoffRetryMiddleware"):
         assert response_order.index(later) > warc, later
 
 
 def test_a_failed_write_leaves_earlier_records_readable_and_goes_on_in_a_new_file(tmp_path):
-    from newscrawler.webarchive.writer import WarcFileWriter
+    from newscrawler.warc.writer import WarcFileWriter
 
     writer = WarcFileWriter(tmp_path, "c1", info={"software": "test"})
     page = ("<html><body>" + "每经网" * 500 + "</body></html>").encode()

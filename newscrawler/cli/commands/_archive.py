@@ -1,0 +1,89 @@
+"""What the archive-reading verbs (query, show, stats, export) share: the database and the
+filter arguments. Private (leading underscore): the CLI does not take it for a verb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import os
+from collections.abc import Iterator
+
+from newscrawler.cli import EXIT_USAGE, CommandError
+
+# Read live from the environment: settings.py copies them at import, which a long-lived
+# process (or a test) may have done before they were set.
+_LIVE_SETTINGS = ("MONGO_URI", "MONGO_DATABASE", "NEWSCRAWLER_DATA_DIR")
+# pymongo's monitor gives up on a server whose heartbeat takes longer than connectTimeoutMS
+# and then CANCELS the operations in flight ("operation cancelled"): seen once on an
+# aggregation over 100,000 articles (stats --exact, ~20 s on SecantusDB, whose heartbeat
+# answer waits behind it). So the read verbs wait longer than the crawler's 5 s; an
+# unreachable server still fails after serverSelectionTimeoutMS.
+BUSY_SERVER_MS = 120_000
+
+
+@contextlib.contextmanager
+def archive_database() -> Iterator:
+    """The archive database (MONGO_URI, else the embedded server), closed afterwards.
+
+    Connection failures become a CommandError (exit 1) with the URI's credentials hidden.
+    """
+    from pymongo.errors import PyMongoError
+
+    from newscrawler.store.connection import get_database, redact_text
+    from newscrawler.store.errors import ArchiveError
+    from newscrawler.crawl.runner import project_settings
+
+    settings = project_settings({k: os.environ[k] for k in _LIVE_SETTINGS if os.environ.get(k)})
+    try:
+        db = get_database(settings, connectTimeoutMS=BUSY_SERVER_MS)
+    except ArchiveError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        yield db
+    except PyMongoError as exc:
+        raise CommandError(f"the archive's MongoDB failed: {redact_text(str(exc))}") from None
+    finally:
+        db.client.close()
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The article filters of ``query`` and ``export`` (one definition for both)."""
+    group = parser.add_argument_group("filters (Beijing time; all given filters must hold)")
+    group.add_argument("--since", metavar="DATE", help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'")
+    group.add_argument("--until", metavar="DATE", help="published on or before (a date includes its whole day)")
+    group.add_argument("--category", help="section name, e.g. 证券")
+    group.add_argument("--author", help="one of the article's authors")
+    group.add_argument("--tag", help="one of the article's tags")
+    group.add_argument("--source", help="outlet, e.g. 每日经济新闻")
+    group.add_argument("--search", metavar="WORDS", help="keywords separated by spaces; every word must appear")
+    group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
+
+
+def parse_when(text: str | None, name: str) -> dt.date | dt.datetime | None:
+    """``YYYY-MM-DD`` -> date; ISO date and time (``T`` or space, optional offset) -> datetime."""
+    if text is None:
+        return None
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--{name}: not a date or time: {text!r} (use YYYY-MM-DD or "
+                           f"'YYYY-MM-DD HH:MM')", EXIT_USAGE) from None
+
+
+def query_from_args(args: argparse.Namespace, limit: int | None):
+    """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
+    from newscrawler.store.queries import ArticleQuery, QueryError
+
+    try:
+        return ArticleQuery(
+            since=parse_when(args.since, "since"), until=parse_when(args.until, "until"),
+            category=args.category, author=args.author, tag=args.tag, source=args.source,
+            search=args.search, limit=limit, sort=args.sort,
+        )
+    except QueryError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None

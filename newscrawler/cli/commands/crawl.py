@@ -1,0 +1,236 @@
+"""`newscrawler crawl`: one crawl now, ad hoc or a named job, with a summary at the end.
+
+    newscrawler crawl --columns 329,415 --pages 5 --since 2026-11-01
+    newscrawler crawl --urls https://www.nbd.com.cn/articles/2026-09-01/4595080.html
+    newscrawler crawl --job headlines                   # a job of jobs.toml (see jobs.py)
+    newscrawler crawl --job headlines --pages 10 -s DOWNLOAD_DELAY=5
+
+The arguments are the spider's (``scrapy crawl nbd -a ...``); ``-s NAME=VALUE`` sets any Scrapy
+setting. On a terminal a progress line shows pages, new articles and errors; the summary
+says what the crawl did and where the data are.
+
+A ``--job`` run holds the job's lock: started while the same job still runs on this machine
+(from cron, the scheduler or by hand), it does nothing, says so, and exits with 0.
+
+Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, or MongoDB
+was unavailable and nothing was written); 2 bad arguments or jobs file; 3 the crawl finished
+but monitoring raised alerts (low field coverage, no article links; see monitoring.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from newscrawler.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
+
+EXIT_ALERTS = 3
+SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "crawl", help="run a crawl now (ad hoc, or a job of the jobs file)",
+        description="Crawl 每经网 now and archive what is new. Exit codes: 0 done, 1 failed, "
+                    "2 usage, 3 finished with monitoring alerts.")
+    spider = p.add_argument_group("what to crawl (the spider's arguments)")
+    spider.add_argument("--columns", metavar="IDS", help="column ids, comma-separated (default: the main columns)")
+    spider.add_argument("--pages", type=int, metavar="N", help="list pages per column (default 3)")
+    spider.add_argument("--since", metavar="DATE", help="oldest day to crawl: YYYY-MM-DD, or Nd (N days ago)")
+    spider.add_argument("--until", metavar="DATE", help="newest day to crawl: YYYY-MM-DD, or Nd")
+    spider.add_argument("--urls", metavar="URLS", help="article URLs or ids, comma-separated (no columns then)")
+    spider.add_argument("--full", action="store_true", default=None,
+                        help="refetch articles already archived (revisions are kept)")
+    job = p.add_argument_group("jobs")
+    job.add_argument("--job", metavar="NAME", help="run this job of the jobs file (arguments given here win)")
+    job.add_argument("--jobs", metavar="FILE", help="jobs file (default: $NEWSCRAWLER_JOBS or ./jobs.toml)")
+    p.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   help="a Scrapy setting for this run (repeatable), e.g. -s DOWNLOAD_DELAY=5")
+    p.add_argument("--log-file", metavar="FILE", help="write the crawl's log to FILE instead of the terminal")
+    p.add_argument("--no-progress", action="store_true", help="no progress line, even on a terminal")
+    p.set_defaults(func=run)
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"-s takes NAME=VALUE, got {pair!r}", EXIT_USAGE)
+        settings[name.strip()] = value
+    return settings
+
+
+def spider_arguments(args, job=None) -> dict[str, str]:
+    """The spider's arguments: the job's, then those given on the command line; checked."""
+    from newscrawler.cli.jobs import resolve_date
+
+    merged: dict[str, str] = dict(job.spider_args()) if job else {}
+    for name in SPIDER_ARGUMENTS:
+        value = getattr(args, name)
+        if value is not None:
+            merged[name] = "1" if value is True else str(value)
+    try:
+        if merged.get("columns") is not None:
+            merged["columns"] = ",".join(str(int(c)) for c in merged["columns"].replace("，", ",").split(",")
+                                         if c.strip())
+        if merged.get("pages") is not None and int(merged["pages"]) < 1:
+            raise ValueError("--pages must be at least 1")
+        for name in ("since", "until"):
+            if merged.get(name):
+                merged[name] = resolve_date(merged[name])
+    except ValueError as exc:
+        raise CommandError(f"bad argument: {exc}", EXIT_USAGE) from None
+    if merged.get("since") and merged.get("until") and merged["since"] > merged["until"]:
+        raise CommandError(f"--since {merged['since']} is after --until {merged['until']}", EXIT_USAGE)
+    return merged
+
+
+def run(args) -> int:
+    from newscrawler.store.connection import resolve_data_dir
+    from newscrawler.cli.jobs import AlreadyRunning, JobLock, JobsFileError, load_jobs
+    from newscrawler.crawl.runner import project_settings
+
+    job = None
+    overrides: dict = {}
+    if args.job:
+        try:
+            job = load_jobs(args.jobs).get(args.job)
+        except JobsFileError as exc:
+            raise CommandError(str(exc), EXIT_USAGE) from None
+        if not job.enabled:
+            print(f"newscrawler crawl: job {job.name!r} is disabled in the jobs file; running it as asked",
+                  file=sys.stderr)
+        overrides.update(job.settings)
+        overrides["NEWSCRAWLER_JOB"] = job.name
+    elif args.jobs:
+        raise CommandError("--jobs needs --job NAME", EXIT_USAGE)
+    overrides.update(parse_settings(args.settings))
+    spider_args = spider_arguments(args, job)
+    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
+    if args.log_file:
+        try:
+            Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"cannot write the log to {args.log_file}: {exc.strerror}", EXIT_USAGE) from None
+        overrides["LOG_FILE"] = args.log_file
+    elif progress and "LOG_LEVEL" not in overrides:
+        overrides["LOG_LEVEL"] = "WARNING"  # the progress line stays readable; problems still show
+
+    settings = project_settings(overrides)
+    check_redis(settings)
+    lock = None
+    if job is not None:
+        try:
+            lock = JobLock(resolve_data_dir(settings), job.name).acquire()
+        except AlreadyRunning as exc:
+            print(f"newscrawler crawl: {exc}", file=sys.stderr)
+            return EXIT_OK
+    try:
+        started = time.monotonic()
+        outcome = _crawl(spider_args, overrides, progress)
+        elapsed = time.monotonic() - started
+    finally:
+        if lock is not None:
+            lock.release()
+    code, problems = judge(outcome)
+    print_summary(outcome, settings, job.name if job else None, elapsed, problems)
+    return code
+
+
+def check_redis(settings) -> None:
+    """With REDIS_URL set, Redis must answer before the crawl starts (exit 1 otherwise)."""
+    from newscrawler.crawl.distributed import redact_redis_url, redis_url
+
+    url = redis_url(settings)
+    if not url:
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.RedisError, ValueError) as exc:
+        raise CommandError(f"REDIS_URL is set but Redis at {redact_redis_url(url)} does not answer: {exc}") from None
+
+
+def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:
+    from newscrawler.crawl.runner import run_crawl
+
+    return run_crawl(spider_args, overrides, progress=progress)
+
+
+def judge(outcome: dict) -> tuple[int, list[str]]:
+    """(exit code, what went wrong) of a crawl's outcome; see the module's doc."""
+    stats = outcome.get("stats") or {}
+    counts = outcome.get("counts") or {}
+    failures = []
+    reason = outcome.get("finish_reason")
+    if reason != "finished":
+        failures.append(f"the crawl did not finish: finish reason {reason!r}")
+    if stats.get("newscrawler/blocked"):
+        failures.append(f"the site blocked the crawl ({stats['newscrawler/blocked']})")
+    written = sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))
+    if stats.get("newscrawler/archive_unavailable") and not written:
+        spooled = counts.get("spooled", 0)
+        failures.append(f"MongoDB was unavailable and nothing was written"
+                        f"{f' ({spooled} items spooled, written on the next run)' if spooled else ''}")
+    if failures:
+        return EXIT_FAILURE, failures
+    alerts = list(stats.get("newscrawler/alerts") or [])
+    if alerts:
+        return EXIT_ALERTS, [f"ALERT {a}" for a in alerts]
+    return EXIT_OK, []
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def print_summary(outcome: dict, settings, job: str | None, elapsed: float, problems: list[str],
+                  out=None) -> None:
+    from newscrawler.store.connection import get_setting, redact_uri, resolve_data_dir
+    from newscrawler.store.embedded import ServerPaths
+    from newscrawler.crawl.monitoring import COVERAGE_FIELDS, crawl_coverage
+
+    out = out or sys.stdout
+    stats = outcome.get("stats") or {}
+    c = outcome.get("counts") or {}
+    rows = [
+        ("crawl", f"{outcome.get('crawl_id')}{f' (job {job})' if job else ''}"),
+        ("outcome", f"{outcome.get('finish_reason')} after {dt.timedelta(seconds=round(elapsed))}"),
+        ("fetched", f"{c.get('pages', 0)} article pages, {c.get('list_pages', 0)} list pages, "
+                    f"{c.get('requests', 0)} requests"),
+        ("articles", f"{c.get('new', 0)} new, {c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, "
+                     f"{c.get('rejected', 0)} rejected"),
+        ("errors", f"{c.get('errors', 0)} pages not fetched, {c.get('thumbnails_failed', 0)} thumbnails failed, "
+                   f"{c.get('http_403', 0)} HTTP 403, {c.get('log_errors', 0)} errors logged"),
+    ]
+    coverage = crawl_coverage(stats)
+    if coverage and coverage.get("articles"):
+        shares = ", ".join(f"{f} {_share(coverage.get(f))}" for f in COVERAGE_FIELDS)
+        rows.append(("coverage", f"of {coverage['articles']} new articles: {shares}"))
+    data_dir = resolve_data_dir(settings)
+    uri = get_setting(settings, "MONGO_URI")
+    database = get_setting(settings, "MONGO_DATABASE", "newscrawler")
+    if uri:
+        rows.append(("archive", f"{redact_uri(uri)} database {database}"))
+    else:
+        rows.append(("archive", f"embedded server under {ServerPaths.for_data_dir(data_dir).root}, "
+                                f"database {database} (`newscrawler db status`)"))
+    rows.append(("thumbnails", str(settings.get("IMAGES_STORE"))))
+    if c.get("spooled"):
+        rows.append(("spooled", f"{c['spooled']} items under {data_dir / 'spool'}, written on the next run"))
+    if stats.get("newscrawler/redis/namespace"):
+        rows.append(("redis", f"{stats.get('newscrawler/redis/url')} keys {stats['newscrawler/redis/namespace']}:*"))
+    rows.append(("records", "`newscrawler crawls` lists the runs; `newscrawler query` the articles"))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}", file=out)
+    for problem in problems:
+        print(f"newscrawler crawl: {problem}", file=sys.stderr)

@@ -1,0 +1,93 @@
+"""`newscrawler crawls [--limit N] [--job NAME] [--json]`: the recent runs and their figures.
+
+One line per crawl, newest first, from the ``crawls`` collection: start (UTC), crawl id, job,
+finish reason, duration, article pages, new, updated, rejected, errors, coverage of the new
+articles' authors, and the number of alerts (their text with ``--json`` or ``--alerts``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from newscrawler.cli.commands._archive import archive_database
+
+DEFAULT_LIMIT = 20
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("crawls", help="list recent crawls with their figures",
+                              description="Recent crawls, newest first (the archive's `crawls` collection).")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"how many (default {DEFAULT_LIMIT}; 0 = all)")
+    p.add_argument("--job", metavar="NAME", help="only the runs of this job")
+    p.add_argument("--alerts", action="store_true", help="only runs with alerts, and print the alerts")
+    p.add_argument("--json", action="store_true", help="whole records as JSON Lines (times in UTC)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from newscrawler.store.export import json_value
+
+    query: dict = {}
+    if args.job:
+        query["job"] = args.job
+    if args.alerts:
+        query["alerts.0"] = {"$exists": True}
+    with archive_database() as db:
+        cursor = db.crawls.find(query, {"_id": 0}).sort("started_at", -1)
+        if args.limit and args.limit > 0:
+            cursor = cursor.limit(args.limit)
+        records = list(cursor)
+    if args.json:
+        for record in records:
+            print(json.dumps(json_value(record), ensure_ascii=False))
+        return 0
+    print_crawls(records, show_alerts=args.alerts)
+    return 0
+
+
+def _duration(record: dict) -> str:
+    start, end = record.get("started_at"), record.get("finished_at")
+    if not start or not end:
+        return "-"
+    seconds = int((end - start).total_seconds())
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def crawl_row(record: dict) -> list[str]:
+    stats = record.get("stats") or {}
+    coverage = record.get("coverage") or {}
+    authors = coverage.get("authors")
+    start = record.get("started_at")
+    return [
+        f"{start:%Y-%m-%d %H:%M}" if start else "-",
+        str(record.get("crawl_id", "")),
+        record.get("job") or "-",
+        record.get("finish_reason") or "running",
+        _duration(record),
+        str(stats.get("pages", 0)), str(stats.get("new", 0)), str(stats.get("updated", 0)),
+        str(stats.get("rejected", 0)), str(stats.get("errors", 0)),
+        "-" if authors is None else f"{authors:.0%}",
+        str(len(record.get("alerts") or [])),
+    ]
+
+
+HEADER = ["started (UTC)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
+          "authors", "alerts"]
+
+
+def print_crawls(records: list[dict], show_alerts: bool = False, out=None) -> None:
+    import sys
+
+    out = out or sys.stdout
+    if not records:
+        print("No crawls recorded.", file=out)
+        return
+    rows = [HEADER, *(crawl_row(r) for r in records)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) if i < 4 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))),
+              file=out)
+    if show_alerts:
+        for record in records:
+            for alert in record.get("alerts") or []:
+                print(f"{record.get('crawl_id')}: {alert}", file=out)

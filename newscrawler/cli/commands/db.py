@@ -1,0 +1,141 @@
+"""`newscrawler db status|start|stop`: the archive's MongoDB, embedded or external.
+
+``status`` says which server the crawler would use (``MONGO_URI`` or the embedded SecantusDB
+under ``NEWSCRAWLER_DATA_DIR``), whether it runs and answers, and how many articles and spooled
+items there are. ``start`` / ``stop`` manage the embedded server; a crawl starts it by itself,
+so ``start`` is only needed to query the archive before any crawl ran.
+"""
+
+from __future__ import annotations
+
+from newscrawler.cli import EXIT_FAILURE, EXIT_OK, CommandError
+
+STATUS_TIMEOUT_MS = 3000  # status must answer quickly even when the server is unreachable
+_EPILOG = ("status exits with 1 when the server is not running or not reachable. "
+           "Settings: MONGO_URI, MONGO_DATABASE, NEWSCRAWLER_DATA_DIR (environment or settings.py).")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("db", help="status / start / stop of the archive's MongoDB server",
+                              description="Status, start and stop of the archive's MongoDB server: the embedded "
+                                          "SecantusDB, or the server MONGO_URI names.", epilog=_EPILOG)
+    p.add_argument("action", choices=("status", "start", "stop"), nargs="?", default="status",
+                   help="what to do (default: status)")
+    p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR or ./data)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="stop: seconds to wait after SIGTERM before SIGKILL (default 10)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from newscrawler.store.errors import ArchiveError
+
+    settings = _settings(args)
+    try:
+        return {"status": _status, "start": _start, "stop": _stop}[args.action](args, settings)
+    except ArchiveError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _settings(args):
+    """Project settings (settings.py reads the environment), with --data-dir applied."""
+    from newscrawler.crawl.runner import project_settings
+
+    return project_settings({"NEWSCRAWLER_DATA_DIR": args.data_dir} if args.data_dir else None)
+
+
+def _status(args, settings) -> int:
+    from newscrawler.store.connection import (
+        DEFAULT_DATABASE, get_setting, redact_uri, resolve_data_dir,
+    )
+    from newscrawler.store.embedded import ServerPaths, embedded_status
+
+    data_dir = resolve_data_dir(settings)
+    database = get_setting(settings, "MONGO_DATABASE", DEFAULT_DATABASE)
+    external = get_setting(settings, "MONGO_URI")
+    server = embedded_status(data_dir)
+    rows: list[tuple[str, object]] = []
+    if external:
+        uri = external
+        rows.append(("MongoDB", f"{redact_uri(uri)} (MONGO_URI; the embedded server is not used)"))
+        if server:
+            rows.append(("embedded", f"also running (pid {server['pid']}, port {server['port']}); "
+                                     f"`newscrawler db stop` stops it"))
+    elif server:
+        uri = server["uri"]
+        answering = "answering" if server["responding"] else "NOT answering"
+        rows += [("MongoDB", f"{redact_uri(uri)} (embedded SecantusDB, {answering})"),
+                 ("pid", server["pid"]), ("port", server["port"]), ("started", server.get("started_at")),
+                 ("data dir", server["storage_path"]), ("log", server["log"])]
+    else:
+        print(f"No embedded MongoDB server is running (data dir {ServerPaths.for_data_dir(data_dir).root}).\n"
+              f"A crawl starts it by itself; `newscrawler db start` starts it now. "
+              f"Set MONGO_URI to use another MongoDB server.")
+        _print_rows([("spooled", _spooled(data_dir))])
+        return EXIT_FAILURE
+    rows.append(("database", database))
+    count, error = _count_articles(uri, database)
+    rows.append(("articles", count if error is None else f"unknown: {error}"))
+    rows.append(("spooled", _spooled(data_dir)))
+    _print_rows(rows)
+    return EXIT_OK if error is None else EXIT_FAILURE
+
+
+def _start(args, settings) -> int:
+    from newscrawler.store.connection import get_setting, redact_uri, resolve_data_dir
+    from newscrawler.store.embedded import embedded_status, ensure_embedded_server
+
+    data_dir = resolve_data_dir(settings)
+    if get_setting(settings, "MONGO_URI"):
+        print(f"note: MONGO_URI is set ({redact_uri(get_setting(settings, 'MONGO_URI'))}); "
+              f"the crawler uses that server, not this embedded one")
+    before = embedded_status(data_dir)
+    uri = ensure_embedded_server(data_dir)
+    server = embedded_status(data_dir) or {}
+    verb = "already running" if before and before["pid"] == server.get("pid") else "started"
+    print(f"embedded MongoDB server {verb}: {uri} (pid {server.get('pid')}, data {server.get('storage_path')})")
+    return EXIT_OK
+
+
+def _stop(args, settings) -> int:
+    from newscrawler.store.connection import resolve_data_dir
+    from newscrawler.store.embedded import embedded_status, stop_embedded_server
+
+    data_dir = resolve_data_dir(settings)
+    server = embedded_status(data_dir)
+    if stop_embedded_server(data_dir, timeout=args.timeout):
+        pid = f" (pid {server['pid']})" if server else ""
+        print(f"stopped the embedded MongoDB server{pid}")
+    else:
+        print("no embedded MongoDB server is running")
+    return EXIT_OK
+
+
+def _count_articles(uri: str, database: str) -> tuple[int | None, str | None]:
+    """(number of articles, None) or (None, why not) -- never raises, never prints credentials."""
+    from pymongo.errors import PyMongoError
+
+    from newscrawler.store.connection import describe_error, get_client
+    from newscrawler.store.indexes import ARTICLES
+
+    client = get_client(uri, serverSelectionTimeoutMS=STATUS_TIMEOUT_MS, connectTimeoutMS=STATUS_TIMEOUT_MS)
+    try:
+        return client[database][ARTICLES].estimated_document_count(), None
+    except PyMongoError as exc:
+        return None, f"not reachable ({describe_error(exc)})"
+    finally:
+        client.close()
+
+
+def _spooled(data_dir) -> str:
+    from newscrawler.store.spool import Spool, spool_directory
+
+    directory = spool_directory(data_dir)
+    pending = Spool(directory).pending()
+    return f"{pending} item(s) waiting in {directory}" if pending else "none"
+
+
+def _print_rows(rows) -> None:
+    width = max(len(label) for label, _ in rows) + 1
+    for label, value in rows:
+        print(f"{label + ':':<{width}} {value}")

@@ -1,0 +1,80 @@
+"""`newscrawler export jsonl|csv|hexo --out PATH [filters]`: archived articles to files.
+
+jsonl and csv write one file (``--out -`` writes to standard output); hexo writes one Markdown
+post per article into a directory (a Hexo blog's ``source/_posts``), overwriting the posts of
+an earlier export of the same articles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+
+
+def register(subparsers) -> None:
+    from newscrawler.store.export import DEFAULT_EXTRA_CATEGORY, DEFAULT_PLACEHOLDER, FORMATS
+    from newscrawler.nbd.site import SITE_NAME
+
+    p = subparsers.add_parser("export", help="export archived articles (jsonl, csv, hexo posts)",
+                              description="Export archived articles matching the filters, newest first.")
+    p.add_argument("format", choices=FORMATS, help="jsonl: one JSON record a line; csv; hexo: Markdown posts")
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="output file (jsonl, csv; '-' = standard output) or directory (hexo)")
+    add_filter_arguments(p)
+    p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
+    hexo = p.add_argument_group("hexo")
+    hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories and author (default {SITE_NAME})")
+    hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
+                      help=f"last category of every post (default {DEFAULT_EXTRA_CATEGORY})")
+    hexo.add_argument("--placeholder", default=DEFAULT_PLACEHOLDER, metavar="URL",
+                      help=f"image of posts without a thumbnail (default {DEFAULT_PLACEHOLDER})")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from newscrawler.store.export import HexoOptions, write_csv, write_hexo, write_jsonl
+    from newscrawler.store.queries import iter_articles
+
+    query = query_from_args(args, limit=args.limit)
+    for name in ("site_name", "extra_category"):
+        value = getattr(args, name)
+        if not value.strip() or "\n" in value:
+            raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", EXIT_USAGE)
+    if args.format == "hexo" and args.out == "-":
+        raise CommandError("hexo writes a directory of posts: --out must be a directory", EXIT_USAGE)
+    with archive_database() as db:
+        articles = iter_articles(db, query)
+        if args.format == "hexo":
+            options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,
+                                  placeholder=args.placeholder)
+            try:
+                count = len(write_hexo(articles, args.out, options))
+            except OSError as exc:
+                raise CommandError(f"cannot write to {args.out}: {exc.strerror}") from None
+        else:
+            writer = write_jsonl if args.format == "jsonl" else write_csv
+            with _output(args.out) as out:
+                count = writer(articles, out)
+    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}", file=sys.stderr)
+    return 0
+
+
+@contextlib.contextmanager
+def _output(path: str):
+    """Standard output for '-', else the file (parents created); UTF-8, LF line ends for jsonl
+    and the csv module's own CRLF rows (newline='')."""
+    if path == "-":
+        yield sys.stdout
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fp = open(target, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise CommandError(f"cannot write to {path}: {exc.strerror}") from None
+    with fp:
+        yield fp

@@ -1,0 +1,107 @@
+"""`newscrawler query [filters] [--format table|json|jsonl|csv]`: list archived articles.
+
+A table on a terminal (Chinese text aligned by display width: a Chinese character takes two
+columns), JSON Lines when the output is piped, so ``newscrawler query ... | jq`` just works.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+import unicodedata
+from collections.abc import Sequence
+
+from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+DEFAULT_LIMIT = 20
+# What a listing shows of each article (``export`` writes whole records).
+LISTING_FIELDS = ("article_id", "published_at", "category", "authors", "title", "url", "source",
+                  "tags", "summary", "thumbnail_url")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("query", help="list archived articles matching filters",
+                              description="List archived articles, newest first. Output: a table on a "
+                                          "terminal, else JSON Lines (times in UTC, e.g. 2024-12-03T02:15:00Z).")
+    add_filter_arguments(p)
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
+                   help=f"at most this many articles (default {DEFAULT_LIMIT}; 0 = all)")
+    p.add_argument("--format", choices=OUTPUT_FORMATS,
+                   help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from newscrawler.store.export import write_csv, write_jsonl, json_record
+    from newscrawler.store.queries import iter_articles
+
+    query = query_from_args(args, limit=args.limit)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    with archive_database() as db:
+        articles = iter_articles(db, query)
+        if fmt == "table":
+            print_table(list(articles))
+        elif fmt == "json":
+            records = [json_record(doc, LISTING_FIELDS) for doc in articles]
+            print(json.dumps(records, ensure_ascii=False, indent=2))
+        elif fmt == "jsonl":
+            write_jsonl(articles, sys.stdout, LISTING_FIELDS)
+        else:
+            write_csv(articles, sys.stdout, LISTING_FIELDS)
+    return 0
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (Chinese) characters 2, combining marks 0."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns (with … when cut) and padded with spaces to exactly that."""
+    if display_width(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = display_width(ch)
+            if used + w > width - 1:
+                break
+            out, used = out + ch, used + w
+        text = out + "…"
+    return text + " " * (width - display_width(text))
+
+
+def _beijing(moment) -> str:
+    if not isinstance(moment, dt.datetime):
+        return "-"
+    from newscrawler.nbd.dates import BEIJING
+
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def table_rows(articles: Sequence[dict]) -> list[list[str]]:
+    return [[_beijing(a.get("published_at")), str(a.get("article_id", "")), a.get("category") or "-",
+             "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
+
+
+def print_table(articles: Sequence[dict], out=None, total_width: int | None = None) -> None:
+    """Aligned columns; the last (title) takes the rest of the terminal's width."""
+    out = out or sys.stdout
+    if not articles:
+        print("No articles match.", file=out)
+        return
+    header = ["published (Beijing)", "id", "category", "authors", "title"]
+    rows = table_rows(articles)
+    widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    widths[3] = min(widths[3], 16)
+    total_width = total_width or shutil.get_terminal_size((120, 24)).columns
+    title_width = max(20, total_width - sum(widths) - 2 * len(widths))
+    for row in [header, *rows]:
+        cells = [fit(cell, w) for cell, w in zip(row, widths)] + [fit(row[-1], title_width).rstrip()]
+        print("  ".join(cells).rstrip(), file=out)
+    print(f"({len(articles)} article{'s' if len(articles) != 1 else ''})", file=out)

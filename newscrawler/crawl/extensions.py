@@ -1,0 +1,90 @@
+"""The crawl record: every run, scheduled or ad hoc, leaves one document in ``crawls``.
+
+Besides the counts (``stats``) and the finish reason, the record names the job the run
+belongs to (``job``: ``NEWSCRAWLER_JOB``, set by ``newscrawler crawl --job``; null for an ad
+hoc run), the worker (host, pid, Scrapyd job, Redis namespace when distributed), the field
+coverage of the new articles (``coverage``) and the monitoring alerts (``alerts``, a list;
+empty when all is well). See monitoring.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from scrapy import signals
+
+from newscrawler.store.session import archive_for
+
+logger = logging.getLogger(__name__)
+
+# Crawl-record counts and the stats keys they come from.
+RECORD_COUNTS = {
+    "list_pages": "newscrawler/list_pages",
+    "pages": "newscrawler/article_pages",
+    "new": "newscrawler/new",
+    "updated": "newscrawler/updated",
+    "unchanged": "newscrawler/unchanged",
+    "rejected": "newscrawler/rejected",
+    "errors": "newscrawler/errors",
+    "spooled": "newscrawler/spooled",
+    "duplicates_in_crawl": "newscrawler/duplicates_in_crawl",
+    "content_duplicates": "newscrawler/content_duplicates",
+    "thumbnails_ok": "newscrawler/thumbnails_ok",
+    "thumbnails_failed": "newscrawler/thumbnails_failed",
+    "http_403": "newscrawler/http_403",
+    "requests": "downloader/request_count",
+    "warc_responses": "warc/responses",
+    "archive_unavailable": "newscrawler/archive_unavailable",
+    "log_errors": "log_count/ERROR",
+}
+
+
+def crawl_counts(stats: dict) -> dict[str, int]:
+    """The crawl record's counts from a crawl's stats."""
+    return {name: int(stats.get(key, 0) or 0) for name, key in RECORD_COUNTS.items()}
+
+
+class CrawlRecord:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.archive = archive_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider):
+        args = spider.crawl_arguments() if hasattr(spider, "crawl_arguments") else {}
+        self.archive.start_crawl(spider.name, args)
+        settings = self.crawler.settings
+        worker = {"host": socket.gethostname(), "pid": os.getpid()}
+        if getattr(spider, "_job", None):  # Scrapyd's job id (passed as the _job argument)
+            worker["scrapyd_job"] = spider._job
+        self.archive.set_record_fields({"job": settings.get("NEWSCRAWLER_JOB") or None, "worker": worker,
+                                        "alerts": []})
+        logger.info("Crawl %s started", self.archive.crawl_id)
+
+    def spider_closed(self, spider, reason):
+        counts = crawl_counts(self.crawler.stats.get_stats())
+        blocked = self.crawler.stats.get_value("newscrawler/blocked")
+        if blocked:
+            counts["blocked"] = blocked
+        stats = self.crawler.stats.get_stats()
+        from newscrawler.crawl.monitoring import ALERTS_STAT, crawl_coverage
+
+        fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(ALERTS_STAT) or [])}
+        if stats.get("newscrawler/redis/namespace"):
+            fields["worker"] = {**self.archive.record.get("worker", {}),
+                                "redis": {"url": stats.get("newscrawler/redis/url"),
+                                          "namespace": stats["newscrawler/redis/namespace"],
+                                          "first_worker": stats.get("newscrawler/redis/fresh"),
+                                          "last_worker": stats.get("newscrawler/redis/last_worker")}}
+        self.archive.finish_crawl(counts, reason, fields)
+        logger.info("Crawl %s finished (%s): %s", self.archive.crawl_id, reason,
+                    ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        self.archive.close()

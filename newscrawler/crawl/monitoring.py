@@ -1,0 +1,288 @@
+"""Monitoring: field coverage of the new articles, and alerts when a crawl looks wrong.
+
+A changed site layout rarely breaks a crawl outright: pages still download and the fallback
+extractor still finds a title and a body, but the authors, the category or the time go
+missing. So every crawl counts, for the articles it archived for the first time, the share
+that has authors, a publish time, a category, a body and a thumbnail (``coverage`` in the
+crawl record), and alerts when a share falls below ``NBD_MIN_COVERAGE``, when the column
+pages held no article link at all, or when most article pages were rejected.
+
+How:
+
+- :class:`CoveragePipeline` (item pipeline, after validation and dedup) notes which fields
+  each archived item has: five bits per article, no document kept;
+- :class:`CoverageStats` (extension) at the end of the crawl tells which of those articles
+  this crawl inserted (one indexed ``$in`` lookup per 500 ids, limited to this crawl's
+  articles) and puts the coverage in the stats (``newscrawler/coverage/...``);
+- Spidermon (``SPIDERMON_SPIDER_CLOSE_MONITORS`` = :class:`CrawlHealthMonitors`) runs the
+  checks below as monitors; on failure :class:`RecordAlerts` logs each alert and puts them
+  in the stats (``newscrawler/alerts``), which the crawl record stores as ``alerts`` and
+  ``newscrawler crawl`` turns into exit code 3. Spidermon's own actions (mail, Slack,
+  Sentry, ...) can be added to the suite with its settings.
+
+Settings: ``NBD_MIN_COVERAGE`` (dict field -> minimum share; fields: authors, published_at,
+category, body, thumbnail), ``NBD_COVERAGE_MIN_ARTICLES`` (coverage and the rejected share are
+judged only from this many articles on: two new articles are no sample),
+``NBD_MAX_REJECTED_SHARE`` (rejected / article pages), ``NBD_ALERT_ACTIONS`` (more Spidermon
+actions to run on alerts: mail, Slack, Sentry, ...).
+
+Why Spidermon and not only a small extension: it works with Scrapy 2.19 (checked: 1.27.0; its
+reports go through the deprecated ``Spider.log()``, whose warning is silenced below), gives
+the checks a report in the log, and brings ready-made notification actions. The coverage
+itself is counted here, not with Spidermon's field coverage, which counts every scraped item
+while the alert is about the new articles.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import weakref
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from spidermon import Action, Monitor, MonitorSuite, monitors
+
+logger = logging.getLogger(__name__)
+
+# Spidermon 1.27 reports through Spider.log(), which Scrapy 2.19 deprecates: works, warns on
+# every crawl. Silenced for Spidermon's modules only.
+warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", module=r"spidermon\.")
+
+COVERAGE_FIELDS = ("authors", "published_at", "category", "body", "thumbnail")
+DEFAULT_MIN_COVERAGE = {"authors": 0.3, "published_at": 0.9, "category": 0.2, "body": 0.9}
+DEFAULT_MIN_ARTICLES = 10
+DEFAULT_MAX_REJECTED_SHARE = 0.5
+STATS_PREFIX = "newscrawler/coverage/"
+ALERTS_STAT = "newscrawler/alerts"
+
+
+def item_fields(item) -> int:
+    """Bit i set when the item has COVERAGE_FIELDS[i]."""
+    a = ItemAdapter(item)
+    present = (bool(a.get("authors")), a.get("published_at") is not None, bool(a.get("category")),
+               bool((a.get("body_text") or "").strip()), bool(a.get("thumbnail_url")))
+    return sum(1 << i for i, ok in enumerate(present) if ok)
+
+
+def coverage_of(masks) -> dict:
+    """``{"articles": n, field: share, ...}`` (shares None when n is 0)."""
+    masks = list(masks)
+    n = len(masks)
+    result: dict = {"articles": n}
+    for i, name in enumerate(COVERAGE_FIELDS):
+        result[name] = round(sum(1 for m in masks if m & (1 << i)) / n, 4) if n else None
+    return result
+
+
+class CoverageTally:
+    """The fields of each article that reached the archive in this crawl (article id -> bits)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[int, int] = {}
+
+    def add(self, article_id: int, mask: int) -> None:
+        self.fields[article_id] = mask
+
+
+_TALLIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def coverage_for(crawler) -> CoverageTally:
+    tally = _TALLIES.get(crawler)
+    if tally is None:
+        tally = _TALLIES[crawler] = CoverageTally()
+    return tally
+
+
+class CoveragePipeline:
+    """Notes each archived item's fields (place it after validation and dedup)."""
+
+    def __init__(self, crawler):
+        self.tally = coverage_for(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        article_id = ItemAdapter(item).get("article_id")
+        if article_id is not None:
+            self.tally.add(article_id, item_fields(item))
+        return item
+
+
+def inserted_ids(archive, ids, since) -> set[int]:
+    """Those of ``ids`` this crawl inserted: first seen at or after ``since``, by this crawl."""
+    ids = list(ids)
+    found: set[int] = set()
+    if not ids:
+        return found
+    articles = archive.store.articles
+    for start in range(0, len(ids), 500):
+        batch = ids[start:start + 500]
+        query = {"article_id": {"$in": batch}, "crawl_id": archive.crawl_id}
+        if since is not None:
+            query["first_seen_at"] = {"$gte": since}
+        found.update(d["article_id"] for d in articles.find(query, {"article_id": 1, "_id": 0}))
+    return found
+
+
+class CoverageStats:
+    """At the end of a crawl: coverage of the new articles into the stats.
+
+    Runs on spider_closed, after the pipelines have written their last batch and before
+    Spidermon's monitors and the crawl record (lower EXTENSIONS number than both).
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider, reason):
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.errors import ArchiveUnavailable
+        from newscrawler.store.session import archive_for
+
+        tally = coverage_for(self.crawler).fields
+        stats = self.crawler.stats
+        basis = "new"
+        try:
+            new = inserted_ids(archive_for(self.crawler), list(tally), stats.get_value("start_time"))
+            masks = [tally[i] for i in new]
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            # Nothing could be written; the spider fetched only ids it did not find archived.
+            logger.warning("Coverage from every archived item: the archive did not answer (%s)", exc)
+            basis, masks = "items", list(tally.values())
+        coverage = coverage_of(masks)
+        stats.set_value(STATS_PREFIX + "basis", basis)
+        for key, value in coverage.items():
+            stats.set_value(STATS_PREFIX + key, value)
+
+
+def crawl_coverage(stats: dict) -> dict | None:
+    """The coverage a crawl's stats hold (None before CoverageStats ran)."""
+    if STATS_PREFIX + "articles" not in stats:
+        return None
+    return {key: stats.get(STATS_PREFIX + key) for key in ("articles", *COVERAGE_FIELDS, "basis")}
+
+
+# -- the checks (plain functions: the monitors below run them) -----------------------------------
+
+
+def _min_articles(settings) -> int:
+    return settings.getint("NBD_COVERAGE_MIN_ARTICLES", DEFAULT_MIN_ARTICLES)
+
+
+def coverage_alerts(stats: dict, settings) -> list[str]:
+    coverage = crawl_coverage(stats)
+    minimums = settings.getdict("NBD_MIN_COVERAGE", DEFAULT_MIN_COVERAGE)
+    if not coverage or not coverage["articles"] or coverage["articles"] < _min_articles(settings):
+        return []
+    alerts = []
+    for field, minimum in minimums.items():
+        if field not in COVERAGE_FIELDS:
+            logger.warning("NBD_MIN_COVERAGE names an unknown field %r (known: %s)", field,
+                           ", ".join(COVERAGE_FIELDS))
+            continue
+        share = coverage.get(field)
+        if share is not None and minimum is not None and share < float(minimum):
+            alerts.append(f"coverage: {share:.0%} of {coverage['articles']} new articles have "
+                          f"{field} (minimum {float(minimum):.0%}); the page layout may have changed")
+    return alerts
+
+
+def discovery_alerts(stats: dict, settings, spider=None) -> list[str]:
+    list_pages = stats.get("newscrawler/list_pages", 0) or 0
+    links = stats.get("newscrawler/links_found", 0) or 0
+    if list_pages and not links:
+        return [f"discovery: {list_pages} column page(s) fetched, no article link on any; "
+                f"the column page layout may have changed"]
+    joined = stats.get("newscrawler/redis/fresh") is False  # other workers fetch the list pages
+    columns = getattr(spider, "columns", None)
+    if columns and not list_pages and not joined and stats.get("finish_reason") == "finished":
+        return [f"discovery: none of the {len(columns)} column page(s) could be fetched"]
+    return []
+
+
+def rejection_alerts(stats: dict, settings) -> list[str]:
+    pages = stats.get("newscrawler/article_pages", 0) or 0
+    rejected = stats.get("newscrawler/rejected", 0) or 0
+    limit = settings.getfloat("NBD_MAX_REJECTED_SHARE", DEFAULT_MAX_REJECTED_SHARE)
+    if pages >= max(_min_articles(settings), 1) and rejected / pages > limit:
+        return [f"rejects: {rejected} of {pages} article pages gave no valid record "
+                f"(limit {limit:.0%}); the article page layout may have changed"]
+    return []
+
+
+# -- Spidermon -------------------------------------------------------------------------------------
+
+
+class _AlertMonitor(Monitor):
+    """A monitor whose failures are alert lines (kept on the monitor for RecordAlerts)."""
+
+    alerts: list[str] = []
+
+    def report(self, alerts: list[str]) -> None:
+        self.alerts = list(alerts)
+        if alerts:
+            self.fail("; ".join(alerts))
+
+
+@monitors.name("Field coverage of new articles")
+class CoverageMonitor(_AlertMonitor):
+    @monitors.name("coverage at or above NBD_MIN_COVERAGE")
+    def test_coverage(self):
+        self.report(coverage_alerts(self.data.stats, self.data.crawler.settings))
+
+
+@monitors.name("Article discovery")
+class DiscoveryMonitor(_AlertMonitor):
+    @monitors.name("column pages list articles")
+    def test_links_found(self):
+        self.report(discovery_alerts(self.data.stats, self.data.crawler.settings, self.data.spider))
+
+
+@monitors.name("Rejected pages")
+class RejectionMonitor(_AlertMonitor):
+    @monitors.name("rejected share at or below NBD_MAX_REJECTED_SHARE")
+    def test_rejected_share(self):
+        self.report(rejection_alerts(self.data.stats, self.data.crawler.settings))
+
+
+class RecordAlerts(Action):
+    """Failed monitors -> ``newscrawler/alerts`` in the stats (the crawl record's ``alerts``)."""
+
+    def run_action(self):
+        alerts = []
+        for result in self.result.monitors_failed_results:
+            found = getattr(result.item, "alerts", None)
+            alerts.extend(found or [f"{result.item.name}: {str(result.error).strip().splitlines()[-1]}"])
+        stats = self.data.crawler.stats
+        stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []), *alerts])
+        for alert in alerts:
+            logger.error("ALERT %s", alert)
+
+
+class CrawlHealthMonitors(MonitorSuite):
+    """The checks above; on failure RecordAlerts, then the actions named in NBD_ALERT_ACTIONS
+    (Spidermon's, e.g. spidermon.contrib.actions.slack.notifiers.SendSlackMessageSpiderFinished,
+    configured by their own SPIDERMON_* settings)."""
+
+    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor]
+    monitors_failed_actions = [RecordAlerts]
+
+    def __init__(self, *args, crawler=None, **kwargs):
+        super().__init__(*args, crawler=crawler, **kwargs)
+        if crawler is not None:
+            from scrapy.utils.misc import load_object
+
+            self.add_monitors_failed_actions(
+                [load_object(path) if isinstance(path, str) else path
+                 for path in crawler.settings.getlist("NBD_ALERT_ACTIONS")])

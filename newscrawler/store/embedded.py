@@ -1,0 +1,427 @@
+"""The embedded default server: a local SecantusDB the product starts and reuses by itself.
+
+Why: archiving must work on a machine where nobody installed MongoDB (there is no mongod
+here at all). With no ``MONGO_URI``, the first process that needs the archive starts
+``secantusd-py`` on a free loopback port as its OWN detached process (a new session, so
+Ctrl-C on a crawl and the crawl's exit leave the database running), and every later process
+finds it through a state file and reuses it.
+
+Layout under ``<data_dir>/mongo/``::
+
+    db/            the server's storage (WiredTiger files)
+    server.json    state: pid, port, uri, started_at, storage_path
+    server.lock    fcntl.flock: start and stop are serialised across processes
+    server.log     the server's stdout/stderr, appended
+    secantusd.toml empty config passed with --config, so no stray ./secantusd.toml or
+                   ~/.secantus/secantusd.toml changes how our server runs
+
+A state file counts only when its pid is alive, is a secantusd process on OUR storage (checked
+in /proc where there is one, so a recycled pid is never reused or signalled) and the server
+answers a ping. A stale state file (dead pid) is replaced by a fresh start. A live server that
+does not answer is NOT killed behind the user's back (it may be busy serving a concurrent
+crawl): ensure raises an error that says to run ``newscrawler db stop``.
+
+Measured here (SecantusDB 0.7.0b3): start-up to first ping about 0.6 s. A plain SIGTERM takes
+about 2 s to exit because the server's accept thread stays blocked in accept() until its join
+times out; one TCP connection after the signal wakes it, and the server then exits in about
+0.1 s, so :func:`stop_embedded_server` does that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pymongo
+from pymongo.errors import PyMongoError
+
+from newscrawler.store.errors import EmbeddedServerError
+
+logger = logging.getLogger(__name__)
+
+SERVER_EXECUTABLE = "secantusd-py"
+HOST = "127.0.0.1"
+START_TIMEOUT = 30.0  # seconds from spawn to the first answered ping
+LOCK_TIMEOUT = 60.0  # a concurrent start holds the lock for at most START_TIMEOUT
+PING_TIMEOUT_MS = 2000
+_START_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
+
+# Popen objects of servers this process started, kept so they are never garbage-collected
+# while running (no ResourceWarning) and so their exit is reaped by poll() (no zombie).
+_CHILDREN: dict[int, subprocess.Popen] = {}
+
+
+@dataclass(frozen=True)
+class ServerPaths:
+    """Where the embedded server keeps its files, derived from the project data directory."""
+
+    root: Path
+
+    @classmethod
+    def for_data_dir(cls, data_dir: str | os.PathLike) -> ServerPaths:
+        return cls(Path(data_dir).expanduser().resolve() / "mongo")
+
+    @property
+    def storage(self) -> Path:
+        return self.root / "db"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "server.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "server.lock"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "secantusd.toml"
+
+
+def ensure_embedded_server(data_dir: str | os.PathLike) -> str:
+    """URI of the embedded server for ``data_dir``, starting one if none is running.
+
+    Safe to call from several processes at once: only one starts a server, the others wait
+    on the lock and then reuse it.
+    """
+    paths = ServerPaths.for_data_dir(data_dir)
+    state = _read_state(paths)
+    if state and _is_running(state, paths) and _ping(state["uri"], PING_TIMEOUT_MS):
+        return state["uri"]  # the common case: no lock needed
+    with _locked(paths):
+        state = _read_state(paths)
+        if state and _is_running(state, paths):
+            if _ping(state["uri"], PING_TIMEOUT_MS * 3):
+                return state["uri"]
+            raise EmbeddedServerError(
+                f"the embedded MongoDB server (pid {state['pid']}, port {state['port']}) is "
+                f"running but does not answer; stop it with `newscrawler db stop` "
+                f"(log: {paths.log})",
+                uri=state["uri"],
+            )
+        if state:
+            logger.info("embedded MongoDB server pid %s is gone (or is not ours); starting a new one", state["pid"])
+            paths.state.unlink(missing_ok=True)
+        return _start(paths)["uri"]
+
+
+def embedded_status(data_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The running embedded server's state plus ``responding`` and paths; None if none runs.
+
+    Read-only: a stale state file is reported as "not running" but left for the next start
+    to replace.
+    """
+    paths = ServerPaths.for_data_dir(data_dir)
+    state = _read_state(paths)
+    if not state or not _is_running(state, paths):
+        return None
+    return {
+        **state,
+        "responding": _ping(state["uri"], PING_TIMEOUT_MS),
+        "data_dir": str(paths.root.parent),
+        "storage_path": str(paths.storage),
+        "log": str(paths.log),
+    }
+
+
+def stop_embedded_server(data_dir: str | os.PathLike, timeout: float = 10) -> bool:
+    """Stop the embedded server: SIGTERM, wait up to ``timeout`` s, then SIGKILL.
+
+    Returns True if a server was stopped, False if none was running. Without a valid state
+    file, a server process still running on this data directory (found in /proc) is stopped
+    too, so a lost state file never leaves the storage locked. Data are safe either way
+    (SecantusDB survives a kill -9); SIGTERM just closes the storage cleanly.
+    """
+    paths = ServerPaths.for_data_dir(data_dir)
+    with _locked(paths):
+        state = _read_state(paths)
+        if state and _is_running(state, paths):
+            servers = {int(state["pid"]): int(state["port"])}
+        else:
+            servers = _server_processes(paths)
+        for pid, port in servers.items():
+            logger.info("stopping the embedded MongoDB server (pid %s)", pid)
+            _signal(pid, signal.SIGTERM)
+            if not _wait_for_exit(pid, timeout, wake_port=port):
+                logger.warning("embedded MongoDB server pid %s ignored SIGTERM for %ss; killing it", pid, timeout)
+                _signal(pid, signal.SIGKILL)
+                if not _wait_for_exit(pid, 5):
+                    raise EmbeddedServerError(f"could not stop the embedded MongoDB server (pid {pid})")
+        paths.state.unlink(missing_ok=True)
+        return bool(servers)
+
+
+def find_server_executable() -> str:
+    """Path of ``secantusd-py``: beside this Python (the venv) first, then on PATH."""
+    beside = Path(sys.executable).with_name(SERVER_EXECUTABLE)
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(SERVER_EXECUTABLE)
+    if found:
+        return found
+    raise EmbeddedServerError(
+        f"{SERVER_EXECUTABLE} (the embedded MongoDB-compatible server, package secantusdb) is "
+        f"not installed: run ./setup.sh, or set MONGO_URI to use an existing MongoDB server"
+    )
+
+
+# -- starting ---------------------------------------------------------------------------------
+
+
+def _start(paths: ServerPaths) -> dict[str, Any]:
+    """Spawn a detached server, wait for its first ping, write and return its state.
+
+    Called with the lock held.
+    """
+    exe = find_server_executable()
+    paths.storage.mkdir(parents=True, exist_ok=True)
+    if not paths.config.exists():
+        paths.config.write_text("# newscrawler: defaults only; flags are passed on the command line\n")
+    last_error = ""
+    for _attempt in range(_START_ATTEMPTS):
+        port = _free_port()
+        uri = f"mongodb://{HOST}:{port}"
+        log_offset = paths.log.stat().st_size if paths.log.exists() else 0
+        with open(paths.log, "ab") as log:
+            proc = subprocess.Popen(
+                [exe, "--config", str(paths.config), "--host", HOST, "--port", str(port),
+                 "--storage-path", str(paths.storage), "--standalone", "--log-level", "WARNING"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                cwd=paths.root, start_new_session=True,
+            )
+        _CHILDREN[proc.pid] = proc
+        if _wait_until_up(proc, uri):
+            state = {
+                "pid": proc.pid,
+                "port": port,
+                "uri": uri,
+                "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "storage_path": str(paths.storage),
+            }
+            _write_state(paths, state)
+            logger.info("started the embedded MongoDB server at %s (pid %s, data %s)", uri, proc.pid, paths.storage)
+            return state
+        last_error = _read_from(paths.log, log_offset)
+        if proc.poll() is None:  # alive but never answered: don't leave it behind
+            _signal(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+            raise EmbeddedServerError(
+                f"the embedded MongoDB server did not answer within {START_TIMEOUT:.0f} s; "
+                f"see {paths.log}"
+            )
+        if "Address already in use" not in last_error:
+            break
+    hint = ""
+    if "resource busy" in last_error:
+        hint = (" Another server process still uses this storage (a deleted state file?): "
+                "`newscrawler db stop` stops it.")
+    raise EmbeddedServerError(
+        f"the embedded MongoDB server exited at start-up (data {paths.storage}).{hint} "
+        f"Last lines of {paths.log}:\n{_tail(last_error)}"
+    )
+
+
+def _wait_until_up(proc: subprocess.Popen, uri: str) -> bool:
+    """True once ``uri`` answers a ping; False as soon as the process exits or time runs out."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        if _ping(uri, 250):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+# -- state file and lock ----------------------------------------------------------------------
+
+
+def _read_state(paths: ServerPaths) -> dict[str, Any] | None:
+    """The state file's content, or None when it is missing or unreadable (treated as stale)."""
+    try:
+        state = json.loads(paths.state.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring unreadable state file %s: %s", paths.state, exc)
+        return None
+    if not isinstance(state, dict) or not {"pid", "port", "uri"} <= state.keys():
+        logger.warning("ignoring incomplete state file %s", paths.state)
+        return None
+    return state
+
+
+def _write_state(paths: ServerPaths, state: dict[str, Any]) -> None:
+    """Write the state file atomically, so a concurrent reader never sees half of it."""
+    tmp = paths.state.with_name(f".{paths.state.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, paths.state)
+
+
+@contextlib.contextmanager
+def _locked(paths: ServerPaths) -> Iterator[None]:
+    """Hold the data directory's server lock (exclusive flock), waiting up to LOCK_TIMEOUT."""
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with open(paths.lock, "a+b") as fh:
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"another process has held {paths.lock} for over {LOCK_TIMEOUT:.0f} s "
+                        f"while starting or stopping the embedded MongoDB server"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# -- processes --------------------------------------------------------------------------------
+
+
+def _is_running(state: dict[str, Any], paths: ServerPaths) -> bool:
+    """True if the state's pid is alive and, where /proc tells us, is our server process."""
+    pid = int(state["pid"])
+    if not _pid_alive(pid):
+        return False
+    args = _cmdline(pid)
+    return args is None or _serves(args, paths)
+
+
+def _server_processes(paths: ServerPaths) -> dict[int, int | None]:
+    """{pid: port} of live server processes on this storage, found in /proc (none without it)."""
+    found: dict[int, int | None] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                args = _cmdline(int(entry.name))
+                if args and _serves(args, paths) and _pid_alive(int(entry.name)):
+                    port = args[args.index("--port") + 1] if "--port" in args[:-1] else ""
+                    found[int(entry.name)] = int(port) if port.isdigit() else None
+    return found
+
+
+def _cmdline(pid: int) -> list[str] | None:
+    """The process's arguments from /proc, None where there is no /proc (macOS) or no process."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [a.decode(errors="replace") for a in raw.split(b"\0")]
+
+
+def _serves(args: list[str], paths: ServerPaths) -> bool:
+    """True if a command line is a secantusd server on our storage."""
+    return any(SERVER_EXECUTABLE in a for a in args) and str(paths.storage) in args
+
+
+def _pid_alive(pid: int) -> bool:
+    """True if ``pid`` runs; zombies count as dead (our PID 1 may not reap orphans)."""
+    child = _CHILDREN.get(pid)
+    if child is not None and child.poll() is not None:
+        del _CHILDREN[pid]
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive (and _is_running's /proc check says not ours)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _wait_for_exit(pid: int, timeout: float, wake_port: int | None = None) -> bool:
+    """True once ``pid`` has exited; False after ``timeout`` s.
+
+    With ``wake_port``, connects to it every 0.25 s: a stopping SecantusDB sits in accept()
+    until a connection arrives (see the module docstring), and a single early connection can
+    land before its signal handler closed the socket.
+    """
+    deadline = time.monotonic() + timeout
+    next_wake = time.monotonic() + 0.05  # let the signal handler run first
+    while _pid_alive(pid):
+        now = time.monotonic()
+        if now > deadline:
+            return False
+        if wake_port and now >= next_wake:
+            with contextlib.suppress(OSError), socket.create_connection((HOST, wake_port), timeout=0.2):
+                pass
+            next_wake = now + 0.25
+        time.sleep(0.02)
+    return True
+
+
+def _ping(uri: str, timeout_ms: int) -> bool:
+    """True if the server at ``uri`` answers ``ping`` within ``timeout_ms``."""
+    client = pymongo.MongoClient(
+        uri, directConnection=True, serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms, socketTimeoutMS=timeout_ms, appname="newscrawler-probe",
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def _read_from(path: Path, offset: int) -> str:
+    """What the server wrote to its log since ``offset`` (this start attempt's output)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:]) or "(no output)"
+
+
+__all__ = [
+    "ServerPaths",
+    "embedded_status",
+    "ensure_embedded_server",
+    "find_server_executable",
+    "stop_embedded_server",
+]

@@ -1,0 +1,1 @@
+"""A replica of 每经网 (www.nbd.com.cn) built from the project's site notes: specs, generated articles, page renderer, images, the site model and its loopback HTTP server. Repo-only: tests, benchmarks and `newscrawler demo` use it."""
