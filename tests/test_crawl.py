@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from newscrawler import settings as project_settings
+from newscrawler.crawl import settings as project_settings
 from nbd_replica.expected import classify, expected_record
 from nbd_replica.spec import Block
 from tests.crawling import archive, crawl, replica_site
