@@ -16,12 +16,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pymongo
+
 import pytest
+
+from newscrawler import config
 from bson import ObjectId
 
 from newscrawler.store import connection, embedded, store as store_module
 from newscrawler.store.connection import (
-    describe_error, get_client, get_setting, redact_text, redact_uri, resolve_data_dir,
+    describe_error, get_client, redact_text, redact_uri,
     resolve_mongo_uri,
 )
 from newscrawler.store.embedded import (
@@ -120,11 +123,11 @@ def test_settings_then_environment_then_default(monkeypatch, tmp_path):
     monkeypatch.setenv("MONGO_URI", "mongodb://from-env:27017")
     assert resolve_mongo_uri({"MONGO_URI": "mongodb://from-settings:27017"}) == ("mongodb://from-settings:27017", False)
     assert resolve_mongo_uri({"MONGO_URI": None}) == ("mongodb://from-env:27017", False)
-    assert get_setting({}, "MONGO_DATABASE", "newscrawler") == "newscrawler"
+    assert config.setting({}, "MONGO_DATABASE") == "newscrawler"
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSCRAWLER_DATA_DIR", raising=False)
-    assert resolve_data_dir({}) == tmp_path.resolve() / "data"
-    assert resolve_data_dir({"NEWSCRAWLER_DATA_DIR": "elsewhere"}) == tmp_path.resolve() / "elsewhere"
+    assert config.data_dir({}) == tmp_path.resolve() / "data"
+    assert config.data_dir({"NEWSCRAWLER_DATA_DIR": "elsewhere"}) == tmp_path.resolve() / "elsewhere"
 
 
 def test_no_mongo_uri_means_the_embedded_server(monkeypatch, data_dir):

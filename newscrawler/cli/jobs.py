@@ -42,8 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"
-DEFAULT_JOBS_FILE = "jobs.toml"
+from newscrawler import config
+
+JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"  # gives the setting NEWSCRAWLER_JOBS_FILE (config.py)
 JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
             "enabled"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -134,7 +135,7 @@ class JobsFile:
 
 
 def default_jobs_path() -> Path:
-    return Path(os.environ.get(JOBS_FILE_ENV) or DEFAULT_JOBS_FILE)
+    return Path(config.setting(None, "NEWSCRAWLER_JOBS_FILE"))
 
 
 def load_jobs(path: str | os.PathLike | None = None) -> JobsFile:

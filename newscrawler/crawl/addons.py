@@ -6,25 +6,14 @@ so they can derive settings from others. The Redis add-on lives in ``distributed
 
 from __future__ import annotations
 
-import os
-
-from scrapy.settings import SETTINGS_PRIORITIES
+from newscrawler import config
 
 
 class DataDirDefaults:
-    """``IMAGES_STORE`` follows ``NEWSCRAWLER_DATA_DIR`` unless it was given itself.
-
-    settings.py derives ``IMAGES_STORE`` from the data directory when it is imported, from the
-    environment; a data directory given later (``-s NEWSCRAWLER_DATA_DIR=...``, as Scrapyd's
-    ``setting=`` does) would otherwise leave the thumbnails in ``./data/images``.
-    """
+    """``IMAGES_STORE`` unset: ``<NEWSCRAWLER_DATA_DIR>/images``, for the data directory finally given
+    (``-s NEWSCRAWLER_DATA_DIR=...``, as Scrapyd's ``setting=`` does, included)."""
 
     def update_settings(self, settings) -> None:
-        if os.environ.get("IMAGES_STORE"):
-            return
-        priority = settings.getpriority("IMAGES_STORE") or 0
-        if priority > SETTINGS_PRIORITIES["project"]:
-            return  # given on the command line
-        data_dir = settings.get("NEWSCRAWLER_DATA_DIR")
-        if data_dir and settings.getpriority("NEWSCRAWLER_DATA_DIR") > SETTINGS_PRIORITIES["project"]:
-            settings.set("IMAGES_STORE", os.path.join(str(data_dir), "images"), priority=priority)
+        if not settings.get("IMAGES_STORE"):
+            settings.set("IMAGES_STORE", config.images_store(settings),
+                         priority=settings.getpriority("IMAGES_STORE") or "addon")

@@ -46,21 +46,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 
 from scrapy import signals
+
+from newscrawler import config
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
-
-DEFAULTS = {
-    "REDIS_KEY_PREFIX": "newscrawler",
-    "REDIS_HEARTBEAT_INTERVAL": 10,
-    "REDIS_WORKER_TIMEOUT": 60,
-    "REDIS_KEYS_TTL": 24 * 3600,
-}
 
 # Registers a worker; the first live one clears what a crashed earlier run left.
 # KEYS: workers, idle, queue, dupefilter. ARGV: worker id, worker timeout, keys TTL.
@@ -118,7 +112,7 @@ return 0
 
 def redis_url(settings) -> str | None:
     """``REDIS_URL`` from the settings, else the environment; empty means unset."""
-    return settings.get("REDIS_URL") or os.environ.get("REDIS_URL") or None
+    return config.setting(settings, "REDIS_URL")
 
 
 def redact_redis_url(url: str | None) -> str:
@@ -149,7 +143,6 @@ class DistributedCrawl:
             "DUPEFILTER_CLASS": "newscrawler.crawl.distributed.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-            **DEFAULTS,
         }.items():
             settings.set(key, value, priority="addon")
 
@@ -175,11 +168,10 @@ class RedisScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         settings = crawler.settings
-        scheduler.prefix = settings.get("REDIS_KEY_PREFIX") or DEFAULTS["REDIS_KEY_PREFIX"]
-        scheduler.heartbeat_interval = settings.getfloat("REDIS_HEARTBEAT_INTERVAL",
-                                                         DEFAULTS["REDIS_HEARTBEAT_INTERVAL"])
-        scheduler.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT", DEFAULTS["REDIS_WORKER_TIMEOUT"])
-        scheduler.keys_ttl = settings.getint("REDIS_KEYS_TTL", DEFAULTS["REDIS_KEYS_TTL"])
+        scheduler.prefix = settings.get("REDIS_KEY_PREFIX")
+        scheduler.heartbeat_interval = settings.getfloat("REDIS_HEARTBEAT_INTERVAL")
+        scheduler.worker_timeout = settings.getfloat("REDIS_WORKER_TIMEOUT")
+        scheduler.keys_ttl = settings.getint("REDIS_KEYS_TTL")
         scheduler.debug = settings.getbool("DUPEFILTER_DEBUG")
         scheduler._idle = False
         scheduler._heartbeat = None

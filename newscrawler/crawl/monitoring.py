@@ -50,9 +50,6 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", module=r"spidermon\.")
 
 COVERAGE_FIELDS = ("authors", "published_at", "category", "body", "thumbnail")
-DEFAULT_MIN_COVERAGE = {"authors": 0.3, "published_at": 0.9, "category": 0.2, "body": 0.9}
-DEFAULT_MIN_ARTICLES = 10
-DEFAULT_MAX_REJECTED_SHARE = 0.5
 STATS_PREFIX = "newscrawler/coverage/"
 ALERTS_STAT = "newscrawler/alerts"
 
@@ -177,12 +174,12 @@ def crawl_coverage(stats: dict) -> dict | None:
 
 
 def _min_articles(settings) -> int:
-    return settings.getint("NBD_COVERAGE_MIN_ARTICLES", DEFAULT_MIN_ARTICLES)
+    return settings.getint("NBD_COVERAGE_MIN_ARTICLES")
 
 
 def coverage_alerts(stats: dict, settings) -> list[str]:
     coverage = crawl_coverage(stats)
-    minimums = settings.getdict("NBD_MIN_COVERAGE", DEFAULT_MIN_COVERAGE)
+    minimums = settings.getdict("NBD_MIN_COVERAGE")
     if not coverage or not coverage["articles"] or coverage["articles"] < _min_articles(settings):
         return []
     alerts = []
@@ -214,7 +211,7 @@ def discovery_alerts(stats: dict, settings, spider=None) -> list[str]:
 def rejection_alerts(stats: dict, settings) -> list[str]:
     pages = stats.get("newscrawler/article_pages", 0) or 0
     rejected = stats.get("newscrawler/rejected", 0) or 0
-    limit = settings.getfloat("NBD_MAX_REJECTED_SHARE", DEFAULT_MAX_REJECTED_SHARE)
+    limit = settings.getfloat("NBD_MAX_REJECTED_SHARE")
     if pages >= max(_min_articles(settings), 1) and rejected / pages > limit:
         return [f"rejects: {rejected} of {pages} article pages gave no valid record "
                 f"(limit {limit:.0%}); the article page layout may have changed"]

@@ -11,17 +11,18 @@ import sys
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
+from newscrawler import config
 from newscrawler.store.session import archive_for
 from newscrawler.crawl.extensions import crawl_counts
 
-# Finish reasons of a crawl that did its job.
-GOOD_FINISH_REASONS = {"finished"}
-
 
 def project_settings(overrides: dict | None = None):
+    """The project's settings with the environment as it is now (settings.py read it when first
+    imported, which a long-lived process or a test may have done under another environment)."""
     settings = get_project_settings()
     if not settings.get("BOT_NAME") or settings.get("BOT_NAME") == "scrapybot":
         settings.setmodule("newscrawler.crawl.settings", priority="project")
+    settings.setdict(config.environment(), priority="project")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

@@ -89,13 +89,13 @@ class NbdSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base_url = crawler.settings.get("NBD_BASE_URL", site.DEFAULT_BASE_URL).rstrip("/")
+        spider.base_url = crawler.settings.get("NBD_BASE_URL").rstrip("/")
         base_host = urlsplit(spider.base_url).hostname
         spider.allowed_domains = sorted({base_host, site.NBD_DOMAIN})
         spider.archive = archive_for(crawler)
         # Pages over this size are refused while downloading (recorded as rejects): the site's
         # pages are about 100 KB, and the generic fallback takes seconds per MB of HTML.
-        spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES", 2 * 1024 * 1024)
+        spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 

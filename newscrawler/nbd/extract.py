@@ -8,12 +8,13 @@ article raises ExtractionError with a specific reason; it never returns a half-e
 
 from __future__ import annotations
 
-import os
+
 import re
 
 from lxml import etree, html as lxml_html
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
+from newscrawler import config
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
 from newscrawler.nbd.clean import BodyCleaner, render
@@ -37,7 +38,7 @@ class ExtractionError(ValueError):
 
 
 def default_base_url() -> str:
-    return os.environ.get("NBD_BASE_URL") or site.DEFAULT_BASE_URL
+    return config.setting(None, "NBD_BASE_URL")
 
 
 # -- decoding ------------------------------------------------------------------------

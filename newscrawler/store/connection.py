@@ -2,9 +2,8 @@
 
 The product knows only pymongo and a URI. ``MONGO_URI`` (Scrapy setting, else environment)
 names an external server; without it the archive uses the embedded SecantusDB server that
-:mod:`newscrawler.store.embedded` starts under ``NEWSCRAWLER_DATA_DIR``. Settings win over
-the environment because they include ``scrapy crawl -s NAME=value`` overrides; the project's
-``settings.py`` already reads the environment for its defaults.
+:mod:`newscrawler.store.embedded` starts under ``NEWSCRAWLER_DATA_DIR`` (both read through
+:func:`newscrawler.config.setting`).
 
 Credentials never reach a log line or an error message: whatever prints a URI goes through
 :func:`redact_uri` (or :func:`redact_text` for free text that may contain one).
@@ -12,10 +11,8 @@ Credentials never reach a log line or an error message: whatever prints a URI go
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,11 +20,10 @@ import pymongo
 from pymongo.database import Database
 from pymongo.errors import ConfigurationError
 
+from newscrawler import config
 from newscrawler.store import embedded
 from newscrawler.store.errors import ArchiveConfigError
 
-DEFAULT_DATABASE = "newscrawler"
-DEFAULT_DATA_DIR = "data"
 
 # Short timeouts: an unreachable server must turn into ArchiveUnavailable (and spooling) within
 # seconds, not after pymongo's default 30 s per operation. tz_aware: the record contract has
@@ -80,27 +76,6 @@ def describe_error(exc: BaseException, limit: int = 200) -> str:
     return f"{type(exc).__name__}: {text[:limit]}" if text else type(exc).__name__
 
 
-def get_setting(source: Any, name: str, default: Any = None) -> Any:
-    """``name`` from Scrapy settings or a mapping, else the environment, else ``default``.
-
-    ``source`` may be a Scrapy ``Settings``, any mapping (``os.environ`` included) or None;
-    empty values count as unset so ``MONGO_URI=`` in a shell means "embedded".
-    """
-    value = source.get(name) if source is not None else None
-    if value in (None, ""):
-        value = os.environ.get(name)
-    return default if value in (None, "") else value
-
-
-def resolve_data_dir(source: Any = None) -> Path:
-    """The project data directory (``NEWSCRAWLER_DATA_DIR``, default ``./data``), absolute.
-
-    Made absolute at once so the embedded server, the spool and the state file agree even if
-    the process later changes directory.
-    """
-    return Path(get_setting(source, "NEWSCRAWLER_DATA_DIR", DEFAULT_DATA_DIR)).expanduser().resolve()
-
-
 def resolve_mongo_uri(source: Any = None) -> tuple[str, bool]:
     """``(uri, embedded)``: ``MONGO_URI`` if configured, else the embedded server's URI.
 
@@ -108,10 +83,10 @@ def resolve_mongo_uri(source: Any = None) -> tuple[str, bool]:
     :func:`newscrawler.store.embedded.ensure_embedded_server`), so call this only when the
     archive is actually needed.
     """
-    uri = get_setting(source, "MONGO_URI")
+    uri = config.setting(source, "MONGO_URI")
     if uri:
         return str(uri), False
-    return embedded.ensure_embedded_server(resolve_data_dir(source)), True
+    return embedded.ensure_embedded_server(config.data_dir(source)), True
 
 
 def get_client(uri: str, **kwargs: Any) -> pymongo.MongoClient:
@@ -135,7 +110,7 @@ def get_database(source: Any = None, **client_kwargs: Any) -> Database:
     The caller owns the client: close it with ``db.client.close()``.
     """
     uri, _embedded = resolve_mongo_uri(source)
-    name = get_setting(source, "MONGO_DATABASE", DEFAULT_DATABASE)
+    name = config.setting(source, "MONGO_DATABASE")
     return get_client(uri, **client_kwargs)[name]
 
 
@@ -160,15 +135,11 @@ def _scrub(text: str, uri: str) -> str:
 
 __all__ = [
     "DEFAULT_CLIENT_OPTIONS",
-    "DEFAULT_DATABASE",
-    "DEFAULT_DATA_DIR",
     "describe_client",
     "describe_error",
     "get_client",
     "get_database",
-    "get_setting",
     "redact_text",
     "redact_uri",
-    "resolve_data_dir",
     "resolve_mongo_uri",
 ]

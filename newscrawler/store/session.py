@@ -17,8 +17,10 @@ import weakref
 
 from pymongo.errors import PyMongoError
 
+from newscrawler import config
+
 from newscrawler.store.connection import (
-    describe_error, get_client, get_setting, redact_uri, resolve_data_dir, resolve_mongo_uri,
+    describe_error, get_client, redact_uri, resolve_mongo_uri,
 )
 from newscrawler.store.errors import ArchiveUnavailable
 from newscrawler.store.spool import Spool, spool_directory
@@ -49,14 +51,14 @@ class CrawlArchive:
         self.settings = settings
         self.crawler = crawler  # for its stats, which exist only once the crawl starts
         self.crawl_id = crawl_id or new_crawl_id()
-        self.spool = Spool(spool_directory(resolve_data_dir(settings)), crawl_id=self.crawl_id)
+        self.spool = Spool(spool_directory(config.data_dir(settings)), crawl_id=self.crawl_id)
         self._store: ArticleStore | None = None
         self._client = None
         self.uri: str | None = None
         self.unavailable_logged = False
         # After a failure, MongoDB is not tried again for this many seconds: each try blocks the
         # crawl for the driver's server-selection timeout (5 s), for every batch and list page.
-        self.retry_interval = float(get_setting(settings, "ARCHIVE_RETRY_INTERVAL", 30))
+        self.retry_interval = float(config.setting(settings, "ARCHIVE_RETRY_INTERVAL"))
         self._retry_at = 0.0
         self.resumed: list[str] = []  # unfinished earlier crawls this one resumes (interrupted_crawls)
         # The crawl record's fields known so far (spider, args, job, worker, ...): written again
@@ -78,7 +80,7 @@ class CrawlArchive:
             # SecantusDB: all 50 of 50 -- and the crawl would believe them archived.
             durable = {} if re.search(r"[?&](journal|w)=", uri, re.I) else {"journal": True}
             client = get_client(uri, **durable)
-            store = ArticleStore(client[get_setting(self.settings, "MONGO_DATABASE", "newscrawler")], uri)
+            store = ArticleStore(client[config.setting(self.settings, "MONGO_DATABASE")], uri)
             try:
                 store.ensure_indexes()
             except ArchiveUnavailable:

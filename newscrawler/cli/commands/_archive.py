@@ -7,14 +7,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Iterator
 
 from newscrawler.cli import EXIT_USAGE, CommandError
 
-# Read live from the environment: settings.py copies them at import, which a long-lived
-# process (or a test) may have done before they were set.
-_LIVE_SETTINGS = ("MONGO_URI", "MONGO_DATABASE", "NEWSCRAWLER_DATA_DIR")
 # pymongo's monitor gives up on a server whose heartbeat takes longer than connectTimeoutMS
 # and then CANCELS the operations in flight ("operation cancelled"): seen once on an
 # aggregation over 100,000 articles (stats --exact, ~20 s on SecantusDB, whose heartbeat
@@ -35,7 +31,7 @@ def archive_database() -> Iterator:
     from newscrawler.store.errors import ArchiveError
     from newscrawler.crawl.runner import project_settings
 
-    settings = project_settings({k: os.environ[k] for k in _LIVE_SETTINGS if os.environ.get(k)})
+    settings = project_settings()
     try:
         db = get_database(settings, connectTimeoutMS=BUSY_SERVER_MS)
     except ArchiveError as exc:

@@ -89,7 +89,7 @@ def spider_arguments(args, job=None) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from newscrawler.store.connection import resolve_data_dir
+    from newscrawler import config
     from newscrawler.cli.jobs import AlreadyRunning, JobLock, JobsFileError, load_jobs
     from newscrawler.crawl.runner import project_settings
 
@@ -124,7 +124,7 @@ def run(args) -> int:
     lock = None
     if job is not None:
         try:
-            lock = JobLock(resolve_data_dir(settings), job.name).acquire()
+            lock = JobLock(config.data_dir(settings), job.name).acquire()
         except AlreadyRunning as exc:
             print(f"newscrawler crawl: {exc}", file=sys.stderr)
             return EXIT_OK
@@ -194,7 +194,8 @@ def _share(value) -> str:
 
 def print_summary(outcome: dict, settings, job: str | None, elapsed: float, problems: list[str],
                   out=None) -> None:
-    from newscrawler.store.connection import get_setting, redact_uri, resolve_data_dir
+    from newscrawler import config
+    from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import ServerPaths
     from newscrawler.crawl.monitoring import COVERAGE_FIELDS, crawl_coverage
 
@@ -215,15 +216,15 @@ def print_summary(outcome: dict, settings, job: str | None, elapsed: float, prob
     if coverage and coverage.get("articles"):
         shares = ", ".join(f"{f} {_share(coverage.get(f))}" for f in COVERAGE_FIELDS)
         rows.append(("coverage", f"of {coverage['articles']} new articles: {shares}"))
-    data_dir = resolve_data_dir(settings)
-    uri = get_setting(settings, "MONGO_URI")
-    database = get_setting(settings, "MONGO_DATABASE", "newscrawler")
+    data_dir = config.data_dir(settings)
+    uri = config.setting(settings, "MONGO_URI")
+    database = config.setting(settings, "MONGO_DATABASE")
     if uri:
         rows.append(("archive", f"{redact_uri(uri)} database {database}"))
     else:
         rows.append(("archive", f"embedded server under {ServerPaths.for_data_dir(data_dir).root}, "
                                 f"database {database} (`newscrawler db status`)"))
-    rows.append(("thumbnails", str(settings.get("IMAGES_STORE"))))
+    rows.append(("thumbnails", config.images_store(settings)))
     if c.get("spooled"):
         rows.append(("spooled", f"{c['spooled']} items under {data_dir / 'spool'}, written on the next run"))
     if stats.get("newscrawler/redis/namespace"):

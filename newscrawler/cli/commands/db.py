@@ -45,14 +45,13 @@ def _settings(args):
 
 
 def _status(args, settings) -> int:
-    from newscrawler.store.connection import (
-        DEFAULT_DATABASE, get_setting, redact_uri, resolve_data_dir,
-    )
+    from newscrawler import config
+    from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import ServerPaths, embedded_status
 
-    data_dir = resolve_data_dir(settings)
-    database = get_setting(settings, "MONGO_DATABASE", DEFAULT_DATABASE)
-    external = get_setting(settings, "MONGO_URI")
+    data_dir = config.data_dir(settings)
+    database = config.setting(settings, "MONGO_DATABASE")
+    external = config.setting(settings, "MONGO_URI")
     server = embedded_status(data_dir)
     rows: list[tuple[str, object]] = []
     if external:
@@ -82,12 +81,13 @@ def _status(args, settings) -> int:
 
 
 def _start(args, settings) -> int:
-    from newscrawler.store.connection import get_setting, redact_uri, resolve_data_dir
+    from newscrawler import config
+    from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import embedded_status, ensure_embedded_server
 
-    data_dir = resolve_data_dir(settings)
-    if get_setting(settings, "MONGO_URI"):
-        print(f"note: MONGO_URI is set ({redact_uri(get_setting(settings, 'MONGO_URI'))}); "
+    data_dir = config.data_dir(settings)
+    if config.setting(settings, "MONGO_URI"):
+        print(f"note: MONGO_URI is set ({redact_uri(config.setting(settings, 'MONGO_URI'))}); "
               f"the crawler uses that server, not this embedded one")
     before = embedded_status(data_dir)
     uri = ensure_embedded_server(data_dir)
@@ -98,10 +98,10 @@ def _start(args, settings) -> int:
 
 
 def _stop(args, settings) -> int:
-    from newscrawler.store.connection import resolve_data_dir
+    from newscrawler import config
     from newscrawler.store.embedded import embedded_status, stop_embedded_server
 
-    data_dir = resolve_data_dir(settings)
+    data_dir = config.data_dir(settings)
     server = embedded_status(data_dir)
     if stop_embedded_server(data_dir, timeout=args.timeout):
         pid = f" (pid {server['pid']})" if server else ""

@@ -27,7 +27,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.store.connection import get_database, redact_uri, resolve_data_dir, resolve_mongo_uri
+    from newscrawler import config
+    from newscrawler.store.connection import get_database, redact_uri, resolve_mongo_uri
     from nbd_replica.corpus import generate_articles
     from nbd_replica.server import serve
     from nbd_replica.site import ReplicaSite
@@ -66,8 +67,8 @@ def run(args) -> int:
         db.client.close()
     print(f"\nWhere the data lives:\n  MongoDB:    {redact_uri(uri)} database {db.name}"
           f"{' (embedded server; `newscrawler db status` / `db stop`)' if embedded else ''}")
-    print(f"  data dir:   {resolve_data_dir(settings)}")
-    images = settings.get("IMAGES_STORE")
+    print(f"  data dir:   {config.data_dir(settings)}")
+    images = config.images_store(settings)
     print(f"  thumbnails: {images if '://' in images else os.path.abspath(images)}")
     print("\nNext: `newscrawler query --limit 5`, `newscrawler stats`, `newscrawler show <id>`.")
     return 0 if outcome["finish_reason"] == "finished" else 1

@@ -9,7 +9,6 @@ Exits with 1 when some archived page could not be re-extracted (the others are w
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 from newscrawler.cli import EXIT_FAILURE, EXIT_USAGE, CommandError
@@ -64,7 +63,7 @@ def _utc_bound(value, *, end: bool):
 
 def run(args) -> int:
     from newscrawler.crawl.runner import project_settings
-    from newscrawler.warc import resolve_warc_dir
+    from newscrawler import config
     from newscrawler.warc.reextract import reextract, selection_filter
 
     ids = _ids(args.ids)
@@ -72,9 +71,8 @@ def run(args) -> int:
         raise CommandError("say which articles: --all, --id, --since and/or --until", EXIT_USAGE)
     since = _utc_bound(parse_when(args.since, "since"), end=False)
     until = _utc_bound(parse_when(args.until, "until"), end=True)
-    live = {k: os.environ[k] for k in ("WARC_DIR", "NEWSCRAWLER_DATA_DIR", "NBD_BASE_URL") if os.environ.get(k)}
-    settings = project_settings(live)
-    warc_dir = resolve_warc_dir({"WARC_DIR": args.warc_dir} if args.warc_dir else settings)
+    settings = project_settings()
+    warc_dir = config.warc_dir({"WARC_DIR": args.warc_dir} if args.warc_dir else settings)
     if not warc_dir.is_dir():
         raise CommandError(f"no WARC directory at {warc_dir} (set WARC_DIR or --warc-dir)")
     stream = sys.stderr if sys.stderr.isatty() else None

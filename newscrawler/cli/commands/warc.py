@@ -7,7 +7,6 @@ Exits with 1 when a file is damaged; the records before the damage stay readable
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from newscrawler.cli import EXIT_FAILURE, EXIT_USAGE, CommandError
@@ -27,14 +26,13 @@ def register(subparsers) -> None:
 
 def run_check(args) -> int:
     from newscrawler.crawl.runner import project_settings
-    from newscrawler.warc import resolve_warc_dir
+    from newscrawler import config
     from newscrawler.warc.reader import check_file
 
     if args.files:
         files = [Path(f) for f in args.files]
     else:
-        live = {k: os.environ[k] for k in ("WARC_DIR", "NEWSCRAWLER_DATA_DIR") if os.environ.get(k)}
-        directory = resolve_warc_dir(project_settings(live))
+        directory = config.warc_dir(project_settings())
         if not directory.is_dir():
             raise CommandError(f"no WARC directory at {directory}")
         files = sorted(directory.glob("*.warc.gz"))

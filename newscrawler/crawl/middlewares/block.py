@@ -19,7 +19,7 @@ class BlockDetectionMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.getint("NBD_MAX_CONSECUTIVE_403", 3))
+        return cls(crawler, crawler.settings.getint("NBD_MAX_CONSECUTIVE_403"))
 
     def process_response(self, request, response, spider=None):
         if response.status != 403:

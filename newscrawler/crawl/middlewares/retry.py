@@ -17,8 +17,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 60.0)
-        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 600.0)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
 
     async def _wait(self, retry_request):
         attempt = retry_request.meta.get("retry_times", 1)

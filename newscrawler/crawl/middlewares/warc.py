@@ -50,9 +50,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 import newscrawler
 from newscrawler.store.session import archive_for
-from newscrawler.warc import (
-    DEFAULT_FLUSH_INTERVAL, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE, DEFAULT_PREFIX, resolve_warc_dir,
-)
+from newscrawler import config
 from newscrawler.warc.writer import (
     HEADER_ARTICLE_ID, HEADER_BASE_URL, HEADER_COLUMN_ID, WarcFileWriter,
 )
@@ -85,7 +83,7 @@ class WarcMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
+        if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC_ENABLED is off")
         crawl_id = archive_for(crawler).crawl_id
         base_url = settings.get("NBD_BASE_URL")
@@ -98,14 +96,14 @@ class WarcMiddleware:
             "newscrawler-base-url": base_url,
         }
         writer = WarcFileWriter(
-            resolve_warc_dir(settings), crawl_id,
-            prefix=settings.get("WARC_PREFIX") or DEFAULT_PREFIX,
-            max_size=settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
-            gzip_level=settings.getint("WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL),
+            config.warc_dir(settings), crawl_id,
+            prefix=settings.get("WARC_PREFIX"),
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL"),
             info=info,
         )
-        middleware = cls(crawler, writer, settings.getfloat("WARC_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL),
-                         use_thread=settings.getbool("WARC_WRITER_THREAD", False))
+        middleware = cls(crawler, writer, settings.getfloat("WARC_FLUSH_INTERVAL"),
+                         use_thread=settings.getbool("WARC_WRITER_THREAD"))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware

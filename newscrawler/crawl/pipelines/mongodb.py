@@ -21,7 +21,7 @@ from newscrawler.store.session import archive_for, item_document
 class MongoPipeline:
     def __init__(self, crawler):
         self.archive = archive_for(crawler)
-        self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE", 100)
+        self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE")
         self.batch: list[dict] = []
         self._write_lock = threading.Lock()
 

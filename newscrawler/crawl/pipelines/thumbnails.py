@@ -140,8 +140,8 @@ class ThumbnailPipeline(ImagesPipeline):
     def __init__(self, store_uri, *, crawler=None, **kwargs):
         settings = crawler.settings
         GridFSFilesStore.configure(settings)
-        self.max_bytes = settings.getint("THUMBNAIL_MAX_BYTES", 10 * 1024 * 1024)
-        self.max_pixels = settings.getint("THUMBNAIL_MAX_PIXELS", 40_000_000)
+        self.max_bytes = settings.getint("THUMBNAIL_MAX_BYTES")
+        self.max_pixels = settings.getint("THUMBNAIL_MAX_PIXELS")
         self.store_scheme = "gridfs" if str(store_uri).startswith("gridfs://") else "fs"
         self.sizes: dict[str, dict] = {}
         # Scrapy's media pipeline replaces a processing error by a bare FileException on its

@@ -1,0 +1,140 @@
+"""The configuration's one home: our settings with their defaults, and the environment.
+
+Every setting of ours has its default here, once. A crawl reads them through Scrapy's settings
+(``crawl/settings.py`` loads :data:`DEFAULTS` and :func:`environment`; ``-s NAME=value`` wins
+over both); code that runs outside a crawl (the store, the page archive, the command line)
+asks :func:`setting`. Nothing else in the product reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from newscrawler.nbd.site import DEFAULT_BASE_URL
+
+DEFAULTS: dict[str, Any] = {
+    # -- the site --------------------------------------------------------------------
+    # The origin crawled. A replica or mirror served elsewhere is crawled exactly like the site.
+    "NBD_BASE_URL": DEFAULT_BASE_URL,
+    # Stop the crawl after this many 403 answers in a row (the site is blocking us).
+    "NBD_MAX_CONSECUTIVE_403": 3,
+    # Article and column pages larger than this are refused while downloading (and recorded):
+    # the site's pages are about 100 KB; the generic fallback extractor takes ~5 s per MB.
+    "NBD_MAX_PAGE_BYTES": 2 * 1024 * 1024,
+    # -- storage ---------------------------------------------------------------------
+    # Unset: an embedded MongoDB-compatible server is started under NEWSCRAWLER_DATA_DIR.
+    "MONGO_URI": None,
+    "MONGO_DATABASE": "newscrawler",
+    "MONGO_BATCH_SIZE": 100,
+    # After MongoDB failed, items go straight to the spool for this many seconds before it is
+    # tried again (each try waits up to the driver's 5 s server-selection timeout).
+    "ARCHIVE_RETRY_INTERVAL": 30,
+    # Embedded database, spool, thumbnails and WARC files, unless each is given itself.
+    "NEWSCRAWLER_DATA_DIR": "data",
+    # Thumbnails: a directory, or "gridfs://" for the archive's GridFS; unset: <data dir>/images.
+    "IMAGES_STORE": None,
+    # A thumbnail source larger than this is refused (bytes), as are images over this many pixels.
+    "THUMBNAIL_MAX_BYTES": 10 * 1024 * 1024,
+    "THUMBNAIL_MAX_PIXELS": 40_000_000,
+    # Page archive: every fetched article and column page, as received, in WARC files
+    # (<WARC_PREFIX>-<crawl id>-NNNNN.warc.gz, rotated after WARC_MAX_SIZE bytes).
+    "WARC_ENABLED": True,
+    "WARC_DIR": None,  # unset: <data dir>/warc
+    "WARC_MAX_SIZE": 1024 ** 3,
+    "WARC_PREFIX": "newscrawler",
+    "WARC_GZIP_LEVEL": 3,  # 6 gives slightly smaller files for twice the CPU (benchmarks/bench_warc.py)
+    "WARC_FLUSH_INTERVAL": 5.0,  # seconds between hand-overs of the write buffer to the OS
+    "WARC_WRITER_THREAD": False,  # compress in a thread: slower on 2 cores (benchmarks/bench_warc.py)
+    # -- politeness ------------------------------------------------------------------
+    # Retries wait RETRY_BACKOFF_BASE x attempt seconds, at most RETRY_BACKOFF_MAX (the site's
+    # 503 "Service Temporarily Unavailable" means slow down).
+    "RETRY_BACKOFF_BASE": 60.0,
+    "RETRY_BACKOFF_MAX": 600.0,
+    # -- operations: jobs, several machines, monitoring ------------------------------
+    # The job this run belongs to (`newscrawler crawl --job NAME` sets it); kept in the crawl record.
+    "NEWSCRAWLER_JOB": None,
+    # Several machines: with REDIS_URL set, the request queue and duplicate filter are shared in
+    # Redis (scrapy-redis); unset, nothing changes. See crawl/distributed.py.
+    "REDIS_URL": None,
+    "REDIS_KEY_PREFIX": "newscrawler",
+    "DISTRIBUTED_CRAWL_NAME": None,  # unset: the job's name, else the spider arguments
+    "REDIS_HEARTBEAT_INTERVAL": 10,  # seconds
+    "REDIS_WORKER_TIMEOUT": 60,  # a worker silent this long is taken for dead
+    "REDIS_KEYS_TTL": 24 * 3600,  # safety net: keys of a crawl whose workers all died expire
+    # Alerts (crawl/monitoring.py): minimum share of the NEW articles with each field; a crawl
+    # below it (from NBD_COVERAGE_MIN_ARTICLES new articles on) ends with an alert. Normal shares
+    # over the main columns: authors ~70% (AI flashes and commentaries name nobody), category
+    # ~50% (site-wide columns such as 要闻 have no section), time and body 100%; the minimums
+    # are about half of that, so only a broken layout trips them.
+    "NBD_MIN_COVERAGE": {"authors": 0.3, "published_at": 0.9, "category": 0.2, "body": 0.9},
+    "NBD_COVERAGE_MIN_ARTICLES": 10,
+    "NBD_MAX_REJECTED_SHARE": 0.5,
+    # More Spidermon actions on alerts (class paths), e.g. its Slack or e-mail notifiers.
+    "NBD_ALERT_ACTIONS": [],
+    # The jobs file of `newscrawler crawl --job` and `newscrawler schedule`.
+    "NEWSCRAWLER_JOBS_FILE": "jobs.toml",
+}
+
+# Environment variables the product reads, and the setting each one gives.
+ENVIRONMENT_VARIABLES: dict[str, str] = {
+    "MONGO_URI": "MONGO_URI",
+    "MONGO_DATABASE": "MONGO_DATABASE",
+    "NBD_BASE_URL": "NBD_BASE_URL",
+    "NEWSCRAWLER_DATA_DIR": "NEWSCRAWLER_DATA_DIR",
+    "IMAGES_STORE": "IMAGES_STORE",
+    "WARC_ENABLED": "WARC_ENABLED",
+    "WARC_DIR": "WARC_DIR",
+    "NEWSCRAWLER_JOB": "NEWSCRAWLER_JOB",
+    "REDIS_URL": "REDIS_URL",
+    "REDIS_KEY_PREFIX": "REDIS_KEY_PREFIX",
+    "DISTRIBUTED_CRAWL_NAME": "DISTRIBUTED_CRAWL_NAME",
+    "NEWSCRAWLER_JOBS": "NEWSCRAWLER_JOBS_FILE",
+    "NEWSCRAWLER_LOG_LEVEL": "LOG_LEVEL",
+}
+
+_FALSE = ("0", "false", "no", "off")
+
+
+def _parse(name: str, text: str) -> Any:
+    if isinstance(DEFAULTS.get(name), bool):
+        return text.strip().lower() not in _FALSE
+    return text
+
+
+def environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings the environment gives (empty variables count as unset)."""
+    environ = os.environ if environ is None else environ
+    return {name: _parse(name, environ[variable])
+            for variable, name in ENVIRONMENT_VARIABLES.items() if environ.get(variable)}
+
+
+def setting(source: Any, name: str) -> Any:
+    """``name`` from ``source`` (Scrapy settings or a mapping), else the environment, else its default.
+
+    Empty values count as unset, so ``MONGO_URI=`` in a shell means "embedded".
+    """
+    value = source.get(name) if source is not None else None
+    if value in (None, ""):
+        value = environment().get(name)
+    return DEFAULTS.get(name) if value in (None, "") else value
+
+
+def data_dir(source: Any = None) -> Path:
+    """The data directory, absolute: the embedded server, the spool and the state file must agree
+    even if the process later changes directory."""
+    return Path(str(setting(source, "NEWSCRAWLER_DATA_DIR"))).expanduser().resolve()
+
+
+def warc_dir(source: Any = None) -> Path:
+    """``WARC_DIR``, else ``<data dir>/warc``; absolute."""
+    configured = setting(source, "WARC_DIR")
+    if configured:
+        return Path(str(configured)).expanduser().resolve()
+    return data_dir(source) / "warc"
+
+
+def images_store(source: Any = None) -> str:
+    """``IMAGES_STORE``, else ``<data dir>/images``."""
+    return str(setting(source, "IMAGES_STORE") or data_dir(source) / "images")

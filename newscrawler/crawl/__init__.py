@@ -1,0 +1,1 @@
+"""The crawl: everything Scrapy loads by class path (settings, spider, middlewares, pipelines, extensions, add-ons)."""
