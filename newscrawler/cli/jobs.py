@@ -43,13 +43,13 @@ from pathlib import Path
 from typing import Any
 
 from newscrawler import config
+from newscrawler.timeutil import BEIJING
 
 JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"  # gives the setting NEWSCRAWLER_JOBS_FILE (config.py)
 JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
             "enabled"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _RELATIVE_DAYS = re.compile(r"^(\d{1,4})\s*d(?:ays?)?$", re.I)
-_BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
 
 class JobsFileError(ValueError):
@@ -82,7 +82,7 @@ def resolve_date(value: Any, today: dt.date | None = None) -> str | None:
     text = str(value).strip()
     match = _RELATIVE_DAYS.match(text)
     if match:
-        today = today or dt.datetime.now(_BEIJING).date()
+        today = today or dt.datetime.now(BEIJING).date()
         return (today - dt.timedelta(days=int(match[1]))).isoformat()
     try:
         return dt.date.fromisoformat(text[:10]).isoformat()

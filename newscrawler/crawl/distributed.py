@@ -194,10 +194,10 @@ class RedisScheduler(Scheduler):
 
     # -- lifecycle --------------------------------------------------------------------
     def open(self, spider):
-        from newscrawler.store.session import archive_for
+        from newscrawler.crawl.context import CrawlContext
 
         self.namespace = f"{self.prefix}:{spider.name}:{self.crawl_name(spider)}"
-        self.worker_id = archive_for(self.crawler).crawl_id
+        self.worker_id = CrawlContext.of(self.crawler).crawl_id
         # '%' would be taken for a format by scrapy-redis: the names here never hold one.
         self.queue_key = f"{self.namespace}:requests".replace("%", "%%")
         self.df = ArticleDupeFilter(self.server, key=f"{self.namespace}:dupefilter", debug=self.debug)

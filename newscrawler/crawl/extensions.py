@@ -15,7 +15,7 @@ import socket
 
 from scrapy import signals
 
-from newscrawler.store.session import archive_for
+from newscrawler.crawl.context import CrawlContext
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def crawl_counts(stats: dict) -> dict[str, int]:
 class CrawlRecord:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.archive = archive_for(crawler)
+        self.archive = CrawlContext.of(crawler).archive
 
     @classmethod
     def from_crawler(cls, crawler):

@@ -37,11 +37,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-import weakref
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 from spidermon import Action, Monitor, MonitorSuite, monitors
+
+from newscrawler.crawl.context import CrawlContext
 
 logger = logging.getLogger(__name__)
 
@@ -72,31 +73,11 @@ def coverage_of(masks) -> dict:
     return result
 
 
-class CoverageTally:
-    """The fields of each article that reached the archive in this crawl (article id -> bits)."""
-
-    def __init__(self) -> None:
-        self.fields: dict[int, int] = {}
-
-    def add(self, article_id: int, mask: int) -> None:
-        self.fields[article_id] = mask
-
-
-_TALLIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def coverage_for(crawler) -> CoverageTally:
-    tally = _TALLIES.get(crawler)
-    if tally is None:
-        tally = _TALLIES[crawler] = CoverageTally()
-    return tally
-
-
 class CoveragePipeline:
     """Notes each archived item's fields (place it after validation and dedup)."""
 
     def __init__(self, crawler):
-        self.tally = coverage_for(crawler)
+        self.tally = CrawlContext.of(crawler).coverage
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -145,13 +126,12 @@ class CoverageStats:
         from pymongo.errors import PyMongoError
 
         from newscrawler.store.errors import ArchiveUnavailable
-        from newscrawler.store.session import archive_for
 
-        tally = coverage_for(self.crawler).fields
+        tally = CrawlContext.of(self.crawler).coverage.fields
         stats = self.crawler.stats
         basis = "new"
         try:
-            new = inserted_ids(archive_for(self.crawler), list(tally), stats.get_value("start_time"))
+            new = inserted_ids(CrawlContext.of(self.crawler).archive, list(tally), stats.get_value("start_time"))
             masks = [tally[i] for i in new]
         except (ArchiveUnavailable, PyMongoError) as exc:
             # Nothing could be written; the spider fetched only ids it did not find archived.

@@ -12,7 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from newscrawler import config
-from newscrawler.store.session import archive_for
+from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.extensions import crawl_counts
 
 
@@ -81,7 +81,7 @@ def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool =
     crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     process.start()
-    archive = archive_for(crawler)
+    archive = CrawlContext.of(crawler).archive
     if crawler.stats is not None and "stats" in outcome:
         # The final stats: spider_closed handlers that ran after ours (monitoring, the crawl
         # record) added to them.

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import scrapy
 from w3lib.encoding import http_content_type_encoding
 
-from newscrawler.store.session import archive_for
+from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd import site
 from newscrawler.nbd.extract import ExtractionError, extract_article
@@ -92,7 +92,7 @@ class NbdSpider(scrapy.Spider):
         spider.base_url = crawler.settings.get("NBD_BASE_URL").rstrip("/")
         base_host = urlsplit(spider.base_url).hostname
         spider.allowed_domains = sorted({base_host, site.NBD_DOMAIN})
-        spider.archive = archive_for(crawler)
+        spider.archive = CrawlContext.of(crawler).archive
         # Pages over this size are refused while downloading (recorded as rejects): the site's
         # pages are about 100 KB, and the generic fallback takes seconds per MB of HTML.
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")

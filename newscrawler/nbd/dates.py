@@ -11,8 +11,8 @@ import re
 
 from dateutil import parser as date_parser
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-UTC = dt.timezone.utc
+
+from newscrawler.timeutil import BEIJING, UTC
 
 # 2024-12-03 10:15:00 · 2024-12-03 10:15 · 2024/12/03 10:15 · 2024年12月03日 10:15
 _WALL_CLOCK = re.compile(

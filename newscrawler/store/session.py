@@ -1,23 +1,21 @@
 """The archive as one crawl sees it: one connection, the spool, the crawl's id and counts.
 
 The spider, the pipelines and the crawl-record extension share one ``CrawlArchive`` per
-crawler (``archive_for``). Every write goes through here, so "MongoDB is unreachable" is
+crawl (held by ``newscrawler.crawl.context.CrawlContext``). Every write goes through here, so "MongoDB is unreachable" is
 handled in one place: articles and rejects go to the spool and are written on the next
 successful connection or run.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import time
-import uuid
-import weakref
 
 from pymongo.errors import PyMongoError
 
 from newscrawler import config
+from newscrawler.timeutil import new_run_id, utcnow
 
 from newscrawler.store.connection import (
     describe_error, get_client, redact_uri, resolve_mongo_uri,
@@ -38,19 +36,11 @@ RECORD_FIELDS = (
 EXTRA_FIELDS = ("content_hash", "thumbnail", "thumbnail_error", "duplicate_of", "fetched_url", "warc")
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
-def new_crawl_id() -> str:
-    return f"{utcnow():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
-
-
 class CrawlArchive:
     def __init__(self, settings, crawler=None, crawl_id: str | None = None):
         self.settings = settings
         self.crawler = crawler  # for its stats, which exist only once the crawl starts
-        self.crawl_id = crawl_id or new_crawl_id()
+        self.crawl_id = crawl_id or new_run_id()
         self.spool = Spool(spool_directory(config.data_dir(settings)), crawl_id=self.crawl_id)
         self._store: ArticleStore | None = None
         self._client = None
@@ -264,15 +254,6 @@ class CrawlArchive:
                                 started_at=doc.get("started_at"))
 
 
-_ARCHIVES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def archive_for(crawler) -> CrawlArchive:
-    """The crawl's one CrawlArchive (created on first use)."""
-    archive = _ARCHIVES.get(crawler)
-    if archive is None:
-        archive = _ARCHIVES[crawler] = CrawlArchive(crawler.settings, crawler)
-    return archive
 
 
 def item_document(item) -> dict:

@@ -29,11 +29,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import IO, Any
 
 from bson import json_util
+
+from newscrawler.timeutil import new_run_id
 from bson.json_util import JSONMode, JSONOptions
 
 logger = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ class Spool:
     def __init__(self, directory: str | os.PathLike, crawl_id: str | None = None,
                  fsync_every: int = 100, fsync_interval: float = 2.0):
         self.directory = Path(directory)
-        self.crawl_id = crawl_id or f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        self.crawl_id = crawl_id or new_run_id()
         self._name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.crawl_id)
         self.fsync_every = fsync_every
         self.fsync_interval = fsync_interval

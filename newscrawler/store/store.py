@@ -24,6 +24,7 @@ from newscrawler.store.connection import describe_client, describe_error, redact
 from newscrawler.store.counts import record_article_writes, record_rejects
 from newscrawler.store.errors import ArchiveUnavailable
 from newscrawler.store.search import search_tokens
+from newscrawler.timeutil import utcnow
 from newscrawler.store.indexes import ARTICLES, CRAWLS, REJECTS, REVISIONS, ensure_indexes
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class ArticleStore:
         Per-document failures are returned in ``errors``; the other documents are written.
         """
         ops, ids = [], []
-        now = _utcnow()
+        now = utcnow()
         insert_only = set(insert_only)
         for doc in docs:
             fields = {k: v for k, v in doc.items() if k not in ("_id", "first_seen_at")}
@@ -150,7 +151,7 @@ class ArticleStore:
         winner's version) instead of overwriting it or keeping the old version twice.
         """
         docs = list(docs)
-        now = _utcnow()
+        now = utcnow()
         stored = self.get_many(doc["article_id"] for doc in docs)
         known_hashes = self._ids_by_content_hash(
             doc.get("content_hash") for doc in docs if doc["article_id"] not in stored)
@@ -261,7 +262,7 @@ class ArticleStore:
 
     def save_revisions(self, old_docs: Iterable[Mapping[str, Any]], crawl_id: str | None) -> None:
         """``save_revision`` for several articles in one insert."""
-        now = _utcnow()
+        now = utcnow()
         revisions = [{**{k: v for k, v in old.items() if k != "_id"}, "revised_at": now,
                       "replaced_by_crawl": crawl_id} for old in old_docs]
         if revisions:
@@ -280,7 +281,7 @@ class ArticleStore:
 
         ``at`` defaults to now; a spooled reject passes its original time.
         """
-        doc = {"url": url, "reason": reason, "crawl_id": crawl_id, "at": at or _utcnow()}
+        doc = {"url": url, "reason": reason, "crawl_id": crawl_id, "at": at or utcnow()}
         if article_id is not None:
             doc["article_id"] = article_id
         with self._unavailable_on_error("recording a reject"):
@@ -294,7 +295,7 @@ class ArticleStore:
                 {"crawl_id": crawl_id},
                 {"$set": {"spider": spider, "args": bson_safe(dict(args or {})),
                           "finished_at": None, "finish_reason": None},
-                 "$setOnInsert": {"started_at": _utcnow(), "stats": {}}},
+                 "$setOnInsert": {"started_at": utcnow(), "stats": {}}},
                 upsert=True,
             )
 
@@ -308,7 +309,7 @@ class ArticleStore:
             self.crawls.update_one(
                 {"crawl_id": crawl_id},
                 {"$set": {**{k: bson_safe(v) for k, v in (fields or {}).items()},
-                          "finished_at": finished_at or _utcnow(), "stats": bson_safe(dict(stats)),
+                          "finished_at": finished_at or utcnow(), "stats": bson_safe(dict(stats)),
                           "finish_reason": finish_reason},
                  # A crawl running beside another may have been taken for an interrupted one by
                  # it (marked "interrupted", resumed_by); finishing itself proves otherwise.
@@ -361,10 +362,6 @@ def _batches(ids: Iterable[Any]) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _aware(value: datetime | None) -> datetime | None:

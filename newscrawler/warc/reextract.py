@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from newscrawler.store.store import ArticleStore
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd.extract import ExtractionError, extract_article
 from newscrawler.crawl.pipelines.dedup import content_hash
+from newscrawler.timeutil import new_run_id, utcnow
 from newscrawler.warc.reader import WarcReadError, read_response
 
 logger = logging.getLogger(__name__)
@@ -45,8 +45,6 @@ BATCH_SIZE = 100
 MAX_EXAMPLES = 20
 
 
-def new_run_id() -> str:
-    return f"reextract-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
 @dataclass
@@ -168,7 +166,7 @@ def write_changes(store: ArticleStore, results: list[_Result], run_id: str) -> C
     """Archive re-extracted records, keeping every previous version (see the module doc)."""
     if not results:
         return Counter()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = utcnow()
     docs = []
     same_hash: list[_Result] = []
     for result in results:
@@ -203,7 +201,7 @@ def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | Non
     """Re-extract the articles matching ``query`` (a MongoDB filter on ``articles``)."""
     warc_dir = Path(warc_dir)
     store = ArticleStore(db)
-    report = ReextractReport(run_id=new_run_id(), dry_run=dry_run)
+    report = ReextractReport(run_id=new_run_id("reextract"), dry_run=dry_run)
     report.selected = store.articles.count_documents(query)
     with_warc = {**query, "warc.file": {"$exists": True}}
     report.without_warc = report.selected - store.articles.count_documents(with_warc)

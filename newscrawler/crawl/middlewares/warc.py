@@ -49,7 +49,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 
 import newscrawler
-from newscrawler.store.session import archive_for
+from newscrawler.crawl.context import CrawlContext
 from newscrawler import config
 from newscrawler.warc.writer import (
     HEADER_ARTICLE_ID, HEADER_BASE_URL, HEADER_COLUMN_ID, WarcFileWriter,
@@ -85,7 +85,7 @@ class WarcMiddleware:
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC_ENABLED is off")
-        crawl_id = archive_for(crawler).crawl_id
+        crawl_id = CrawlContext.of(crawler).crawl_id
         base_url = settings.get("NBD_BASE_URL")
         info = {
             "software": software(),

@@ -15,12 +15,13 @@ import threading
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from newscrawler.store.session import archive_for, item_document
+from newscrawler.crawl.context import CrawlContext
+from newscrawler.store.session import item_document
 
 
 class MongoPipeline:
     def __init__(self, crawler):
-        self.archive = archive_for(crawler)
+        self.archive = CrawlContext.of(crawler).archive
         self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE")
         self.batch: list[dict] = []
         self._write_lock = threading.Lock()

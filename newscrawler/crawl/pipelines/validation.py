@@ -9,7 +9,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newscrawler.store.session import archive_for
+from newscrawler.crawl.context import CrawlContext
 
 REQUIRED_FIELDS = ("article_id", "title", "published_at", "body_text")
 
@@ -17,7 +17,7 @@ REQUIRED_FIELDS = ("article_id", "title", "published_at", "body_text")
 class ValidationPipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.archive = archive_for(crawler)
+        self.archive = CrawlContext.of(crawler).archive
 
     @classmethod
     def from_crawler(cls, crawler):
