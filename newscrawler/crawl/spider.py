@@ -22,13 +22,10 @@ from w3lib.encoding import http_content_type_encoding
 
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
-from newscrawler.nbd import site
+from newscrawler.nbd import listing, site
 from newscrawler.nbd.extract import ExtractionError, extract_article
 
 DEFAULT_PAGES = 3
-_FRAGMENT_HREF = re.compile(r"""href\s*=\s*\\?["']([^"'\\]+)""")
-_LAST_ARTICLE = re.compile(r"""last_article["']?\s*[=:]\s*["']?(\d+)""")
-_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 def _csv(value) -> list[str]:
@@ -160,35 +157,15 @@ class NbdSpider(scrapy.Spider):
     # -- column pages -------------------------------------------------------------------
     def column_entries(self, response) -> list[tuple[int, str | None]]:
         """(article id, creation date) of each listed article, in page order, unique."""
-        if response.meta.get("page", 1) > 1 and response.request.headers.get("X-Requested-With"):
-            hrefs = _FRAGMENT_HREF.findall(response.text)
-        else:
-            listed = response.css("div.g-list-text a::attr(href), ul.u-news-list a::attr(href), "
-                                  "ul.m-columnnews-list a::attr(href)").getall()
-            hrefs = listed or response.css("a::attr(href)").getall()
-        entries, ids = [], set()
-        for href in hrefs:
-            parsed = site.parse_article_url(href, response.url)
-            if parsed and parsed[0] not in ids:
-                ids.add(parsed[0])
-                entries.append(parsed)
-        return entries
+        fragment = response.meta.get("page", 1) > 1 and bool(response.request.headers.get("X-Requested-With"))
+        return listing.list_entries(response.text, response.url, fragment=fragment)
 
     def next_list_page(self, response, column_id: int, page: int, entries) -> scrapy.Request | None:
         """The next list page: a pagination link, else "load more" after the last article."""
-        next_path = re.compile(rf"/columns/{column_id}/page/{page + 1}(?:/|\.html)?$")
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href)
-            # Only a pager link on the site (or the base URL's host): a link elsewhere that
-            # merely looks like one must neither be followed nor hide the real one.
-            if next_path.search(urlsplit(url).path) and site.parse_column_url(url, self.base_url):
-                return self.column_request(url, column_id, page + 1)
-        last = _LAST_ARTICLE.findall(response.text)
-        last_id = int(last[-1]) if last else (entries[-1][0] if entries and page > 1 else None)
-        if last_id is None:
-            button = response.css("[data-last-article]::attr(data-last-article), "
-                                  "[data-last_article]::attr(data-last_article)").get()
-            last_id = int(button) if button and button.isdigit() else None
+        url = listing.next_page_url(response.text, response.url, column_id, page, self.base_url)
+        if url:
+            return self.column_request(url, column_id, page + 1)
+        last_id = listing.load_more_after(response.text, entries, page)
         if last_id is not None:
             return self.column_request(site.load_more_url(column_id, last_id, self.base_url), column_id,
                                        page + 1, xhr=True)

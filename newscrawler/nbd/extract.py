@@ -18,8 +18,9 @@ from newscrawler import config
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
 from newscrawler.nbd.clean import BodyCleaner, render
+from newscrawler.nbd.listing import LIST_PAGE
 from newscrawler.nbd.layouts import (
-    LAYOUTS, LIST_PAGE, Page, body_blocks, check_time, column_and_category, keywords, page_image,
+    LAYOUTS, Page, body_blocks, check_time, column_and_category, keywords, page_image,
 )
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)

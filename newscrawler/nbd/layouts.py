@@ -182,9 +182,6 @@ class ArticleBoxLayout(Layout):
 
 LAYOUTS: list[Layout] = [GArticleLayout(), ArticleBoxLayout()]
 
-# The site's list pages (column pages, old channel homes): never articles, whatever the URL.
-LIST_PAGE = css("div.g-list-text, ul.u-news-list, ul.m-columnnews-list")
-
 
 # -- page-level fallbacks shared by every layout and the generic fallback ---------------
 
