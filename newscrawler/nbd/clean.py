@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 
 # Blocks that are never article text (class names are the site's own spellings).
 NOISE_CLASSES = (
@@ -85,9 +85,7 @@ class BodyCleaner:
         """Inner HTML of ``el`` keeping only allowed inline markup."""
         out = [html_lib.escape(el.text or "", quote=False)]
         for child in el:
-            if isinstance(child, etree._Comment) or not isinstance(child.tag, str):
-                pass
-            elif _is_noise(child):
+            if isinstance(child, etree._Comment) or not isinstance(child.tag, str) or _is_noise(child):
                 pass
             elif child.tag == "br":
                 out.append("<br>")
@@ -226,8 +224,3 @@ def render(blocks: list[Block]) -> tuple[str, str, list[str]]:
             if src not in images:
                 images.append(src)
     return body_html, body_text, images
-
-
-def element_from_html(fragment: str):
-    """Parse an HTML fragment into a container element (used by the generic fallback)."""
-    return lxml_html.fragment_fromstring(fragment, create_parent="div")

@@ -119,12 +119,6 @@ def parse_article_url(url: str, base_url: str | None = None) -> tuple[int, str |
         return int(m.group(2)), None
     return None
 
-
-def article_id_from_url(url: str, base_url: str | None = None) -> int | None:
-    parsed = parse_article_url(url, base_url)
-    return parsed[0] if parsed else None
-
-
 def canonical_url(article_id: int, created: str, base_url: str = DEFAULT_BASE_URL) -> str:
     return f"{base_url.rstrip('/')}/articles/{created}/{article_id}.html"
 

@@ -29,7 +29,6 @@ from newscrawler.nbd.dates import UTC, beijing_date
 
 COLLECTION = "article_counts"
 META_ID = "meta"
-COUNT_KINDS = ("total", "day", "category", "author", "reject")
 COUNTS_INDEXES = [IndexModel([("kind", ASCENDING), ("key", ASCENDING)])]
 _DAY_FORMAT = {"format": "%Y-%m-%d", "date": "$published_at", "timezone": "+08:00"}
 

@@ -30,7 +30,7 @@ import logging
 import threading
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,13 +144,6 @@ def search_filter(query: str) -> dict[str, str]:
     index (a superset: filter the results with ``parse_search(query).matches``)."""
     return parse_search(query).filter()
 
-
-def verify(docs: Iterable[Mapping[str, Any]], query: str | KeywordSearch) -> list[Mapping[str, Any]]:
-    """The documents of ``docs`` that really contain every word of ``query``."""
-    search = parse_search(query) if isinstance(query, str) else query
-    return [doc for doc in docs if search.matches(doc)]
-
-
 __all__ = [
     "FIELD",
     "KeywordSearch",
@@ -159,5 +152,4 @@ __all__ = [
     "search_filter",
     "search_tokens",
     "tokens_of",
-    "verify",
 ]

@@ -256,10 +256,6 @@ class ArticleStore:
                     found.setdefault(doc["content_hash"], doc["article_id"])
         return found
 
-    def save_revision(self, old_doc: Mapping[str, Any], crawl_id: str | None) -> None:
-        """Keep the previous version of an article that a crawl is about to replace."""
-        self.save_revisions([old_doc], crawl_id)
-
     def save_revisions(self, old_docs: Iterable[Mapping[str, Any]], crawl_id: str | None) -> None:
         """``save_revision`` for several articles in one insert."""
         now = utcnow()

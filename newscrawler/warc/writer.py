@@ -98,10 +98,6 @@ class WarcFileWriter:
         self._builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
 
     # -- files -----------------------------------------------------------------------------
-    @property
-    def current_file(self) -> str | None:
-        return self._name
-
     def _open_next(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:

@@ -280,8 +280,6 @@ CORPUS: dict[str, dict[str, tuple[str, ...]]] = {
         "tags": ("新能源汽车", "乘用车", "价格战", "智能驾驶", "汽车出口", "动力电池"),
     },
 }
-SECTION_HOSTS = {"宏观": "economy", "证券": "stocks", "金融": "finance", "公司": "industry",
-                 "TMT": "tmt", "理财": "money", "汽车": "auto"}
 
 # Commentary (每经热评): the 每经评论员 / 每经特约评论员 pieces.
 COMMENTARY = {
