@@ -193,7 +193,7 @@ def test_progress_line_on_a_terminal(mongo_uri, mongo_db_name, tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--columns", "abc"], "bad argument"),
+    (["--columns", "abc"], "argument --columns: not an id"),
     (["--pages", "0"], "at least 1"),
     (["--since", "2026-11-05", "--until", "2026-11-01"], "after --until"),
     (["-s", "NOEQUALS"], "NAME=VALUE"),

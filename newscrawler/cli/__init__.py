@@ -11,11 +11,26 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from enum import IntEnum
 
 import newscrawler
 import newscrawler.cli.commands as commands_pkg
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class ExitStatus(IntEnum):
+    """The command's exit codes (every verb, `schedule`'s report of a job's run included)."""
+
+    OK = 0
+    FAILURE = 1      # the work failed (an archive unreachable, a crawl that fetched nothing, ...)
+    USAGE = 2        # bad arguments or input files
+    ALERTS = 3       # the crawl finished, but monitoring raised alerts
+    INTERRUPTED = 130
+
+    @property
+    def meaning(self) -> str:
+        return {0: "done", 1: "failed", 2: "bad arguments", 3: "finished with alerts",
+                130: "interrupted"}[self.value]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,15 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a value the parser refused (usage, exit 2)
+        return int(exc.code or 0)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_USAGE
+        return ExitStatus.USAGE
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitStatus.INTERRUPTED
     except CommandError as exc:
         print(f"newscrawler {args.verb}: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -56,6 +74,6 @@ def main(argv: list[str] | None = None) -> int:
 class CommandError(Exception):
     """A user-facing failure: printed without a traceback, with its exit code."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_FAILURE):
+    def __init__(self, message: str, exit_code: int = ExitStatus.FAILURE):
         super().__init__(message)
         self.exit_code = exit_code

@@ -43,13 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from newscrawler import config
-from newscrawler.timeutil import BEIJING
+from newscrawler import values
 
 JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"  # gives the setting NEWSCRAWLER_JOBS_FILE (config.py)
 JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
             "enabled"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_RELATIVE_DAYS = re.compile(r"^(\d{1,4})\s*d(?:ays?)?$", re.I)
 
 
 class JobsFileError(ValueError):
@@ -72,32 +71,6 @@ def check_job_name(name: str) -> str:
         raise JobsFileError(f"bad job name {name!r}: use letters, digits, '_', '.', '-' (at most 64)")
     return name
 
-
-def resolve_date(value: Any, today: dt.date | None = None) -> str | None:
-    """``YYYY-MM-DD`` as is; ``Nd`` (N days) -> the date N days before today, Beijing time."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    match = _RELATIVE_DAYS.match(text)
-    if match:
-        today = today or dt.datetime.now(BEIJING).date()
-        return (today - dt.timedelta(days=int(match[1]))).isoformat()
-    try:
-        return dt.date.fromisoformat(text[:10]).isoformat()
-    except ValueError:
-        raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or Nd, e.g. 2d)") from None
-
-
-def _csv(value: Any) -> str | None:
-    if value in (None, "", []):
-        return None
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v).strip() for v in value)
-    return str(value)
-
-
 @dataclass
 class Job:
     name: str
@@ -114,9 +87,9 @@ class Job:
 
     def spider_args(self, today: dt.date | None = None) -> dict[str, str]:
         """The spider's ``-a`` arguments for a run starting now (relative dates resolved)."""
-        args = {"columns": _csv(self.columns), "pages": str(self.pages) if self.pages else None,
+        args = {"columns": values.join_list(self.columns), "pages": str(self.pages) if self.pages else None,
                 "since": resolve_date(self.since, today), "until": resolve_date(self.until, today),
-                "urls": _csv(self.urls), "full": "1" if self.full else None}
+                "urls": values.join_list(self.urls), "full": "1" if self.full else None}
         return {k: v for k, v in args.items() if v is not None}
 
 
@@ -185,14 +158,14 @@ def _job(path: Path, name: str, spec: dict[str, Any]) -> Job:
     try:
         columns = spec.get("columns")
         if columns is not None:
-            columns = [int(c) for c in (columns if isinstance(columns, list) else str(columns).split(","))]
+            columns = values.parse_ids(columns)
         pages = int(spec["pages"]) if spec.get("pages") not in (None, "") else None
         if pages is not None and pages < 1:
             raise ValueError("pages must be at least 1")
         for key in ("since", "until"):
             resolve_date(spec.get(key))
         urls = spec.get("urls") or []
-        urls = [str(u) for u in (urls if isinstance(urls, list) else str(urls).split(","))]
+        urls = values.split_list(urls)
     except (TypeError, ValueError) as exc:
         raise JobsFileError(f"{where}: {exc}") from None
     settings = spec.get("settings") or {}
@@ -280,3 +253,9 @@ def _read_holder(fd: int) -> dict[str, Any]:
         return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except (OSError, ValueError):
         return {}
+
+
+def resolve_date(value: Any, today: dt.date | None = None) -> str | None:
+    """``YYYY-MM-DD`` or ``Nd`` as the ISO date the spider takes (see values.parse_day)."""
+    day = values.parse_day(value, today)
+    return day.isoformat() if day else None

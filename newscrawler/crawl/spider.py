@@ -20,33 +20,13 @@ from urllib.parse import urlsplit
 import scrapy
 from w3lib.encoding import http_content_type_encoding
 
+from newscrawler import values
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd import listing, site
 from newscrawler.nbd.extract import ExtractionError, extract_article
 
 DEFAULT_PAGES = 3
-
-
-def _csv(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [v.strip() for v in str(value).replace("，", ",").split(",") if v.strip()]
-
-
-def _flag(value) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "y", "on") if value is not None else False
-
-
-def _date(value, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a date YYYY-MM-DD, got {value!r}") from exc
 
 
 def _failure_reason(failure) -> str:
@@ -68,19 +48,19 @@ class NbdSpider(scrapy.Spider):
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
                  *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.urls = _csv(urls)
+        self.urls = values.split_list(urls)
         try:
             if columns is None:
                 # Default columns, except for an ad hoc run of given URLs.
                 self.columns = [] if self.urls else list(site.DEFAULT_COLUMNS)
             else:
-                self.columns = [int(c) for c in _csv(columns)]
+                self.columns = values.parse_ids(columns)
             self.max_pages = int(pages) if pages not in (None, "") else DEFAULT_PAGES
         except ValueError as exc:
             raise ValueError(f"columns must be numeric ids and pages a number: {exc}") from exc
-        self.since = _date(since, "since")
-        self.until = _date(until, "until")
-        self.full = _flag(full)
+        self.since = values.parse_day(since)
+        self.until = values.parse_day(until)
+        self.full = values.parse_flag(full)
         self.seen_ids: set[int] = set()
 
     @classmethod

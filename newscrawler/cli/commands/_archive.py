@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 from collections.abc import Iterator
 
-from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus, argtypes
 
 # pymongo's monitor gives up on a server whose heartbeat takes longer than connectTimeoutMS
 # and then CANCELS the operations in flight ("operation cancelled"): seen once on an
@@ -47,8 +46,8 @@ def archive_database() -> Iterator:
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The article filters of ``query`` and ``export`` (one definition for both)."""
     group = parser.add_argument_group("filters (Beijing time; all given filters must hold)")
-    group.add_argument("--since", metavar="DATE", help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'")
-    group.add_argument("--until", metavar="DATE", help="published on or before (a date includes its whole day)")
+    group.add_argument("--since", metavar="DATE", type=argtypes.when, help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'")
+    group.add_argument("--until", metavar="DATE", type=argtypes.when, help="published on or before (a date includes its whole day)")
     group.add_argument("--category", help="section name, e.g. 证券")
     group.add_argument("--author", help="one of the article's authors")
     group.add_argument("--tag", help="one of the article's tags")
@@ -56,30 +55,15 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--search", metavar="WORDS", help="keywords separated by spaces; every word must appear")
     group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
 
-
-def parse_when(text: str | None, name: str) -> dt.date | dt.datetime | None:
-    """``YYYY-MM-DD`` -> date; ISO date and time (``T`` or space, optional offset) -> datetime."""
-    if text is None:
-        return None
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--{name}: not a date or time: {text!r} (use YYYY-MM-DD or "
-                           f"'YYYY-MM-DD HH:MM')", EXIT_USAGE) from None
-
-
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
     from newscrawler.store.queries import ArticleQuery, QueryError
 
     try:
         return ArticleQuery(
-            since=parse_when(args.since, "since"), until=parse_when(args.until, "until"),
+            since=args.since, until=args.until,
             category=args.category, author=args.author, tag=args.tag, source=args.source,
             search=args.search, limit=limit, sort=args.sort,
         )
     except QueryError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+        raise CommandError(str(exc), ExitStatus.USAGE) from None

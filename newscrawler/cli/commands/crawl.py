@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from newscrawler.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
+from newscrawler import values
+from newscrawler.cli import CommandError, ExitStatus, argtypes
 
-EXIT_ALERTS = 3
 SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full")
 
 
@@ -36,10 +36,10 @@ def register(subparsers) -> None:
         description="Crawl 每经网 now and archive what is new. Exit codes: 0 done, 1 failed, "
                     "2 usage, 3 finished with monitoring alerts.")
     spider = p.add_argument_group("what to crawl (the spider's arguments)")
-    spider.add_argument("--columns", metavar="IDS", help="column ids, comma-separated (default: the main columns)")
-    spider.add_argument("--pages", type=int, metavar="N", help="list pages per column (default 3)")
-    spider.add_argument("--since", metavar="DATE", help="oldest day to crawl: YYYY-MM-DD, or Nd (N days ago)")
-    spider.add_argument("--until", metavar="DATE", help="newest day to crawl: YYYY-MM-DD, or Nd")
+    spider.add_argument("--columns", metavar="IDS", type=argtypes.ids, help="column ids, comma-separated (default: the main columns)")
+    spider.add_argument("--pages", type=argtypes.positive_int, metavar="N", help="list pages per column (default 3)")
+    spider.add_argument("--since", metavar="DATE", type=argtypes.day, help="oldest day to crawl: YYYY-MM-DD, or Nd (N days ago)")
+    spider.add_argument("--until", metavar="DATE", type=argtypes.day, help="newest day to crawl: YYYY-MM-DD, or Nd")
     spider.add_argument("--urls", metavar="URLS", help="article URLs or ids, comma-separated (no columns then)")
     spider.add_argument("--full", action="store_true", default=None,
                         help="refetch articles already archived (revisions are kept)")
@@ -47,21 +47,11 @@ def register(subparsers) -> None:
     job.add_argument("--job", metavar="NAME", help="run this job of the jobs file (arguments given here win)")
     job.add_argument("--jobs", metavar="FILE", help="jobs file (default: $NEWSCRAWLER_JOBS or ./jobs.toml)")
     p.add_argument("-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                   type=argtypes.setting,
                    help="a Scrapy setting for this run (repeatable), e.g. -s DOWNLOAD_DELAY=5")
     p.add_argument("--log-file", metavar="FILE", help="write the crawl's log to FILE instead of the terminal")
     p.add_argument("--no-progress", action="store_true", help="no progress line, even on a terminal")
     p.set_defaults(func=run)
-
-
-def parse_settings(pairs: list[str]) -> dict[str, str]:
-    settings = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise CommandError(f"-s takes NAME=VALUE, got {pair!r}", EXIT_USAGE)
-        settings[name.strip()] = value
-    return settings
-
 
 def spider_arguments(args, job=None) -> dict[str, str]:
     """The spider's arguments: the job's, then those given on the command line; checked."""
@@ -71,20 +61,15 @@ def spider_arguments(args, job=None) -> dict[str, str]:
     for name in SPIDER_ARGUMENTS:
         value = getattr(args, name)
         if value is not None:
-            merged[name] = "1" if value is True else str(value)
+            merged[name] = "1" if value is True else values.join_list(value) if name == "columns" else str(value)
     try:
-        if merged.get("columns") is not None:
-            merged["columns"] = ",".join(str(int(c)) for c in merged["columns"].replace("，", ",").split(",")
-                                         if c.strip())
-        if merged.get("pages") is not None and int(merged["pages"]) < 1:
-            raise ValueError("--pages must be at least 1")
         for name in ("since", "until"):
             if merged.get(name):
                 merged[name] = resolve_date(merged[name])
     except ValueError as exc:
-        raise CommandError(f"bad argument: {exc}", EXIT_USAGE) from None
+        raise CommandError(f"bad argument: {exc}", ExitStatus.USAGE) from None
     if merged.get("since") and merged.get("until") and merged["since"] > merged["until"]:
-        raise CommandError(f"--since {merged['since']} is after --until {merged['until']}", EXIT_USAGE)
+        raise CommandError(f"--since {merged['since']} is after --until {merged['until']}", ExitStatus.USAGE)
     return merged
 
 
@@ -99,22 +84,22 @@ def run(args) -> int:
         try:
             job = load_jobs(args.jobs).get(args.job)
         except JobsFileError as exc:
-            raise CommandError(str(exc), EXIT_USAGE) from None
+            raise CommandError(str(exc), ExitStatus.USAGE) from None
         if not job.enabled:
             print(f"newscrawler crawl: job {job.name!r} is disabled in the jobs file; running it as asked",
                   file=sys.stderr)
         overrides.update(job.settings)
         overrides["NEWSCRAWLER_JOB"] = job.name
     elif args.jobs:
-        raise CommandError("--jobs needs --job NAME", EXIT_USAGE)
-    overrides.update(parse_settings(args.settings))
+        raise CommandError("--jobs needs --job NAME", ExitStatus.USAGE)
+    overrides.update(dict(args.settings))
     spider_args = spider_arguments(args, job)
     progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
     if args.log_file:
         try:
             Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CommandError(f"cannot write the log to {args.log_file}: {exc.strerror}", EXIT_USAGE) from None
+            raise CommandError(f"cannot write the log to {args.log_file}: {exc.strerror}", ExitStatus.USAGE) from None
         overrides["LOG_FILE"] = args.log_file
     elif progress and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"  # the progress line stays readable; problems still show
@@ -127,7 +112,7 @@ def run(args) -> int:
             lock = JobLock(config.data_dir(settings), job.name).acquire()
         except AlreadyRunning as exc:
             print(f"newscrawler crawl: {exc}", file=sys.stderr)
-            return EXIT_OK
+            return ExitStatus.OK
     try:
         started = time.monotonic()
         outcome = _crawl(spider_args, overrides, progress)
@@ -181,11 +166,11 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
         failures.append(f"MongoDB was unavailable and nothing was written"
                         f"{f' ({spooled} items spooled, written on the next run)' if spooled else ''}")
     if failures:
-        return EXIT_FAILURE, failures
+        return ExitStatus.FAILURE, failures
     alerts = list(stats.get("newscrawler/alerts") or [])
     if alerts:
-        return EXIT_ALERTS, [f"ALERT {a}" for a in alerts]
-    return EXIT_OK, []
+        return ExitStatus.ALERTS, [f"ALERT {a}" for a in alerts]
+    return ExitStatus.OK, []
 
 
 def _share(value) -> str:

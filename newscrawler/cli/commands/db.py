@@ -8,7 +8,7 @@ so ``start`` is only needed to query the archive before any crawl ran.
 
 from __future__ import annotations
 
-from newscrawler.cli import EXIT_FAILURE, EXIT_OK, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 
 STATUS_TIMEOUT_MS = 3000  # status must answer quickly even when the server is unreachable
 _EPILOG = ("status exits with 1 when the server is not running or not reachable. "
@@ -71,13 +71,13 @@ def _status(args, settings) -> int:
               f"A crawl starts it by itself; `newscrawler db start` starts it now. "
               f"Set MONGO_URI to use another MongoDB server.")
         _print_rows([("spooled", _spooled(data_dir))])
-        return EXIT_FAILURE
+        return ExitStatus.FAILURE
     rows.append(("database", database))
     count, error = _count_articles(uri, database)
     rows.append(("articles", count if error is None else f"unknown: {error}"))
     rows.append(("spooled", _spooled(data_dir)))
     _print_rows(rows)
-    return EXIT_OK if error is None else EXIT_FAILURE
+    return ExitStatus.OK if error is None else ExitStatus.FAILURE
 
 
 def _start(args, settings) -> int:
@@ -94,7 +94,7 @@ def _start(args, settings) -> int:
     server = embedded_status(data_dir) or {}
     verb = "already running" if before and before["pid"] == server.get("pid") else "started"
     print(f"embedded MongoDB server {verb}: {uri} (pid {server.get('pid')}, data {server.get('storage_path')})")
-    return EXIT_OK
+    return ExitStatus.OK
 
 
 def _stop(args, settings) -> int:
@@ -108,7 +108,7 @@ def _stop(args, settings) -> int:
         print(f"stopped the embedded MongoDB server{pid}")
     else:
         print("no embedded MongoDB server is running")
-    return EXIT_OK
+    return ExitStatus.OK
 
 
 def _count_articles(uri: str, database: str) -> tuple[int | None, str | None]:

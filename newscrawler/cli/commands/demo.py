@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import sys
 
-from newscrawler.cli import CommandError
+from newscrawler.cli import argtypes
 from newscrawler.nbd.dates import BEIJING
 
 # About how many articles generate_articles puts on one day.
@@ -21,7 +21,7 @@ ARTICLES_PER_DAY = 24
 def register(subparsers) -> None:
     p = subparsers.add_parser("demo", help="crawl a replica of the site on loopback into the archive",
                               description=__doc__.strip().splitlines()[0])
-    p.add_argument("--articles", type=int, default=120, help="articles in the replica (default 120)")
+    p.add_argument("--articles", type=argtypes.positive_int, default=120, help="articles in the replica (default 120)")
     p.add_argument("--seed", type=int, default=2026, help="replica seed (same seed, same site)")
     p.set_defaults(func=run)
 
@@ -29,13 +29,15 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from newscrawler import config
     from newscrawler.store.connection import get_database, redact_uri, resolve_mongo_uri
-    from nbd_replica.corpus import generate_articles
-    from nbd_replica.server import serve
-    from nbd_replica.site import ReplicaSite
+    try:  # the replica is repo-only (testing/): not part of the package or its Scrapyd egg
+        from nbd_replica.corpus import generate_articles
+        from nbd_replica.server import serve
+        from nbd_replica.site import ReplicaSite
+    except ImportError:
+        raise CommandError("the demo needs the site replica, which lives in the repository: install it "
+                           "with `pip install -e ./testing` in a checkout (setup.sh does)") from None
     from newscrawler.crawl.runner import project_settings, run_crawl
 
-    if args.articles < 1:
-        raise CommandError("--articles must be at least 1", 2)
     # Recent news: the replica's articles run up to yesterday (Beijing), none in the future.
     days = max(1, args.articles // ARTICLES_PER_DAY)
     start = dt.datetime.now(BEIJING).date() - dt.timedelta(days=days)

@@ -11,7 +11,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
 
 
@@ -43,9 +43,9 @@ def run(args) -> int:
     for name in ("site_name", "extra_category"):
         value = getattr(args, name)
         if not value.strip() or "\n" in value:
-            raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", EXIT_USAGE)
+            raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", ExitStatus.USAGE)
     if args.format == "hexo" and args.out == "-":
-        raise CommandError("hexo writes a directory of posts: --out must be a directory", EXIT_USAGE)
+        raise CommandError("hexo writes a directory of posts: --out must be a directory", ExitStatus.USAGE)
     with archive_database() as db:
         articles = iter_articles(db, query)
         if args.format == "hexo":

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,7 @@ def run(args) -> int:
     else:
         path = Path(args.file)
         if not path.is_file():
-            raise CommandError(f"no such file: {path}", EXIT_USAGE)
+            raise CommandError(f"no such file: {path}", ExitStatus.USAGE)
         data = path.read_bytes()
     try:
         record = extract_article(data, args.url, base_url=args.base_url, column_id=args.column)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import sys
 
-from newscrawler.cli import EXIT_FAILURE, EXIT_USAGE, CommandError
-from newscrawler.cli.commands._archive import archive_database, parse_when
+from newscrawler.cli import CommandError, ExitStatus, argtypes
+from newscrawler.cli.commands._archive import archive_database
 
 
 def register(subparsers) -> None:
@@ -23,28 +23,14 @@ def register(subparsers) -> None:
                     "changed (the previous version is kept in article_revisions).")
     group = p.add_argument_group("which articles (Beijing time for dates; at least one is required)")
     group.add_argument("--all", action="store_true", help="every article with an archived page")
-    group.add_argument("--id", dest="ids", action="append", metavar="ID",
+    group.add_argument("--id", dest="ids", action="append", metavar="ID", type=argtypes.ids,
                        help="article id (repeatable, or comma-separated)")
-    group.add_argument("--since", metavar="DATE", help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
-    group.add_argument("--until", metavar="DATE", help="published on or before (a date includes its whole day)")
+    group.add_argument("--since", metavar="DATE", type=argtypes.when, help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM'")
+    group.add_argument("--until", metavar="DATE", type=argtypes.when, help="published on or before (a date includes its whole day)")
     p.add_argument("--dry-run", action="store_true", help="compare and report, write nothing")
     p.add_argument("--warc-dir", help="where the WARC files are (default: WARC_DIR, else <NEWSCRAWLER_DATA_DIR>/warc)")
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.set_defaults(func=run)
-
-
-def _ids(values: list[str] | None) -> list[int]:
-    ids = []
-    for value in values or []:
-        for part in value.replace("，", ",").split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if not part.isdigit():
-                raise CommandError(f"--id: not an article id: {part!r}", EXIT_USAGE)
-            ids.append(int(part))
-    return ids
-
 
 def _utc_bound(value, *, end: bool):
     """A Beijing date or wall-clock time as a UTC bound (``end``: exclusive end of it)."""
@@ -66,11 +52,11 @@ def run(args) -> int:
     from newscrawler import config
     from newscrawler.warc.reextract import reextract, selection_filter
 
-    ids = _ids(args.ids)
+    ids = [article_id for group in args.ids or [] for article_id in group]
     if not (args.all or ids or args.since or args.until):
-        raise CommandError("say which articles: --all, --id, --since and/or --until", EXIT_USAGE)
-    since = _utc_bound(parse_when(args.since, "since"), end=False)
-    until = _utc_bound(parse_when(args.until, "until"), end=True)
+        raise CommandError("say which articles: --all, --id, --since and/or --until", ExitStatus.USAGE)
+    since = _utc_bound(args.since, end=False)
+    until = _utc_bound(args.until, end=True)
     settings = project_settings()
     warc_dir = config.warc_dir({"WARC_DIR": args.warc_dir} if args.warc_dir else settings)
     if not warc_dir.is_dir():
@@ -93,7 +79,7 @@ def run(args) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         print_report(report)
-    return EXIT_FAILURE if report.failed else 0
+    return ExitStatus.FAILURE if report.failed else 0
 
 
 def print_report(report) -> None:

@@ -26,10 +26,9 @@ import sys
 import threading
 from pathlib import Path
 
-from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 
 logger = logging.getLogger("newscrawler.schedule")
-CRAWL_EXIT_MEANINGS = {0: "done", 1: "failed", 2: "bad arguments", 3: "finished with alerts"}
 
 
 def register(subparsers) -> None:
@@ -55,7 +54,7 @@ def _selected_jobs(args):
         for name in args.only:
             jobs_file.get(name)
     except JobsFileError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+        raise CommandError(str(exc), ExitStatus.USAGE) from None
     jobs = [job for job in jobs_file.jobs.values()
             if (not args.only or job.name in args.only) and job.enabled and job.cron]
     return jobs_file, jobs
@@ -82,7 +81,7 @@ def run(args) -> int:
         print_jobs(jobs_file, jobs, triggers, tz)
         return 0
     if not jobs:
-        raise CommandError(f"no enabled job with a cron schedule in {jobs_file.path}", EXIT_USAGE)
+        raise CommandError(f"no enabled job with a cron schedule in {jobs_file.path}", ExitStatus.USAGE)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [schedule] %(levelname)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -153,7 +152,7 @@ class JobRunner:
         code = proc.wait()
         with self.lock:
             self.running.pop(proc.pid, None)
-        meaning = CRAWL_EXIT_MEANINGS.get(code, "killed" if code < 0 else "error")
+        meaning = ExitStatus(code).meaning if code in ExitStatus._value2member_map_ else ("killed" if code < 0 else "error")
         scheduled = self.scheduler.get_job(name) if self.scheduler is not None else None
         after = f"; next run {scheduled.next_run_time:%Y-%m-%d %H:%M %Z}" if scheduled and scheduled.next_run_time else ""
         (logger.info if code == 0 else logger.warning)("job %s: exit %d (%s)%s", name, code, meaning, after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from newscrawler.cli import EXIT_FAILURE, EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.commands._archive import archive_database
 
 # Fields printed as "label: value" lines, in this order; the body comes after them.
@@ -31,9 +31,9 @@ def run(args) -> int:
         try:
             doc = get_article(db, args.article)
         except QueryError as exc:
-            raise CommandError(str(exc), EXIT_USAGE) from None
+            raise CommandError(str(exc), ExitStatus.USAGE) from None
         if doc is None:
-            raise CommandError(f"not in the archive: {args.article}", EXIT_FAILURE)
+            raise CommandError(f"not in the archive: {args.article}", ExitStatus.FAILURE)
         revisions = revision_count(db, doc["article_id"])
     if args.json:
         print(json.dumps({**json_record(doc), "revisions": revisions}, ensure_ascii=False, indent=2))

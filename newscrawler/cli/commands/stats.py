@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from newscrawler.cli import EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus, argtypes
 from newscrawler.cli.commands._archive import archive_database
 
 
@@ -17,8 +17,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("stats", help="statistics of the archive",
                               description="Articles per day (Beijing), per category, top authors, "
                                           "rejects by reason and the last crawls.")
-    p.add_argument("--top", type=int, default=10, help="how many authors (default 10)")
-    p.add_argument("--days", type=int, default=14, help="how many days, up to today (default 14)")
+    p.add_argument("--top", type=argtypes.positive_int, default=10, help="how many authors (default 10)")
+    p.add_argument("--days", type=argtypes.positive_int, default=14, help="how many days, up to today (default 14)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--exact", action="store_true", help="aggregate every article instead of the kept counts")
     how.add_argument("--rebuild", action="store_true", help="recompute the kept counts first (a full scan)")
@@ -37,7 +37,7 @@ def run(args) -> int:
         try:
             stats = archive_stats(db, args.top, days=args.days, exact=args.exact)
         except QueryError as exc:
-            raise CommandError(str(exc), EXIT_USAGE) from None
+            raise CommandError(str(exc), ExitStatus.USAGE) from None
     if args.json:
         print(json.dumps(json_value(stats), ensure_ascii=False, indent=2))
     else:

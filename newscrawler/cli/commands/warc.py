@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newscrawler.cli import EXIT_FAILURE, EXIT_USAGE, CommandError
+from newscrawler.cli import CommandError, ExitStatus
 
 
 def register(subparsers) -> None:
@@ -21,7 +21,7 @@ def register(subparsers) -> None:
                                        "mid-write. Exits with 1 when a file is damaged.")
     check.add_argument("files", nargs="*", metavar="FILE", help="WARC files (default: all under WARC_DIR)")
     check.set_defaults(func=run_check)
-    p.set_defaults(func=lambda args: (p.print_help(), EXIT_USAGE)[1])
+    p.set_defaults(func=lambda args: (p.print_help(), ExitStatus.USAGE)[1])
 
 
 def run_check(args) -> int:
@@ -38,7 +38,7 @@ def run_check(args) -> int:
         files = sorted(directory.glob("*.warc.gz"))
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
-        raise CommandError(f"no such file: {', '.join(missing)}", EXIT_USAGE)
+        raise CommandError(f"no such file: {', '.join(missing)}", ExitStatus.USAGE)
     damaged = responses = 0
     for path in files:
         result = check_file(path)
@@ -50,4 +50,4 @@ def run_check(args) -> int:
             damaged += 1
             print(f"         {result.problem}")
     print(f"{len(files)} file(s), {responses} responses, {damaged} damaged")
-    return EXIT_FAILURE if damaged else 0
+    return ExitStatus.FAILURE if damaged else 0
