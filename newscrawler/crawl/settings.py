@@ -137,6 +137,16 @@ NBD_ALERT_ACTIONS = []
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["newscrawler.crawl.monitoring.CrawlHealthMonitors"]
 
+# -- feeds (scrapy crawl nbd -O out.jsonl) ------------------------------------------------
+# Rows in the record's JSON form (times in UTC with Z) and, in CSV, mappings as JSON.
+FEED_EXPORTERS = {
+    "json": "newscrawler.crawl.exporters.RecordJsonItemExporter",
+    "jsonlines": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "jsonl": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "jl": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "csv": "newscrawler.crawl.exporters.RecordCsvItemExporter",
+}
+
 # -- engine --------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
