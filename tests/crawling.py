@@ -41,14 +41,17 @@ def replica_site(n: int = 40, seed: int = 1, **site_kwargs):
 
 def crawl_command(server, mongo_uri: str, db_name: str, data_dir, *, columns=None,
                   settings: dict | None = None, env: dict | None = None, base_settings: dict = FAST_SETTINGS,
-                  **spider_args) -> tuple[list[str], dict]:
-    """(argv, environment) of `scrapy crawl nbd` against the replica, into ``db_name``."""
+                  feeds: tuple = (), **spider_args) -> tuple[list[str], dict]:
+    """(argv, environment) of `scrapy crawl nbd` against the replica, into ``db_name``; each of
+    ``feeds`` (file paths) is written as Scrapy's ``-O`` does (format from the extension)."""
     site_columns = columns if columns is not None else ",".join(str(c) for c in sorted(server.site.column_ids))
     args = [sys.executable, "-m", "scrapy", "crawl", "nbd", "-a", f"columns={site_columns}"]
     for key, value in spider_args.items():
         args += ["-a", f"{key}={value}"]
     for key, value in {**base_settings, **(settings or {})}.items():
         args += ["-s", f"{key}={value}"]
+    for feed in feeds:
+        args += ["-O", str(feed)]
     run_env = {**os.environ, "NBD_BASE_URL": server.base_url, "MONGO_URI": mongo_uri,
                "MONGO_DATABASE": db_name, "NEWSCRAWLER_DATA_DIR": str(data_dir),
                "IMAGES_STORE": str(Path(data_dir) / "images"), **(env or {})}

@@ -228,9 +228,10 @@ def test_write_articles_new_updated_unchanged_stale_duplicate(store):
 
 
 def test_rejects_and_crawl_records(store):
-    store.add_reject("https://www.nbd.com.cn/x", "no title", "c1", article_id=5)
+    store.add_reject("https://www.nbd.com.cn/x", "no_title", "c1", message="no title on the page", article_id=5)
     reject = store.rejects.find_one({}, {"_id": 0})
-    assert reject["reason"] == "no title" and reject["article_id"] == 5 and reject["at"].tzinfo
+    assert reject["reason"] == reject["code"] == "no_title" and reject["message"] == "no title on the page"
+    assert reject["article_id"] == 5 and reject["at"].tzinfo
     store.start_crawl("c1", "nbd", {"since": "2024-12-01"})
     store.start_crawl("c1", "nbd", {"since": "2024-12-01"})  # a resumed crawl: one record
     store.finish_crawl("c1", {"new": 3, "downloader/response_status_count/200": 9,

@@ -14,6 +14,7 @@ import pytest
 from newscrawler.store import counts
 from newscrawler.store.export import HexoOptions, hexo_filename, hexo_post, sanitize_title, write_hexo
 from newscrawler.store.indexes import ensure_indexes
+from newscrawler.store.store import ArticleStore
 from newscrawler.store.queries import (
     ArticleQuery, QueryError, archive_stats, article_id_of, find_articles,
     get_article, iter_articles,
@@ -223,8 +224,10 @@ def test_get_article_by_id_or_url_on_any_host(archive):
 
 
 def test_stats_by_aggregation_and_from_kept_counts_agree_and_stay_current(archive):
-    archive.rejects.insert_many([{"url": "u1", "reason": "no_title"}, {"url": "u2", "reason": "no_title"},
-                                 {"url": "u3", "reason": "http_404"}])
+    store = ArticleStore(archive, uri=None)  # rejects as the product writes them
+    for url, code, message in (("u1", "no_title", "no title"), ("u2", "no_title", "no title"),
+                               ("u3", "fetch_failed", "HTTP 404")):
+        store.add_reject(url, code, "c1", message=message)
     archive.crawls.insert_one({"crawl_id": "c1", "spider": "nbd", "started_at": NOW, "stats": {"new": 8}})
     exact = archive_stats(archive, 2, days=5)
     assert exact["source"] == "aggregation" and exact["articles"] == 8
@@ -233,7 +236,7 @@ def test_stats_by_aggregation_and_from_kept_counts_agree_and_stay_current(archiv
     assert exact["categories"][:2] == [{"category": "金融", "articles": 3}, {"category": "公司", "articles": 2}]
     assert exact["authors"] == [{"author": "张三", "articles": 5}, {"author": "李四", "articles": 2}]
     assert exact["rejects"] == {"total": 3, "by_reason": [{"reason": "no_title", "count": 2},
-                                                          {"reason": "http_404", "count": 1}]}
+                                                          {"reason": "fetch_failed", "count": 1}]}
     assert [c["crawl_id"] for c in exact["crawls"]] == ["c1"]
 
     def comparable(stats):
@@ -248,9 +251,8 @@ def test_stats_by_aggregation_and_from_kept_counts_agree_and_stay_current(archiv
     moved = {**DOCS[4], "category": "汽车"}
     archive.articles.insert_one(dict(new))
     archive.articles.replace_one({"article_id": 5}, moved)
-    archive.rejects.insert_one({"url": "u4", "reason": "http_404"})
+    store.add_reject("u4", "fetch_failed", "c1", message="HTTP 404")  # counted as it is written
     counts.record_article_writes(archive, [(None, new), (DOCS[4], moved), (DOCS[0], DOCS[0])])
-    counts.record_rejects(archive, ["http_404"])
     assert comparable(archive_stats(archive, 3, days=5)) == comparable(archive_stats(archive, 3, days=5, exact=True))
     with pytest.raises(QueryError):
         archive_stats(archive, 0)

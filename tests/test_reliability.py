@@ -23,7 +23,7 @@ from scrapy.settings import Settings
 
 from newscrawler.store.session import CrawlArchive
 from newscrawler.store.store import ArticleStore
-from newscrawler.crawl.pipelines.dedup import content_hash
+from newscrawler.record import content_hash
 from tests.conftest import free_port
 
 from tests.crawling import REPO

@@ -20,7 +20,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newscrawler.cli import main
-from newscrawler.crawl.pipelines.dedup import content_hash
+from newscrawler.record import content_hash
 from nbd_replica.corpus import generate_articles
 from nbd_replica.server import serve
 from nbd_replica.site import ReplicaSite

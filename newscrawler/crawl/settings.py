@@ -76,6 +76,16 @@ ADDONS = {
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["newscrawler.crawl.monitoring.CrawlHealthMonitors"]
 
+# -- feeds (scrapy crawl nbd -O out.jsonl) ------------------------------------------------
+# Rows in the record's JSON form (times in UTC with Z) and, in CSV, mappings as JSON.
+FEED_EXPORTERS = {
+    "json": "newscrawler.crawl.exporters.RecordJsonItemExporter",
+    "jsonlines": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "jsonl": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "jl": "newscrawler.crawl.exporters.RecordJsonLinesItemExporter",
+    "csv": "newscrawler.crawl.exporters.RecordCsvItemExporter",
+}
+
 # -- engine --------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False

@@ -199,12 +199,17 @@ class NbdSpider(scrapy.Spider):
             record = extract_article(response.body, response.url, base_url=self.base_url,
                                      column_id=response.meta.get("column_id"), charset=charset)
         except ExtractionError as exc:
-            yield article_item({"url": response.url}, fetched_url=response.url,
-                               article_id=response.meta.get("article_id"),
-                               extraction_error={"reason": exc.reason, "message": str(exc)})
+            yield self.rejected_item(response.url, response.meta, exc.reason, exc.message)
             return
         # A page archive (WARC) middleware, when enabled, says where it kept this response.
-        yield article_item(record, fetched_url=response.url, warc=response.meta.get("warc"))
+        yield article_item(record, fetched_url=response.url, warc=response.meta.get("warc"),
+                           crawl_id=self.archive.crawl_id)
+
+    def rejected_item(self, url: str, meta: dict, code: str, message: str):
+        """The item of an article page that gave no article: ValidationPipeline records it."""
+        return article_item({"url": url}, fetched_url=url, article_id=meta.get("article_id"),
+                            crawl_id=self.archive.crawl_id,
+                            extraction_error={"code": code, "message": message})
 
     def article_failed(self, failure):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
@@ -212,9 +217,7 @@ class NbdSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawler/errors")
         reason = _failure_reason(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
-        yield article_item({"url": request.url}, fetched_url=request.url,
-                           article_id=request.meta.get("article_id"),
-                           extraction_error={"reason": "fetch_failed", "message": reason})
+        yield self.rejected_item(request.url, request.meta, "fetch_failed", reason)
 
     def request_dropped(self, request, spider=None):
         """An article page redirected to a URL already requested in this crawl: the scheduler's
@@ -226,9 +229,7 @@ class NbdSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawler/errors")
         reason = f"dropped: redirected from {redirects[0]} to {request.url}, already requested in this crawl"
         self.logger.warning("Article request dropped: %s (%s)", request.url, reason)
-        self.archive.reject(request.url, f"fetch_failed: {reason}", request.meta.get("article_id"))
-        self.crawler.stats.inc_value("newscrawler/rejected")
-        self.crawler.stats.inc_value("newscrawler/rejected/fetch_failed")
+        self.archive.reject(request.url, "fetch_failed", reason, request.meta.get("article_id"))
 
     def column_failed(self, failure):
         """A list page that could not be fetched (after retries) is recorded in ``rejects`` too:
@@ -236,6 +237,4 @@ class NbdSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newscrawler/errors")
         reason = _failure_reason(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
-        self.archive.reject(failure.request.url, f"column_failed: {reason}")
-        self.crawler.stats.inc_value("newscrawler/rejected")
-        self.crawler.stats.inc_value("newscrawler/rejected/column_failed")
+        self.archive.reject(failure.request.url, "column_failed", reason)

@@ -19,6 +19,7 @@ from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
 from newscrawler.nbd.clean import BodyCleaner, render
 from newscrawler.nbd.listing import LIST_PAGE
+from newscrawler.record import ArticleRecord, json_value
 from newscrawler.nbd.layouts import (
     LAYOUTS, Page, body_blocks, check_time, column_and_category, keywords, page_image,
 )
@@ -35,6 +36,7 @@ class ExtractionError(ValueError):
     def __init__(self, reason: str, message: str, url: str | None = None):
         super().__init__(f"{message} ({url})" if url else message)
         self.reason = reason
+        self.message = message  # without the URL: rejects keep the URL in a field of its own
         self.url = url
 
 
@@ -111,7 +113,7 @@ def _identify(page: Page) -> tuple[int, str | None]:
 
 def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
                     column_id: int | None = None, charset: str | None = None) -> dict:
-    """Extract one article record from a page (see ARCHITECTURE.md for the fields).
+    """Extract one article record from a page: the page fields of ``ArticleRecord``, as a dict.
 
     ``url`` is the address the page was fetched from (any copy: www, m., section host,
     partner); ``base_url`` the origin canonical URLs are built on (NBD_BASE_URL, default the
@@ -185,26 +187,26 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
     authors = found_byline.authors if found_byline else []
     editor = (found_byline.editor if found_byline else None) or page_editor
     extraction["warnings"] = page.warnings
-    return {
-        "article_id": article_id,
-        "url": site.canonical_url(article_id, created, base_url),
-        "title": title,
-        "published_at": published,
-        "byline": found_byline.text if found_byline else None,
-        "authors": list(authors),
-        "editor": editor,
-        "source": source,
-        "category": category,
-        "column": column,
-        "tags": tags,
-        "keywords": keywords(page),
-        "summary": summary,
-        "body_html": body_html,
-        "body_text": body_text,
-        "images": images,
-        "thumbnail_url": images[0] if images else page_image(page),
-        "extraction": extraction,
-    }
+    return ArticleRecord(
+        article_id=article_id,
+        url=site.canonical_url(article_id, created, base_url),
+        title=title,
+        published_at=published,
+        byline=found_byline.text if found_byline else None,
+        authors=list(authors),
+        editor=editor,
+        source=source,
+        category=category,
+        column=column,
+        tags=tags,
+        keywords=keywords(page),
+        summary=summary,
+        body_html=body_html,
+        body_text=body_text,
+        images=images,
+        thumbnail_url=images[0] if images else page_image(page),
+        extraction=extraction,
+    ).page_fields()
 
 
 def _trafilatura_version() -> str:
@@ -215,6 +217,4 @@ def _trafilatura_version() -> str:
 
 def record_to_json(record: dict) -> dict:
     """The record with datetimes as UTC ISO strings (for JSON output)."""
-    out = dict(record)
-    out["published_at"] = dates.isoformat_utc(record.get("published_at"))
-    return out
+    return json_value(record)

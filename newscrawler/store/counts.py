@@ -6,7 +6,8 @@ articles (``benchmarks/bench_query.py``). So the counts live in a small collecti
 ``article_counts``, one document per (kind, key) with its count ``n``:
 
 * ``day`` (Beijing date of ``published_at``), ``category``, ``author``: articles;
-* ``reject`` (reason): rejected pages; ``total`` (key ""): articles.
+* ``reject`` (the reason's code: not_html, fetch_failed, ...): rejected pages;
+* ``total`` (key ""): articles.
 
 :func:`rebuild_counts` computes them all by aggregation (the server groups; only the groups
 come back) and marks the collection as built; from then on the write path keeps them exact
@@ -71,9 +72,9 @@ def record_article_writes(db: Database, changes: Iterable[tuple[Mapping | None, 
         _apply(db, deltas)
 
 
-def record_rejects(db: Database, reasons: Iterable[str]) -> None:
-    """Count rejected pages by reason."""
-    deltas = Counter(("reject", str(reason)) for reason in reasons)
+def record_rejects(db: Database, codes: Iterable[str]) -> None:
+    """Count rejected pages by their reason's code (a handful of keys, never one per page)."""
+    deltas = Counter(("reject", str(code)) for code in codes)
     if deltas and _is_built(db):
         _apply(db, deltas)
 

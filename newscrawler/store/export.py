@@ -19,17 +19,17 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import IO, Any
 
-from newscrawler.nbd.dates import UTC, isoformat_utc
+from newscrawler.nbd.dates import UTC
 from newscrawler.nbd.site import SITE_NAME
+from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
 
 FORMATS = ("jsonl", "csv", "hexo")
 
 # CSV columns: the record's scalar fields, lists joined with LIST_SEPARATOR; no HTML.
-CSV_FIELDS = (
+CSV_FIELDS = record_fields(
     "article_id", "url", "title", "published_at", "category", "column", "source", "authors",
     "editor", "byline", "tags", "keywords", "summary", "thumbnail_url", "body_text",
 )
-LIST_SEPARATOR = "; "
 
 DEFAULT_PLACEHOLDER = "/images/placeholder.jpg"
 DEFAULT_EXTRA_CATEGORY = "分类"
@@ -40,19 +40,6 @@ _UNSAFE = re.compile(r"[\"'“”‘’/\\:*?<>|]")
 # File names are at most 255 bytes on Linux and macOS: a long Chinese title (3 bytes a
 # character) is cut, the title line keeps it whole.
 MAX_NAME_BYTES = 240
-
-
-def json_value(value: Any) -> Any:
-    """``value`` with datetimes as UTC ISO strings and other BSON types as text, recursively."""
-    if isinstance(value, dt.datetime):
-        return isoformat_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)  # ObjectId, Decimal128, ...
 
 
 def json_record(doc: Mapping[str, Any], fields: Sequence[str] | None = None) -> dict[str, Any]:
@@ -71,7 +58,8 @@ def write_jsonl(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str]
 
 
 def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS) -> int:
-    """A header row and one row per article; lists joined with ``"; "``. Returns the row count.
+    """A header row and one row per article; lists joined with ``"; "``, mappings as JSON.
+    Returns the row count.
 
     ``out`` must be opened with ``newline=""`` (the csv module writes its own line ends).
     """
@@ -79,11 +67,7 @@ def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] =
     writer.writerow(fields)
     count = 0
     for doc in articles:
-        record = json_record(doc, fields)
-        writer.writerow([
-            LIST_SEPARATOR.join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-            for v in record.values()
-        ])
+        writer.writerow([csv_value(doc.get(key)) for key in fields])
         count += 1
     return count
 
@@ -174,6 +158,7 @@ def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOp
 __all__ = [
     "CSV_FIELDS",
     "FORMATS",
+    "LIST_SEPARATOR",
     "HexoOptions",
     "hexo_filename",
     "hexo_post",

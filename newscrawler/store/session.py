@@ -26,14 +26,6 @@ from newscrawler.store.store import ArticleStore
 
 logger = logging.getLogger(__name__)
 
-# Fields every archived article carries, null when unknown (so documents share one shape).
-RECORD_FIELDS = (
-    "article_id", "url", "title", "published_at", "byline", "authors", "editor", "source",
-    "category", "column", "tags", "keywords", "summary", "body_html", "body_text", "images",
-    "thumbnail_url", "extraction",
-)
-# Kept from the item besides the record: set by pipelines.
-EXTRA_FIELDS = ("content_hash", "thumbnail", "thumbnail_error", "duplicate_of", "fetched_url", "warc")
 
 
 class CrawlArchive:
@@ -140,8 +132,14 @@ class CrawlArchive:
             self._inc(f"newscrawler/{key}", value)
         return counts
 
-    def reject(self, url: str | None, reason: str, article_id: int | None = None) -> None:
-        doc = {"url": url, "reason": reason, "article_id": article_id, "at": utcnow()}
+    def reject(self, url: str | None, code: str, message: str | None = None,
+               article_id: int | None = None) -> None:
+        """Record a page that gave no article: in ``rejects`` (spooled when MongoDB is down) and
+        in the crawl's stats, by its short ``code`` (not_html, fetch_failed, ...); the
+        ``message`` says more and never holds the URL (``url`` does)."""
+        self._inc("newscrawler/rejected")
+        self._inc(f"newscrawler/rejected/{code}")
+        doc = {"url": url, "code": code, "message": message, "article_id": article_id, "at": utcnow()}
         try:
             self.store.add_reject(crawl_id=self.crawl_id, **doc)
         except ArchiveUnavailable as exc:
@@ -166,7 +164,7 @@ class CrawlArchive:
                 for key, value in counts.items():
                     self._inc(f"newscrawler/{key}", value)
             for doc in rejects:
-                self.store.add_reject(crawl_id=self.crawl_id, **doc)
+                self.store.add_reject(crawl_id=self.crawl_id, **_reject_fields(doc))
             for doc in records:  # an earlier crawl's record, MongoDB being down when it ended
                 self._write_record(doc, replayed_by=self.crawl_id)
 
@@ -256,16 +254,11 @@ class CrawlArchive:
 
 
 
-def item_document(item) -> dict:
-    """The MongoDB document of an item: every record field (null when unknown) plus extras."""
-    from itemadapter import ItemAdapter
-
-    adapter = ItemAdapter(item)
-    doc = {key: adapter.get(key) for key in RECORD_FIELDS}
-    for key in ("authors", "tags", "keywords", "images"):
-        doc[key] = list(doc[key] or [])
-    for key in EXTRA_FIELDS:
-        if adapter.get(key) is not None:
-            doc[key] = adapter.get(key)
-    doc["last_crawled_at"] = utcnow()
+def _reject_fields(doc: dict) -> dict:
+    """A spooled reject as ``add_reject`` takes it; a spool written before rejects had a code
+    holds ``reason`` = "code: message"."""
+    if "reason" in doc and "code" not in doc:
+        doc = dict(doc)
+        code, _, message = str(doc.pop("reason")).partition(": ")
+        doc.update(code=code, message=message or None)
     return doc

@@ -271,18 +271,21 @@ class ArticleStore:
 
     # -- rejects and crawls ---------------------------------------------------------------
 
-    def add_reject(self, url: str | None, reason: str, crawl_id: str | None, *,
+    def add_reject(self, url: str | None, code: str, crawl_id: str | None, *, message: str | None = None,
                    article_id: int | None = None, at: datetime | None = None) -> None:
         """Record a page that yielded no valid article, so it can be looked at and retried.
 
-        ``at`` defaults to now; a spooled reject passes its original time.
+        ``code`` is the short reason (not_html, fetch_failed, ...) it is counted by; it is also
+        stored as ``reason``, the field earlier archives and their queries know. ``message``
+        says more. ``at`` defaults to now; a spooled reject passes its original time.
         """
-        doc = {"url": url, "reason": reason, "crawl_id": crawl_id, "at": at or utcnow()}
+        doc = {"url": url, "reason": code, "code": code, "message": message, "crawl_id": crawl_id,
+               "at": at or utcnow()}
         if article_id is not None:
             doc["article_id"] = article_id
         with self._unavailable_on_error("recording a reject"):
             self.rejects.insert_one(doc)
-            record_rejects(self.db, [reason])
+            record_rejects(self.db, [code])
 
     def start_crawl(self, crawl_id: str, spider: str, args: Mapping[str, Any] | None = None) -> None:
         """Open the crawl's record. Upserted, so a resumed crawl keeps its first ``started_at``."""

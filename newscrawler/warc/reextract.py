@@ -3,8 +3,8 @@
 For each selected article that has a ``warc`` location, the stored response is read back
 by file and offset, the extractor runs on it with the same inputs the crawl gave it (the
 fetched URL, the column the crawl found it in, the crawl's base URL, the HTTP charset),
-and the result goes through the same item clean-up as a crawl (``article_item`` ->
-``item_document``). If any record field differs from the archived one, the article is
+and the result goes through the same record clean-up as a crawl (``ArticleRecord`` ->
+``to_document``). If any record field differs from the archived one, the article is
 rewritten through the archive's write path (``ArticleStore.write_articles``): the previous
 version goes to ``article_revisions`` and ``revision`` goes up by one.
 
@@ -28,11 +28,9 @@ from typing import Any
 from pymongo import UpdateOne
 from w3lib.encoding import http_content_type_encoding
 
-from newscrawler.store.session import RECORD_FIELDS, item_document
+from newscrawler.record import PAGE_FIELDS, ArticleRecord, content_hash
 from newscrawler.store.store import ArticleStore
-from newscrawler.crawl.items import article_item
 from newscrawler.nbd.extract import ExtractionError, extract_article
-from newscrawler.crawl.pipelines.dedup import content_hash
 from newscrawler.timeutil import new_run_id, utcnow
 from newscrawler.warc.reader import WarcReadError, read_response
 
@@ -40,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Compared with the archived record (``extraction`` is how, not what: its version changes
 # with every extractor release and would make every article "changed").
-COMPARED_FIELDS = tuple(f for f in RECORD_FIELDS if f not in ("article_id", "extraction"))
+COMPARED_FIELDS = tuple(f for f in PAGE_FIELDS if f not in ("article_id", "extraction"))
 BATCH_SIZE = 100
 MAX_EXAMPLES = 20
 
@@ -144,12 +142,12 @@ def reextract_one(old: dict, warc_dir: Path, default_base_url: str | None) -> _R
     if record["article_id"] != old["article_id"]:
         return _Result(old, "failed", reason="wrong_page",
                        message=f"the stored page is article {record['article_id']}, not {old['article_id']}")
-    fresh = item_document(article_item(record, fetched_url=old.get("fetched_url") or page.url, warc=where))
+    fresh = ArticleRecord.from_dict(record, fetched_url=old.get("fetched_url") or page.url, warc=where).to_document()
     fields = changed_fields(old, fresh)
     if not fields:
         return _Result(old, "unchanged")
     doc = {k: v for k, v in old.items() if k not in ("_id", "revision", "updated_at", "crawl_id")}
-    doc.update({f: fresh.get(f) for f in RECORD_FIELDS})
+    doc.update({f: fresh.get(f) for f in PAGE_FIELDS})
     doc["content_hash"] = content_hash(doc.get("title"), doc.get("body_text"))
     return _Result(old, "changed", fields=fields, doc=doc)
 

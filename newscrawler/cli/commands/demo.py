@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import sys
 
-from newscrawler.cli import argtypes
+from newscrawler.cli import CommandError, argtypes
 from newscrawler.nbd.dates import BEIJING
 
 # About how many articles generate_articles puts on one day.

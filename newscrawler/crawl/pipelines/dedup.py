@@ -8,15 +8,10 @@ a revision), and flags the same text under another id with ``duplicate_of``.
 
 from __future__ import annotations
 
-import hashlib
-
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-
-def content_hash(title: str | None, body_text: str | None) -> str:
-    data = f"{title or ''}\n{body_text or ''}".encode("utf-8")
-    return hashlib.sha1(data).hexdigest()  # noqa: S324 - a fingerprint, not a security hash
+from newscrawler.record import content_hash
 
 
 class DedupPipeline:

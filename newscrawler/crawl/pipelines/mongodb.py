@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import threading
 
+from itemadapter import ItemAdapter
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl.context import CrawlContext
-from newscrawler.store.session import item_document
+from newscrawler.record import ArticleRecord
 
 
 class MongoPipeline:
@@ -35,7 +36,9 @@ class MongoPipeline:
         self.archive.replay_spool()
 
     async def process_item(self, item):
-        self.batch.append(item_document(item))
+        # The spider yields ArticleRecord; a pipeline of a deployment may have made it a dict.
+        record = item if isinstance(item, ArticleRecord) else ArticleRecord.from_dict(ItemAdapter(item).asdict())
+        self.batch.append(record.to_document())
         if len(self.batch) >= self.batch_size:
             await self.flush()
         return item

@@ -1,7 +1,7 @@
 """Validation: a record without title, publish time or body never reaches the archive.
 
-It is written to ``rejects`` with its URL, the reason and the crawl, counted in the crawl's
-stats, and dropped; nothing disappears silently.
+It is written to ``rejects`` with its URL, the reason's code and message and the crawl,
+counted in the crawl's stats, and dropped; nothing disappears silently.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newscrawler.crawl.context import CrawlContext
-
-REQUIRED_FIELDS = ("article_id", "title", "published_at", "body_text")
+from newscrawler.record import REQUIRED_FIELDS
 
 
 class ValidationPipeline:
@@ -24,22 +23,20 @@ class ValidationPipeline:
         return cls(crawler)
 
     @staticmethod
-    def rejection_reason(adapter: ItemAdapter) -> str | None:
+    def rejection(adapter: ItemAdapter) -> tuple[str, str] | None:
+        """(code, message) of an item that must not be archived, else None."""
         error = adapter.get("extraction_error")
         if error:
-            return f"{error.get('reason')}: {error.get('message')}"
+            return error.get("code") or "extraction_failed", error.get("message") or ""
         missing = [name for name in REQUIRED_FIELDS if not adapter.get(name)]
-        return f"missing {', '.join(missing)}" if missing else None
+        return ("missing_fields", f"missing {', '.join(missing)}") if missing else None
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        reason = self.rejection_reason(adapter)
-        if reason is None:
+        rejection = self.rejection(adapter)
+        if rejection is None:
             return item
+        code, message = rejection
         url = adapter.get("url") or adapter.get("fetched_url")
-        self.archive.reject(url, reason, adapter.get("article_id"))
-        stats = self.crawler.stats
-        stats.inc_value("newscrawler/rejected")
-        code = (adapter.get("extraction_error") or {}).get("reason", "missing_fields")
-        stats.inc_value(f"newscrawler/rejected/{code}")
-        raise DropItem(f"rejected {url}: {reason}")
+        self.archive.reject(url, code, message, adapter.get("article_id"))
+        raise DropItem(f"rejected {url}: {code}: {message}")
