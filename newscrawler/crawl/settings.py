@@ -72,8 +72,9 @@ COOKIES_ENABLED = False
 # per article page (or a page of links), so the default 100 only costs CPU.
 CONCURRENT_ITEMS = 8
 
-# Retries with back-off: 5xx, 429 and timeouts wait RETRY_BACKOFF_BASE x attempt seconds
-# (the site's 503 "Service Temporarily Unavailable" means slow down).
+# Retries with back-off: 5xx, 429 and timeouts wait RETRY_BACKOFF_BASE x attempt seconds, or
+# what a 429/503 answer's Retry-After asks, at most RETRY_BACKOFF_MAX (the site's 503 "Service
+# Temporarily Unavailable" means slow down). A waiting retry holds no download slot.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
