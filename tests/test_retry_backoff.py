@@ -22,7 +22,11 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from newscrawler.crawl.middlewares.retry import BackoffRetryMiddleware; BACKOFF_META="backoff_delay"; retry_after_seconds=None
+from newscrawler.crawl.middlewares.retry import (
+    BACKOFF_META,
+    BackoffRetryMiddleware,
+    retry_after_seconds,
+)
 from tests.crawling import archive, crawl, replica_site
 
 SETTINGS = {"RETRY_TIMES": 3, "RETRY_HTTP_CODES": [503, 429, 500], "RETRY_BACKOFF_BASE": 1.5,
