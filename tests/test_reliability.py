@@ -283,3 +283,44 @@ def test_thumbnail_size_rule_is_pils():
         image = Image.new("L", size)
         image.thumbnail(box)
         assert fitted_size(size, box) == image.size, (size, box)
+
+
+# -- one archive, two threads: a failure in one never closes the client the other uses ---------
+
+def test_failure_in_one_thread_does_not_close_the_client_another_thread_uses(mongo_uri, mongo_db_name, tmp_path):
+    """The pipeline's worker thread is inside a batch write when the reactor thread's reject
+    fails (forced: it runs inside the write, after the reads): the batch still lands on the
+    client it started with, which is closed only once that write is over."""
+    from newscrawler.store.errors import ArchiveUnavailable
+
+    settings = Settings({"MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name,
+                         "NEWSCRAWLER_DATA_DIR": str(tmp_path), "ARCHIVE_RETRY_INTERVAL": 60})
+    archive = CrawlArchive(settings)
+    try:
+        store = archive.store
+        client = store.db.client
+        closed: list[str] = []
+        real_close = client.close
+        client.close = lambda: (closed.append("closed"), real_close())
+
+        def failing_reject(**doc):
+            raise ArchiveUnavailable("the server refused this one")
+
+        def reactor_reject_fails():
+            store.add_reject = failing_reject
+            archive.reject("http://x/9", "fetch_failed: test", 9)  # spooled
+            assert closed == []  # the worker's write is still using this client
+
+        _lands_first(store, reactor_reject_fails)
+        counts = archive.write_articles([_doc(1, "a", T0)])
+        assert counts is not None and counts["new"] == 1  # written, not spooled
+        assert closed == ["closed"]  # retired by the failure, closed by its last user
+        assert archive.spool.pending() == 1  # the failed reject
+        archive.retry_now()
+        archive.reject("http://x/10", "fetch_failed: test", 10)  # a new connection
+        assert archive.store.db.client is not client
+        db = archive.store.db
+        assert db.articles.count_documents({"article_id": 1}) == 1
+        assert db.rejects.count_documents({"article_id": 10}) == 1
+    finally:
+        archive.close()

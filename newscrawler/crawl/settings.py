@@ -37,7 +37,10 @@ COOKIES_ENABLED = False
 # per article page (or a page of links), so the default 100 only costs CPU.
 CONCURRENT_ITEMS = 8
 
-# Retries (Scrapy's codes: 5xx, 408, 429) with back-off: RETRY_BACKOFF_* in config.py.
+# Retries (Scrapy's codes: 5xx, 408, 429) with back-off: a retry waits RETRY_BACKOFF_BASE x
+# attempt seconds, or what a 429/503 answer's Retry-After asks, at most RETRY_BACKOFF_MAX (the
+# site's 503 "Service Temporarily Unavailable" means slow down). A waiting retry holds no
+# download slot. Defaults in config.py.
 RETRY_TIMES = 3
 
 DOWNLOADER_MIDDLEWARES = {

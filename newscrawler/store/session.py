@@ -3,14 +3,26 @@
 The spider, the pipelines and the crawl-record extension share one ``CrawlArchive`` per
 crawl (held by ``newscrawler.crawl.context.CrawlContext``). Every write goes through here, so "MongoDB is unreachable" is
 handled in one place: articles and rejects go to the spool and are written on the next
-successful connection or run.
+successful connection or run. What the spool cannot take either (disk full) is kept in memory
+(``unsaved``), counted (``newscrawler/spool_errors``, ``newscrawler/unsaved``) and tried again
+at the end of the crawl (``retry_unsaved``): never reported as archived or spooled.
+
+Threads: one archive is used by the reactor thread (spider, validation pipeline, crawl record)
+and by the MongoDB pipeline's worker thread (batches and replays, one at a time). MongoDB
+operations of the two run concurrently (pymongo's client is thread-safe); what they share is
+guarded by ``_lock``: the connection (connecting, retiring it after a failure, the retry time)
+and the in-memory ``unsaved`` entries. A failure seen by one thread retires the connection
+without closing it under the other: the client is closed by its last user (``_using``). The
+spool guards its own file (see spool.py).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
+from contextlib import contextmanager
 
 from pymongo.errors import PyMongoError
 
@@ -28,14 +40,24 @@ logger = logging.getLogger(__name__)
 
 
 
+class _Connection:
+    """A client and its store, with the number of operations using it right now."""
+
+    def __init__(self, client, store: ArticleStore):
+        self.client = client
+        self.store = store
+        self.users = 0
+        self.retired = False  # failed: no new operation gets it; closed once unused
+
+
 class CrawlArchive:
     def __init__(self, settings, crawler=None, crawl_id: str | None = None):
         self.settings = settings
         self.crawler = crawler  # for its stats, which exist only once the crawl starts
         self.crawl_id = crawl_id or new_run_id()
         self.spool = Spool(spool_directory(config.data_dir(settings)), crawl_id=self.crawl_id)
-        self._store: ArticleStore | None = None
-        self._client = None
+        self._lock = threading.RLock()  # the connection and ``unsaved`` (see the module's doc)
+        self._connection: _Connection | None = None
         self.uri: str | None = None
         self.unavailable_logged = False
         # After a failure, MongoDB is not tried again for this many seconds: each try blocks the
@@ -46,12 +68,52 @@ class CrawlArchive:
         # The crawl record's fields known so far (spider, args, job, worker, ...): written again
         # in full at the end, so a record whose start MongoDB missed is still complete.
         self.record: dict = {}
+        # Spool entries neither MongoDB nor the spool could take: retried by retry_unsaved().
+        self.unsaved: list[dict] = []
 
     # -- connection -----------------------------------------------------------------
     @property
     def store(self) -> ArticleStore:
-        """The store, connecting on first use; raises ArchiveUnavailable."""
-        if self._store is None:
+        """The store, connecting on first use; raises ArchiveUnavailable.
+
+        For reads outside this class; the archive's own operations go through ``_using``."""
+        with self._lock:
+            return self._connect().store
+
+    @contextmanager
+    def _using(self):
+        """The store for one operation (from any thread).
+
+        A failure retires the connection (the next operation reconnects: the server may come
+        back, or the embedded one under a new address); a retired client is closed by its last
+        user, so a thread's failure never closes the client another thread is still using."""
+        with self._lock:
+            connection = self._connect()
+            connection.users += 1
+        try:
+            yield connection.store
+        except (ArchiveUnavailable, PyMongoError):
+            self._retire(connection)
+            raise
+        finally:
+            self._release(connection)
+
+    def _retire(self, connection: _Connection) -> None:
+        with self._lock:
+            connection.retired = True
+            if self._connection is connection:
+                self._connection = None
+
+    def _release(self, connection: _Connection) -> None:
+        with self._lock:
+            connection.users -= 1
+            unused = connection.retired and connection.users == 0
+        if unused:
+            connection.client.close()
+
+    def _connect(self) -> _Connection:
+        """The current connection, made if there is none (the caller holds ``_lock``)."""
+        if self._connection is None:
             wait = self._retry_at - time.monotonic()
             if wait > 0:
                 raise ArchiveUnavailable(f"MongoDB was unreachable: not tried again for {wait:.0f} s")
@@ -68,23 +130,21 @@ class CrawlArchive:
             except ArchiveUnavailable:
                 client.close()
                 raise
-            self._client, self._store = client, store
-            db = store.db
-            logger.info("Archive: %s database %s%s", redact_uri(uri), db.name,
+            self._connection = _Connection(client, store)
+            logger.info("Archive: %s database %s%s", redact_uri(uri), store.db.name,
                         " (embedded server)" if embedded else "")
-        return self._store
+        return self._connection
 
     def _unavailable(self, exc: Exception, what: str) -> None:
-        if not self.unavailable_logged:
+        """Log and count a failed operation; MongoDB is not tried again for retry_interval."""
+        with self._lock:
+            first = not self.unavailable_logged
+            self.unavailable_logged = True
+            self._retry_at = time.monotonic() + self.retry_interval
+        if first:
             logger.error("MongoDB unavailable (%s): %s are spooled to %s and written on the next "
                          "successful connection or run", exc, what, self.spool.directory)
-            self.unavailable_logged = True
         self._inc("newscrawler/archive_unavailable")
-        self._retry_at = time.monotonic() + self.retry_interval
-        # Reconnect on a later attempt: the server may come back.
-        if self._client is not None:
-            self._client.close()
-        self._client = self._store = None
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler is not None and count:
@@ -95,10 +155,18 @@ class CrawlArchive:
         self._retry_at = 0.0
 
     def close(self) -> None:
+        if self.unsaved:
+            logger.error("%d entries (articles, rejects) could be written neither to MongoDB nor to the "
+                         "spool %s: lost for this run (a later crawl fetches the articles again)",
+                         len(self.unsaved), self.spool.directory)
         self.spool.close()
-        if self._client is not None:
-            self._client.close()
-        self._client = self._store = None
+        with self._lock:
+            connection, self._connection = self._connection, None
+            unused = connection is not None and connection.users == 0
+            if connection is not None:
+                connection.retired = True  # else closed by its last user
+        if unused:
+            connection.client.close()
 
     # -- reads ----------------------------------------------------------------------
     def existing_ids(self, ids: list[int]) -> set[int]:
@@ -106,7 +174,8 @@ class CrawlArchive:
         if not ids:
             return set()
         try:
-            return self.store.existing_ids(ids)
+            with self._using() as store:
+                return store.existing_ids(ids)
         except ArchiveUnavailable as exc:
             self._unavailable(exc, "articles")
             return set()
@@ -115,21 +184,23 @@ class CrawlArchive:
     def write_articles(self, docs: list[dict]) -> dict[str, int] | None:
         """Archive a batch: new, updated (old version kept as a revision) or unchanged.
 
-        On failure the batch is spooled; returns the counts, or None when spooled.
+        On failure the batch is spooled (or, if the spool fails too, kept in ``unsaved``);
+        returns the counts, or None when not written.
         """
         if not docs:
             return {"new": 0, "updated": 0, "unchanged": 0}
         try:
             self.replay_spool(raise_errors=True)
-            counts = self.store.write_articles(docs, self.crawl_id)
+            with self._using() as store:
+                counts = store.write_articles(docs, self.crawl_id)
         except ArchiveUnavailable as exc:
             self._unavailable(exc, "articles")
-            for doc in docs:
-                self.spool.append({"kind": "article", "doc": doc})
-            self._inc("newscrawler/spooled", len(docs))
+            self._spool([{"kind": "article", "doc": doc} for doc in docs])
             return None
         for key, value in counts.items():
             self._inc(f"newscrawler/{key}", value)
+        if self.unsaved:  # MongoDB answers again: what neither it nor the spool took earlier
+            self.retry_unsaved()
         return counts
 
     def reject(self, url: str | None, code: str, message: str | None = None,
@@ -141,11 +212,48 @@ class CrawlArchive:
         self._inc(f"newscrawler/rejected/{code}")
         doc = {"url": url, "code": code, "message": message, "article_id": article_id, "at": utcnow()}
         try:
-            self.store.add_reject(crawl_id=self.crawl_id, **doc)
+            with self._using() as store:
+                store.add_reject(crawl_id=self.crawl_id, **_reject_fields(doc))
         except ArchiveUnavailable as exc:
             self._unavailable(exc, "rejects")
-            self.spool.append({"kind": "reject", "doc": doc})
-            self._inc("newscrawler/spooled")
+            self._spool([{"kind": "reject", "doc": doc}])
+
+    def _spool(self, entries: list[dict]) -> bool:
+        """Spool entries MongoDB did not take; if the spool fails too, keep them in ``unsaved``."""
+        try:
+            self.spool.append_many(entries)
+        except OSError as exc:
+            with self._lock:
+                self.unsaved.extend(entries)
+                unsaved = len(self.unsaved)
+            self._inc("newscrawler/spool_errors")
+            self._set("newscrawler/unsaved", unsaved)
+            logger.error("Could not spool %d entries to %s (%s): kept in memory (%d in all), tried again "
+                         "at the end of the crawl", len(entries), self.spool.path, describe_error(exc), unsaved)
+            return False
+        self._inc("newscrawler/spooled", sum(1 for e in entries if e.get("kind") != "crawl"))
+        return True
+
+    def retry_unsaved(self) -> int:
+        """Write (or else spool) the entries kept in memory; returns how many are still unsaved."""
+        with self._lock:
+            entries, self.unsaved = self.unsaved, []
+        if entries:
+            try:
+                self._write_entries(entries)
+                logger.info("Archive: wrote %d entries the spool could not take", len(entries))
+            except ArchiveUnavailable as exc:
+                self._unavailable(exc, "articles")
+                self._spool(entries)
+        with self._lock:
+            unsaved = len(self.unsaved)
+        if entries:
+            self._set("newscrawler/unsaved", unsaved)
+        return unsaved
+
+    def _set(self, key: str, value) -> None:
+        if self.crawler is not None:
+            self.crawler.stats.set_value(key, value)
 
     def replay_spool(self, raise_errors: bool = False) -> int:
         """Write what earlier failures spooled (this run's or a previous one's).
@@ -154,36 +262,46 @@ class CrawlArchive:
         only when ``raise_errors``)."""
         if not self.spool.pending():
             return 0
-
-        def write(entries: list[dict]) -> None:
-            articles = [e["doc"] for e in entries if e.get("kind") == "article"]
-            rejects = [e["doc"] for e in entries if e.get("kind") == "reject"]
-            records = [e["doc"] for e in entries if e.get("kind") == "crawl"]
-            if articles:
-                counts = self.store.write_articles(articles, self.crawl_id)
-                for key, value in counts.items():
-                    self._inc(f"newscrawler/{key}", value)
-            for doc in rejects:
-                self.store.add_reject(crawl_id=self.crawl_id, **_reject_fields(doc))
-            for doc in records:  # an earlier crawl's record, MongoDB being down when it ended
-                self._write_record(doc, replayed_by=self.crawl_id)
-
+        torn, bad = self.spool.torn_lines, self.spool.bad_lines
         try:
-            written = self.spool.replay(write)
+            written = self.spool.replay(self._write_entries)
         except ArchiveUnavailable as exc:
             if raise_errors:
                 raise
             self._unavailable(exc, "articles")
             return 0
+        except OSError as exc:  # the spool's disk, not MongoDB: what was written stays written
+            self._inc("newscrawler/spool_errors")
+            logger.error("Replaying the spool %s failed: %s", self.spool.directory, describe_error(exc))
+            return 0
+        finally:
+            self._inc("newscrawler/spool_torn_lines", self.spool.torn_lines - torn)
+            self._inc("newscrawler/spool_bad_lines", self.spool.bad_lines - bad)
         if written:
             logger.info("Archive: wrote %d spooled entries", written)
             self._inc("newscrawler/spool_replayed", written)
         return written
 
+    def _write_entries(self, entries: list[dict]) -> None:
+        """Write spool entries (articles, rejects, crawl records) to MongoDB."""
+        articles = [e["doc"] for e in entries if e.get("kind") == "article"]
+        rejects = [e["doc"] for e in entries if e.get("kind") == "reject"]
+        records = [e["doc"] for e in entries if e.get("kind") == "crawl"]
+        with self._using() as store:
+            if articles:
+                counts = store.write_articles(articles, self.crawl_id)
+                for key, value in counts.items():
+                    self._inc(f"newscrawler/{key}", value)
+            for doc in rejects:
+                store.add_reject(crawl_id=self.crawl_id, **_reject_fields(doc))
+        for doc in records:  # an earlier crawl's record, MongoDB being down when it ended
+            self._write_record(doc, replayed_by=self.crawl_id)
+
     def start_crawl(self, spider_name: str, args: dict) -> None:
         self.record.update(spider=spider_name, args=args, started_at=utcnow())
         try:
-            self.store.start_crawl(self.crawl_id, spider_name, args)
+            with self._using() as store:
+                store.start_crawl(self.crawl_id, spider_name, args)
         except ArchiveUnavailable as exc:
             self._unavailable(exc, "articles")
 
@@ -194,8 +312,9 @@ class CrawlArchive:
 
         self.record.update(fields)
         try:
-            self.store.crawls.update_one({"crawl_id": self.crawl_id},
-                                         {"$set": {k: bson_safe(v) for k, v in fields.items()}})
+            with self._using() as store:
+                store.crawls.update_one({"crawl_id": self.crawl_id},
+                                        {"$set": {k: bson_safe(v) for k, v in fields.items()}})
         except (ArchiveUnavailable, PyMongoError) as exc:
             logger.warning("The crawl record of %s is not updated yet (%s): %s", self.crawl_id,
                            ", ".join(fields), exc)
@@ -207,10 +326,11 @@ class CrawlArchive:
         column at the first page that holds nothing new (``resumed`` remembers them, and
         ``finish_crawl`` marks them interrupted once this crawl has finished)."""
         try:
-            found = self.store.crawls.find(
-                {"spider": spider_name, "finished_at": None, "crawl_id": {"$ne": self.crawl_id}},
-                {"crawl_id": 1, "_id": 0})
-            self.resumed = [doc["crawl_id"] for doc in found]
+            with self._using() as store:
+                found = store.crawls.find(
+                    {"spider": spider_name, "finished_at": None, "crawl_id": {"$ne": self.crawl_id}},
+                    {"crawl_id": 1, "_id": 0})
+                self.resumed = [doc["crawl_id"] for doc in found]
         except (ArchiveUnavailable, PyMongoError) as exc:
             self._unavailable(exc if isinstance(exc, ArchiveUnavailable) else
                               ArchiveUnavailable(describe_error(exc)), "articles")
@@ -230,16 +350,21 @@ class CrawlArchive:
         try:
             self._write_record(doc)
             if finish_reason == "finished" and self.resumed:
-                self.store.crawls.update_many(
-                    {"crawl_id": {"$in": self.resumed}, "finished_at": None},
-                    {"$set": {"finish_reason": "interrupted", "resumed_by": self.crawl_id}})
+                with self._using() as store:
+                    store.crawls.update_many(
+                        {"crawl_id": {"$in": self.resumed}, "finished_at": None},
+                        {"$set": {"finish_reason": "interrupted", "resumed_by": self.crawl_id}})
             return True
         except (ArchiveUnavailable, PyMongoError) as exc:
-            self.spool.append({"kind": "crawl", "doc": doc})
-            self.spool.close()
-            logger.error("The crawl record of %s could not be written (%s): spooled to %s, written on "
-                         "the next successful connection or run", self.crawl_id,
-                         exc if isinstance(exc, ArchiveUnavailable) else describe_error(exc), self.spool.path)
+            error = exc if isinstance(exc, ArchiveUnavailable) else describe_error(exc)
+            if self._spool([{"kind": "crawl", "doc": doc}]):
+                self.spool.close()
+                logger.error("The crawl record of %s could not be written (%s): spooled to %s, written on "
+                             "the next successful connection or run", self.crawl_id, error, self.spool.path)
+            else:
+                logger.error("The crawl record of %s could be written neither to MongoDB (%s) nor to the "
+                             "spool: the next crawl of this spider takes this one for an interrupted one",
+                             self.crawl_id, error)
             return False
 
     def _write_record(self, doc: dict, replayed_by: str | None = None) -> None:
@@ -247,9 +372,10 @@ class CrawlArchive:
                   if k not in ("crawl_id", "stats", "finish_reason", "finished_at", "started_at")}
         if replayed_by:
             fields["recorded_by"] = replayed_by  # written late, from the spool, by this crawl
-        self.store.finish_crawl(doc["crawl_id"], doc.get("stats") or {}, doc.get("finish_reason"),
-                                fields=fields, finished_at=doc.get("finished_at"),
-                                started_at=doc.get("started_at"))
+        with self._using() as store:
+            store.finish_crawl(doc["crawl_id"], doc.get("stats") or {}, doc.get("finish_reason"),
+                               fields=fields, finished_at=doc.get("finished_at"),
+                               started_at=doc.get("started_at"))
 
 
 

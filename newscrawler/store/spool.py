@@ -9,15 +9,26 @@ Format: JSON Lines under the spool directory (``<data_dir>/spool/`` by conventio
 per crawl (``<crawl_id>.jsonl``), each line MongoDB extended JSON (``bson.json_util``,
 relaxed mode), so datetimes come back as tz-aware UTC datetimes and ObjectIds as ObjectIds.
 
-Durability: every append is flushed to the OS at once (a crashing crawl loses nothing), and
-fsync'd when ``fsync_every`` documents or ``fsync_interval`` seconds have gone by since the
-last fsync (checked at each append), and at close: a power cut loses at most that batch.
+Durability: every append is written to the OS at once, unbuffered (a crashing crawl loses
+nothing), and fsync'd when ``fsync_every`` documents or ``fsync_interval`` seconds have gone by
+since the last fsync (checked at each append), and at close: a power cut loses at most that
+batch. A write that fails (disk full) raises ``OSError`` and is cut off the file again, so a
+batch is spooled whole or not at all and the next append starts on a line of its own.
+
+Reading: the file is read as bytes and decoded line by line. A last line without its newline
+(a write cut short by a crash) is skipped and counted; a complete line that is not UTF-8 JSON
+is kept aside in ``<file>.bad`` (never replayed, never deleted) and counted.
 
 Concurrency: a writer holds an exclusive flock on its file; replay skips files locked by
 another live process (a concurrent crawl still appending), so it never deletes a file under a
 writer, and a writer never waits: if its file is locked it spools under a new name. A file is
 deleted only after ALL its documents were written; a replay interrupted half-way replays the
 whole file again next time.
+
+Threads: one ``Spool`` is shared by the crawl's reactor thread (rejects) and the MongoDB
+pipeline's worker thread (batches, replays). Its open file and counters are guarded by one lock
+(appends, fsyncs, close); a replay takes it only to close this spool's own file and then
+relies on the file locks above, so an append during a replay goes to a file of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ import fcntl
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -53,8 +65,9 @@ def spool_directory(data_dir: str | os.PathLike) -> Path:
 class Spool:
     """Spool files in ``directory``; appends go to the file of ``crawl_id``.
 
-    Not thread-safe (Scrapy pipelines run in the reactor thread). Use as a context manager
-    or call :meth:`close` so the last batch is fsync'd and the file lock released.
+    Thread-safe (see the module's doc). Use as a context manager or call :meth:`close` so the
+    last batch is fsync'd and the file lock released. ``torn_lines`` and ``bad_lines`` count
+    what replays skipped and kept aside.
     """
 
     def __init__(self, directory: str | os.PathLike, crawl_id: str | None = None,
@@ -64,9 +77,12 @@ class Spool:
         self._name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.crawl_id)
         self.fsync_every = fsync_every
         self.fsync_interval = fsync_interval
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
         self._unsynced = 0
         self._last_sync = time.monotonic()
+        self._lock = threading.RLock()
+        self.torn_lines = 0
+        self.bad_lines = 0
 
     @property
     def path(self) -> Path:
@@ -74,13 +90,19 @@ class Spool:
         return self.directory / f"{self._name}{SUFFIX}"
 
     def append(self, doc: dict[str, Any]) -> None:
-        """Add one document to this crawl's spool file."""
-        fh = self._open()
-        fh.write(json_util.dumps(doc, json_options=JSON_OPTIONS, ensure_ascii=False) + "\n")
-        fh.flush()
-        self._unsynced += 1
-        if self._unsynced >= self.fsync_every or time.monotonic() - self._last_sync >= self.fsync_interval:
-            self._sync()
+        """Add one document to this crawl's spool file; raises OSError if it could not."""
+        self.append_many([doc])
+
+    def append_many(self, docs: list[dict[str, Any]]) -> None:
+        """Add documents in one write: all are spooled, or (OSError raised) none is."""
+        data = b"".join(json_util.dumps(doc, json_options=JSON_OPTIONS, ensure_ascii=False).encode("utf-8")
+                        + b"\n" for doc in docs)
+        with self._lock:
+            fh = self._open()
+            _append_bytes(fh, data)
+            self._unsynced += len(docs)
+            if self._unsynced >= self.fsync_every or time.monotonic() - self._last_sync >= self.fsync_interval:
+                self._sync()
 
     def pending(self) -> int:
         """Number of documents waiting in all spool files of the directory."""
@@ -105,7 +127,7 @@ class Spool:
         replayed = 0
         for path in self._files():
             try:
-                fh = open(path, encoding="utf-8")
+                fh = open(path, "rb")
             except FileNotFoundError:
                 continue  # replayed meanwhile by another process
             with fh:
@@ -114,25 +136,43 @@ class Spool:
                     continue
                 if not _is_current(fh, path):
                     continue  # replayed and deleted while we waited for the lock
-                docs, bad_lines = _read_docs(fh, path)
+                docs, bad_lines, torn = _read_docs(fh, path)
                 for start in range(0, len(docs), batch_size):
                     write_fn(docs[start:start + batch_size])
                 replayed += len(docs)
-                if bad_lines:
-                    kept = path.with_name(path.name + BAD_SUFFIX)
-                    os.replace(path, kept)
-                    logger.error("spool file %s had %d unreadable line(s); kept as %s", path, bad_lines, kept)
-                else:
-                    path.unlink(missing_ok=True)
+                with self._lock:
+                    self.torn_lines += torn
+                if bad_lines and not self._keep_aside(path, bad_lines):
+                    continue  # the file stays (replayed again next time): its bad lines are not lost
+                path.unlink(missing_ok=True)
             logger.info("replayed %d spooled document(s) from %s", len(docs), path)
         return replayed
 
     def close(self) -> None:
         """fsync and close this crawl's file (releasing its lock); appending reopens it."""
-        if self._fh is not None:
-            self._sync()
-            self._fh.close()  # closing the descriptor releases the flock
-            self._fh = None
+        with self._lock:
+            if self._fh is not None:
+                try:
+                    self._sync()
+                finally:
+                    self._fh.close()  # closing the descriptor releases the flock
+                    self._fh = None
+
+    def _keep_aside(self, path: Path, bad_lines: list[bytes]) -> bool:
+        """Append unreadable lines to ``<file>.bad``; False if that failed too."""
+        kept = path.with_name(path.name + BAD_SUFFIX)
+        try:
+            with open(kept, "ab", buffering=0) as fh:
+                _append_bytes(fh, b"".join(bad_lines))
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            logger.error("spool file %s has %d unreadable line(s) that could not be kept aside in %s (%s): "
+                         "the file stays", path, len(bad_lines), kept, exc)
+            return False
+        with self._lock:
+            self.bad_lines += len(bad_lines)
+        logger.error("spool file %s had %d unreadable line(s): kept in %s", path, len(bad_lines), kept)
+        return True
 
     def __enter__(self) -> Spool:
         return self
@@ -140,11 +180,11 @@ class Spool:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> IO[bytes]:
         if self._fh is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             while True:
-                fh = open(self.path, "a", encoding="utf-8")
+                fh = open(self.path, "ab", buffering=0)  # unbuffered: a failed write is seen at once
                 if not _try_lock(fh):
                     # Another writer (the same crawl id twice?) or a replay holds this file:
                     # never wait on them, spool under a name of our own.
@@ -161,7 +201,6 @@ class Spool:
 
     def _sync(self) -> None:
         if self._fh is not None and self._unsynced:
-            self._fh.flush()
             os.fsync(self._fh.fileno())
         self._unsynced = 0
         self._last_sync = time.monotonic()
@@ -177,7 +216,26 @@ class Spool:
         return [path for _mtime, _name, path in sorted(files)]
 
 
-def _is_current(fh: IO[str], path: Path) -> bool:
+def _append_bytes(fh: IO[bytes], data: bytes) -> None:
+    """Write ``data`` at the end of an unbuffered file, all of it or (OSError raised) none.
+
+    A write cut short (disk full) is truncated off again, so the file keeps ending with a whole
+    line; if even that fails, the next append starts a new line, and the cut-off bytes become one
+    unreadable line, kept aside at replay."""
+    start = os.fstat(fh.fileno()).st_size
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[fh.write(view):]
+    except OSError:
+        try:
+            os.ftruncate(fh.fileno(), start)
+        except OSError:
+            os.write(fh.fileno(), b"\n")  # best effort: end the torn line
+        raise
+
+
+def _is_current(fh: IO[Any], path: Path) -> bool:
     """True if the open file is still the one at ``path`` (not unlinked or replaced)."""
     try:
         return os.fstat(fh.fileno()).st_ino == path.stat().st_ino
@@ -193,7 +251,7 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _try_lock(fh: IO[str]) -> bool:
+def _try_lock(fh: IO[Any]) -> bool:
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -201,27 +259,29 @@ def _try_lock(fh: IO[str]) -> bool:
         return False
 
 
-def _read_docs(fh: IO[str], path: Path) -> tuple[list[dict[str, Any]], int]:
-    """The documents of a spool file and the number of unreadable lines.
+def _read_docs(fh: IO[bytes], path: Path) -> tuple[list[dict[str, Any]], list[bytes], int]:
+    """(documents, unreadable lines, 1 if the last line was torn else 0) of a spool file.
 
-    A last line without its newline is a write cut short by a crash: dropped with a warning
-    (its item was never acknowledged as spooled). Any other unreadable line is counted so the
-    caller keeps the file for a human to look at.
+    Read as bytes and decoded line by line: a write cut short may end inside a multi-byte
+    character. A last line without its newline is such a write (a crash or a full disk): skipped
+    with a warning (its item was never acknowledged as spooled). Any other unreadable line is
+    returned, for the caller to keep aside.
     """
     docs: list[dict[str, Any]] = []
-    bad = 0
+    bad: list[bytes] = []
     for number, line in enumerate(fh, start=1):
-        if not line.endswith("\n"):
-            logger.warning("%s: ignoring a truncated last line (a crash while spooling)", path)
-            break
+        if not line.endswith(b"\n"):
+            logger.warning("%s: ignoring a truncated last line of %d bytes (a crash or a full disk while "
+                           "spooling)", path, len(line))
+            return docs, bad, 1
         if not line.strip():
             continue
         try:
-            docs.append(json_util.loads(line, json_options=JSON_OPTIONS))
-        except ValueError as exc:
-            bad += 1
+            docs.append(json_util.loads(line.decode("utf-8"), json_options=JSON_OPTIONS))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            bad.append(line)
             logger.error("%s:%d: unreadable spooled document: %s", path, number, exc)
-    return docs, bad
+    return docs, bad, 0
 
 
 __all__ = ["Spool", "spool_directory"]

@@ -10,6 +10,7 @@ one batch at a time, as it would in a single thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from itemadapter import ItemAdapter
@@ -19,9 +20,12 @@ from twisted.internet.threads import deferToThread
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.record import ArticleRecord
 
+logger = logging.getLogger(__name__)
+
 
 class MongoPipeline:
     def __init__(self, crawler):
+        self.crawler = crawler
         self.archive = CrawlContext.of(crawler).archive
         self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE")
         self.batch: list[dict] = []
@@ -56,9 +60,27 @@ class MongoPipeline:
         self.archive.retry_now()  # the last batch: try MongoDB even if it failed moments ago
         await self.flush()
         # MongoDB may have come back after the last batch was spooled: write the spool now
-        # rather than at the next run (it stays spooled if MongoDB is still down).
+        # rather than at the next run (it stays spooled if MongoDB is still down). Items the
+        # spool could not take either (disk full) get their last chance here.
         await maybe_deferred_to_future(deferToThread(self._replay))
+        self._alert_spool_errors()
 
     def _replay(self) -> None:
         with self._write_lock:
             self.archive.replay_spool()
+            self.archive.retry_unsaved()
+
+    def _alert_spool_errors(self) -> None:
+        """A spool that failed is an alert (the crawl exits non-zero), even if all was saved later."""
+        from newscrawler.crawl.monitoring import ALERTS_STAT
+
+        stats = self.crawler.stats
+        errors = stats.get_value("newscrawler/spool_errors")
+        if not errors:
+            return
+        unsaved = len(self.archive.unsaved)
+        alert = (f"spool: {errors} write error(s) under {self.archive.spool.directory}; "
+                 + (f"{unsaved} entries written neither to MongoDB nor to the spool, lost for this run"
+                    if unsaved else "every entry was written to MongoDB or the spool in the end"))
+        stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []), alert])
+        logger.error("ALERT %s", alert)
