@@ -187,8 +187,10 @@ def check_cron(expression: str, where: str = "cron") -> None:
     if len(expression.split()) != 5:
         raise JobsFileError(f"{where}: cron {expression!r} must have five fields: "
                             f"minute hour day-of-month month day-of-week")
-    from apscheduler.triggers.cron import CronTrigger
-
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+    except ImportError:
+        raise JobsFileError(f"{where}: cron schedules need APScheduler: pip install 'newscrawler[ops]'") from None
     try:
         CronTrigger.from_crontab(expression, timezone="UTC")
     except ValueError as exc:

@@ -71,8 +71,11 @@ def _timezone(jobs_file):
 
 
 def run(args) -> int:
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
+    try:
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.cron import CronTrigger
+    except ImportError:
+        raise CommandError("the scheduler needs APScheduler: pip install 'newscrawler[ops]'") from None
 
     jobs_file, jobs = _selected_jobs(args)
     tz = _timezone(jobs_file)
