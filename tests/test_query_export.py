@@ -21,7 +21,8 @@ from newscrawler.store.queries import (
 )
 from newscrawler.store.search import parse_search, search_filter, search_tokens, tokens_of
 from newscrawler.cli import main
-from newscrawler.cli.commands.query import display_width, fit, print_table
+from newscrawler.cli.commands.query import print_table
+from newscrawler.cli.output import display_width, fit
 
 UTC = timezone.utc
 BEIJING = timezone(timedelta(hours=8))

@@ -10,9 +10,9 @@ import datetime as dt
 import json
 import shutil
 import sys
-import unicodedata
 from collections.abc import Sequence
 
+from newscrawler.cli.output import display_width, fit
 from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -55,25 +55,6 @@ def run(args) -> int:
 
 
 # -- the table ----------------------------------------------------------------------------------
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes on a terminal: wide (Chinese) characters 2, combining marks 0."""
-    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-               for ch in text)
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` columns (with … when cut) and padded with spaces to exactly that."""
-    if display_width(text) > width:
-        out, used = "", 0
-        for ch in text:
-            w = display_width(ch)
-            if used + w > width - 1:
-                break
-            out, used = out + ch, used + w
-        text = out + "…"
-    return text + " " * (width - display_width(text))
 
 
 def _beijing(moment) -> str:

@@ -47,7 +47,7 @@ def run(args) -> int:
 
 def print_stats(stats: dict) -> None:
     from newscrawler.store.export import json_value
-    from newscrawler.cli.commands.query import display_width, fit
+    from newscrawler.cli.output import display_width, fit
 
     source = ("counts kept at write time" if stats["source"] == "counts"
               else "aggregation over every article")

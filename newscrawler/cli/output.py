@@ -1,0 +1,25 @@
+"""Text on a terminal: display widths (wcwidth knows which characters take two columns) and cells."""
+
+from __future__ import annotations
+
+from wcwidth import wcswidth, wcwidth
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (Chinese) characters 2, combining marks 0."""
+    width = wcswidth(text)
+    # Control characters have no width of their own (-1): count them as one column.
+    return width if width >= 0 else sum(max(wcwidth(ch), 1) if ch.isprintable() else 1 for ch in text)
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns (with … when cut) and padded with spaces to exactly that."""
+    if display_width(text) > width:
+        out, used = "", 0
+        for ch in text:
+            w = display_width(ch)
+            if used + w > width - 1:
+                break
+            out, used = out + ch, used + w
+        text = out + "…"
+    return text + " " * (width - display_width(text))
