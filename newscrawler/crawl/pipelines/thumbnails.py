@@ -102,16 +102,14 @@ class GridFSFilesStore:
         """The archive database, on a client of its own that writes journaled like the archive."""
         if self._db is None:
             from newscrawler.store.connection import (
-                DEFAULT_DATABASE,
                 get_client,
-                get_setting,
                 journaled_options,
                 resolve_mongo_uri,
             )
 
             uri, _ = resolve_mongo_uri(self.SETTINGS)
             client = get_client(uri, **journaled_options(uri))
-            self._db = client[get_setting(self.SETTINGS, "MONGO_DATABASE", DEFAULT_DATABASE)]
+            self._db = client[self.SETTINGS.get("MONGO_DATABASE", "newscrawler")]
         return self._db
 
     @property
