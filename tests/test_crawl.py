@@ -10,7 +10,11 @@ from PIL import Image
 
 from newscrawler.crawl import settings as project_settings
 from newscrawler.record import PAGE_FIELDS
+from nbd_replica.corpus import generate_articles
 from nbd_replica.expected import classify, expected_record
+from nbd_replica.pages import render_article
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 from nbd_replica.spec import Block
 from tests.crawling import archive, crawl, replica_site
 
@@ -74,6 +78,8 @@ def test_thumbnails_are_downloaded_and_recorded(first_crawl, mongo_uri):
         thumb = doc["thumbnail"]
         assert (store / thumb["path"]).is_file()
         assert thumb["checksum"] and thumb["width"] > 0 and thumb["height"] > 0
+        assert thumb["bytes"] == (store / thumb["path"]).stat().st_size
+        assert thumb["stored_at"].tzinfo is not None  # an aware datetime, like every document time
         for name, path in thumb["thumbs"].items():
             # Each thumbnail is the picture fitted into its box, aspect kept (decoded scaled down).
             with Image.open(store / path) as small:
@@ -136,6 +142,44 @@ def test_unchanged_article_refetched_in_full_mode_is_not_a_revision(first_crawl,
     assert db.article_revisions.count_documents({"article_id": article_id}) == 0
     record = db.crawls.find_one({}, sort=[("started_at", -1)])
     assert record["stats"]["unchanged"] == 1 and record["stats"]["new"] == 0
+
+
+def test_full_recrawl_keeps_the_thumbnail_facts(first_crawl, mongo_uri):
+    """The image is already stored (IMAGES_EXPIRES): the recrawl does not download it, and
+    the facts it records are still the whole set, read from the store."""
+    site, server, db_name, data_dir, _ = first_crawl
+    db = archive(mongo_uri, db_name)
+    before = db.articles.find_one({"thumbnail": {"$exists": True}}, sort=[("article_id", 1)])
+    result = crawl(server, mongo_uri, db_name, data_dir, columns="", urls=str(before["article_id"]), full=1)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = db.articles.find_one({"article_id": before["article_id"]})["thumbnail"]
+    assert after["status"] == "uptodate"
+    for key in ("path", "checksum", "bytes", "width", "height", "thumbs", "stored_at"):
+        assert after.get(key) == before["thumbnail"][key], key
+
+
+def test_articles_sharing_one_image_all_get_its_facts(mongo_uri, mongo_db_name, tmp_path):
+    """One image URL on every article: downloaded once, and every article records all of
+    its facts (Scrapy answers the later ones from its per-crawl cache)."""
+    specs = generate_articles(12, seed=6)
+    shared = {}
+
+    def render(spec, **kwargs):
+        page = render_article(spec, **kwargs)
+        own = expected_record(spec, kwargs["base_url"], kwargs["image_base"])["thumbnail_url"]
+        if not own:
+            return page
+        shared.setdefault("url", own)
+        return page.replace(own, shared["url"])
+
+    with serve(ReplicaSite(specs, render_article=render)) as server:
+        result = crawl(server, mongo_uri, mongo_db_name, tmp_path, pages=5)
+        image_requests = [r for r in server.site.requests if r.kind == "image" and r.path in shared["url"]]
+    assert result.returncode == 0, result.stderr[-3000:]
+    docs = list(archive(mongo_uri, mongo_db_name).articles.find({"thumbnail_url": shared["url"]}))
+    assert len(docs) >= 3 and len(image_requests) == 1
+    facts = [{key: doc["thumbnail"].get(key) for key in ("path", "bytes", "width", "height")} for doc in docs]
+    assert all(fact == facts[0] for fact in facts) and None not in facts[0].values(), facts
 
 
 def test_rejected_page_lands_in_rejects(mongo_uri, mongo_db_name, tmp_path):

@@ -135,6 +135,36 @@ def _lands_first(store: ArticleStore, other_write) -> None:
     store.save_revisions = other_crawl_first
 
 
+def test_gridfs_thumbnail_store_writes_journaled_and_reads_back_the_facts(mongo_uri, mongo_db_name):
+    """IMAGES_STORE = gridfs://: configured from the crawler's settings, it writes with
+    j: true like the archive (a killed server keeps what it acknowledged), and what the
+    pipeline records of a stored image (bytes, size, when) is read back from GridFS."""
+    from io import BytesIO
+
+    from PIL import Image
+    from scrapy.utils.test import get_crawler
+
+    from newscrawler.crawl.pipelines.thumbnails import ThumbnailPipeline
+
+    crawler = get_crawler(settings_dict={"IMAGES_STORE": "gridfs://pictures", "MONGO_URI": mongo_uri,
+                                         "MONGO_DATABASE": mongo_db_name})
+    pipeline = ThumbnailPipeline.from_crawler(crawler)
+    picture = BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, "JPEG")
+    pipeline.store.persist_file("full/ab/one.jpg", picture, info=None, meta={"width": 64, "height": 48})
+    try:
+        assert pipeline.store.db.name == mongo_db_name
+        assert pipeline.store.db.write_concern.document.get("j") is True
+        assert pipeline.store.db["pictures.files"].count_documents({"filename": "full/ab/one.jpg"}) == 1
+        facts = pipeline.store.image_facts("full/ab/one.jpg")
+        assert {key: facts[key] for key in ("bytes", "width", "height")} == {
+            "bytes": len(picture.getvalue()), "width": 64, "height": 48}
+        assert facts["stored_at"].tzinfo is not None
+        assert pipeline.store.image_facts("full/ab/missing.jpg") == {}
+    finally:
+        pipeline.store.close()
+
+
 @pytest.mark.parametrize("same_text", [True, False])
 def test_two_writers_of_one_edit_keep_the_old_version_once(mongo_db, same_text):
     """Crawl A reads version 1, crawl B writes its edit first, then A writes: version 1 is
@@ -268,23 +298,6 @@ def test_two_writers_of_one_new_article_never_overwrite_each_other(mongo_db, sam
         assert counts["updated"] == 1
 
 
-def test_thumbnail_size_rule_is_pils():
-    """The size asked of JPEG's draft decoder (and resized to) is PIL's own thumbnail size."""
-    import random
-
-    from PIL import Image
-
-    from newscrawler.crawl.pipelines.thumbnails import fitted_size
-
-    rng = random.Random(7)
-    for _ in range(2000):
-        size = (rng.randint(1, 4000), rng.randint(1, 4000))
-        box = rng.choice([(120, 120), (400, 400), (300, 200), (50, 500)])
-        image = Image.new("L", size)
-        image.thumbnail(box)
-        assert fitted_size(size, box) == image.size, (size, box)
-
-
 # -- one archive, two threads: a failure in one never closes the client the other uses ---------
 
 def test_failure_in_one_thread_does_not_close_the_client_another_thread_uses(mongo_uri, mongo_db_name, tmp_path):
@@ -308,7 +321,7 @@ def test_failure_in_one_thread_does_not_close_the_client_another_thread_uses(mon
 
         def reactor_reject_fails():
             store.add_reject = failing_reject
-            archive.reject("http://x/9", "fetch_failed: test", 9)  # spooled
+            archive.reject("http://x/9", "fetch_failed", "test", 9)  # spooled
             assert closed == []  # the worker's write is still using this client
 
         _lands_first(store, reactor_reject_fails)
@@ -317,7 +330,7 @@ def test_failure_in_one_thread_does_not_close_the_client_another_thread_uses(mon
         assert closed == ["closed"]  # retired by the failure, closed by its last user
         assert archive.spool.pending() == 1  # the failed reject
         archive.retry_now()
-        archive.reject("http://x/10", "fetch_failed: test", 10)  # a new connection
+        archive.reject("http://x/10", "fetch_failed", "test", 10)  # a new connection
         assert archive.store.db.client is not client
         db = archive.store.db
         assert db.articles.count_documents({"article_id": 1}) == 1

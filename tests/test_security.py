@@ -361,3 +361,20 @@ def test_query_input_never_becomes_a_mongodb_operator(mongo_db):
     for value in ({"$gt": "2000-01-01"}, "2026-01-01' || '1'=='1"):
         with pytest.raises(QueryError):
             ArticleQuery(since=value)
+
+
+def test_thumbnail_store_gets_the_credentials_of_scrapys_store_settings(monkeypatch):
+    """IMAGES_STORE on FTP (or S3, GCS): the pipeline builds Scrapy's store with the
+    credentials from the settings (FTP_USER / FTP_PASSWORD, AWS_*), as ImagesPipeline does."""
+    from scrapy.pipelines.files import FTPFilesStore
+    from scrapy.utils.test import get_crawler
+
+    from newscrawler.crawl.pipelines.thumbnails import ThumbnailPipeline
+
+    for name in ("FTP_USERNAME", "FTP_PASSWORD"):  # Scrapy keeps them on the class: start unset
+        monkeypatch.setattr(FTPFilesStore, name, None)
+    crawler = get_crawler(settings_dict={"IMAGES_STORE": "ftp://ftp.example.invalid:2121/thumbs",
+                                         "FTP_USER": "archivist", "FTP_PASSWORD": PASSWORD})
+    pipeline = ThumbnailPipeline.from_crawler(crawler)
+    assert isinstance(pipeline.store, FTPFilesStore)
+    assert (pipeline.store.username, pipeline.store.password) == ("archivist", PASSWORD)

@@ -104,6 +104,16 @@ def get_client(uri: str, **kwargs: Any) -> pymongo.MongoClient:
         raise ArchiveConfigError(f"invalid MongoDB URI {redact_uri(uri)}: {message}") from None
 
 
+def journaled_options(uri: str) -> dict[str, Any]:
+    """Client options for journaled writes (j: true), unless the URI sets its own write concern.
+
+    Every writer of the archive uses them: without the journal a server killed (kill -9, OOM,
+    power) loses writes it had acknowledged, and the crawl would believe them archived.
+    """
+    # Measured on SecantusDB: all 50 of 50 acknowledged unjournaled writes lost to a kill -9.
+    return {} if re.search(r"[?&](journal|w)=", uri, re.I) else {"journal": True}
+
+
 def get_database(source: Any = None, **client_kwargs: Any) -> Database:
     """The archive database (``MONGO_DATABASE``, default ``newscrawler``) on the resolved server.
 
