@@ -32,7 +32,7 @@ from newscrawler.store.indexes import INDEXES, ensure_indexes
 from newscrawler.store.spool import Spool
 from newscrawler.store.store import ArticleStore, bson_safe
 
-from .conftest import free_port
+from nbd_replica.procs import free_port
 
 T0 = datetime(2024, 12, 3, 2, 15, tzinfo=timezone.utc)
 SECRET = "s3cr%40t-pw"

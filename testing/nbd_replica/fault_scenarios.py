@@ -1,7 +1,7 @@
-"""Fault suite: crawl the replica while injecting real faults, and count what the archive kept.
+"""Fault scenarios: crawl the replica while injecting real faults, and count what the archive kept.
 
-Run by hand:        .venv/bin/python benchmarks/fault_suite.py            (200 articles)
-In CI (a test):     .venv/bin/python benchmarks/fault_suite.py --small    (40 articles)
+Run by ``benchmarks/fault_suite.py`` (which prints the table) and by ``tests/test_reliability.py``
+(which asserts each scenario's checks).
 
 Every scenario runs real `scrapy crawl nbd` processes against the replica of the site on
 127.0.0.1 and a SecantusDB process of its own (so it can be killed), then checks the archive
@@ -20,48 +20,38 @@ against the site's truth:
 - two crawls of the same job at once, on an empty archive and then (full=1) over edited
   articles (revisions).
 
-Prints one table row per fault: injected (how many times it fired), survived (pages that
-ended right: archived, or recorded with their reason), articles expected in the archive,
+Each scenario gives one ``Row`` per fault: injected (how many times it fired), survived (pages
+that ended right: archived, or recorded with their reason), articles expected in the archive,
 archived (distinct, with title, body and time equal to the site's), lost (expected but not
 archived, or a broken page neither archived nor recorded), duplicated (extra documents for
-one article id, or extra revisions). Exit status 1 when anything was lost or duplicated or a
-check failed (each failure is printed under the table). ``--json FILE`` writes the rows and
-checks for tests.
+one article id, or extra revisions); and its failed checks in ``problems``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import pymongo
 
-import pymongo  # noqa: E402
-
-from newscrawler.nbd.site import column_name, column_section  # noqa: E402
+from newscrawler.nbd.site import column_name, column_section
+from nbd_replica import server as replica_server
 from nbd_replica.corpus import generate_articles
-from nbd_replica.expected import expected_record  # noqa: E402
-from nbd_replica.pages import format_time, render_article  # noqa: E402
-from nbd_replica import server as replica_server  # noqa: E402
-from nbd_replica.server import serve  # noqa: E402
-from nbd_replica.site import ReplicaSite  # noqa: E402
-from tests.conftest import free_port, start_secantus  # noqa: E402
-from tests.crawling import FAST_SETTINGS as CRAWL_TEST_SETTINGS, crawl_command  # noqa: E402
+from nbd_replica.expected import expected_record
+from nbd_replica.pages import format_time, render_article
+from nbd_replica.procs import FAST_SETTINGS as CRAWL_TEST_SETTINGS, REPO, crawl_command, free_port, \
+    start_secantus, stop_process, trap_server
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
 
 # The crawl tests' loopback settings, plus a quick retry of an unreachable archive
 # (meanwhile items are spooled).
@@ -71,16 +61,21 @@ BAD_DATE = "2024-02-31 10:00:00"
 COMPARED = ("title", "body_text", "published_at")
 
 
-_handle_error = replica_server._Server.handle_error
+@contextmanager
+def quiet_hangups():
+    """The crawler hangs up on faulty answers (a 24 MB page) on purpose: no traceback for
+    that from the replica servers, while the scenarios run."""
+    handle_error = replica_server._Server.handle_error
 
+    def quiet(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            handle_error(self, request, client_address)
 
-def _quiet_handle_error(self, request, client_address):
-    """The crawler hangs up on faulty answers (a 24 MB page) on purpose: no traceback for that."""
-    if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
-        _handle_error(self, request, client_address)
-
-
-replica_server._Server.handle_error = _quiet_handle_error
+    replica_server._Server.handle_error = quiet
+    try:
+        yield
+    finally:
+        replica_server._Server.handle_error = handle_error
 
 
 # ----------------------------------------------------------------------------------- results
@@ -112,36 +107,6 @@ class Scenario:
 
 # ---------------------------------------------------------------------------- infrastructure
 
-class _TrapHandler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        self.server.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args):
-        pass
-
-
-@contextmanager
-def trap_server(host: str = "127.0.0.2"):
-    """A server on another loopback host that the crawl must never reach; ``.hits`` lists
-    what it was asked (must stay empty)."""
-    server = ThreadingHTTPServer((host, 0), _TrapHandler)
-    server.daemon_threads = True
-    server.hits = []
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    server.url = f"http://{host}:{server.server_address[1]}"
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 class Mongo:
     """A SecantusDB process of our own on a fixed port, to kill and restart."""
 
@@ -160,13 +125,8 @@ class Mongo:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def db(self, name: str):
         return pymongo.MongoClient(self.uri, tz_aware=True, serverSelectionTimeoutMS=10000)[name]
@@ -347,7 +307,60 @@ def crawl_record(db) -> list[dict]:
     return list(db.crawls.find({}, {"_id": 0, "crawl_id": 1, "finish_reason": 1, "stats": 1}).sort("started_at", 1))
 
 
-# ------------------------------------------------------------------------------- scenarios
+# ---------------------------------------------------------------- scenario: a misbehaving site
+
+@dataclass(frozen=True)
+class PageFault:
+    """A fault put on article pages. ``kind``: a replica fault kind, or "bad_date" (the page
+    shows BAD_DATE); ``count``: answers that misbehave (None: every one); ``outcome``:
+    "archived" (transient: retried), "archived:warning" (archived with a publish-time
+    warning), "rejected:<reason fragment>" (the page recorded in ``rejects``)."""
+    label: str
+    kind: str
+    params: dict
+    count: int | None
+    outcome: str
+
+
+# "{trap}" in a parameter stands for the trap server's origin.
+PAGE_FAULTS = (
+    PageFault("HTTP 503 burst (2 per page)", "status", {"status": 503}, 2, "archived"),
+    PageFault("HTTP 500 burst (2 per page)", "status", {"status": 500}, 2, "archived"),
+    PageFault("HTTP 503 on every try", "status", {"status": 503}, None, "rejected:HTTP 503"),
+    PageFault("timeout (answer after 2.5 s)", "delay", {"seconds": 2.5}, 1, "archived"),
+    PageFault("connection reset (2 per page)", "reset", {}, 2, "archived"),
+    PageFault("connection reset on every try", "reset", {}, None, "rejected:fetch_failed"),
+    PageFault("truncated body (2 per page)", "truncate", {}, 2, "archived"),
+    PageFault("redirect to another host", "redirect", {"location": "{trap}/articles/x.html"}, None,
+              "rejected:off-site"),
+    PageFault("page of 24 MB", "huge", {"size": 24_000_000}, None, "rejected:max size"),
+    PageFault("page of 3 MB", "huge", {"size": 3_000_000}, None, "rejected:max size"),
+    PageFault("page of 600 KB, not an article", "huge", {"size": 600_000}, None, "rejected:not_an_article"),
+    PageFault("wrong content type", "content_type", {"content_type": "application/octet-stream"}, None,
+              "archived"),
+    PageFault("binary garbage", "garbage", {}, None, "rejected:not_html"),
+    PageFault("GBK page, charset in header", "gbk", {"header": True}, None, "archived"),
+    PageFault("GBK page, charset only in page", "gbk", {"header": False}, None, "archived"),
+    PageFault("impossible date 2024-02-31", "bad_date", {}, None, "archived:warning"),
+)
+# (label, replica image fault): the article is archived, its thumbnail_error recorded.
+IMAGE_FAULTS = (
+    ("thumbnail is an HTML page", "html"),
+    ("thumbnail 404", "missing"),
+    ("thumbnail cut off (corrupt)", "corrupt"),
+    ("thumbnail 27 Mpixel (over limit)", "oversized"),
+)
+
+
+@dataclass
+class Assigned:
+    """A fault of the plan and the articles it was put on (``rules``: the replica's fault
+    rules, which count how often they fired; none for a bad date)."""
+    label: str
+    outcome: str
+    targets: list
+    rules: list = field(default_factory=list)
+
 
 def _render_with_bad_dates(bad: set[int]):
     def render(spec, **kwargs):
@@ -359,6 +372,93 @@ def _render_with_bad_dates(bad: set[int]):
     return render
 
 
+def _thumbnail_url(spec, base: str) -> str | None:
+    return expected_record(spec, base, base)["thumbnail_url"]
+
+
+def assign_page_faults(site: ReplicaSite, pool, per_kind: int, bad_dates: set[int], trap_url: str) -> list[Assigned]:
+    """Put each fault of PAGE_FAULTS on the next ``per_kind`` articles of ``pool``."""
+    assigned = []
+    for fault in PAGE_FAULTS:
+        entry = Assigned(fault.label, fault.outcome, [next(pool) for _ in range(per_kind)])
+        for spec in entry.targets:
+            if fault.kind == "bad_date":
+                bad_dates.add(spec.article_id)
+                continue
+            params = {k: v.replace("{trap}", trap_url) if isinstance(v, str) else v for k, v in fault.params.items()}
+            if fault.kind == "redirect":  # one address each (the same one twice is a duplicate request)
+                params["location"] = params["location"].replace("x.html", f"{spec.article_id}.html")
+            entry.rules.append(site.faults.add(fault_for(spec.article_id), fault.kind, count=fault.count, **params))
+        assigned.append(entry)
+    return assigned
+
+
+def assign_image_faults(site: ReplicaSite, pool, per_kind: int, base: str) -> list[Assigned]:
+    """Put each fault of IMAGE_FAULTS on the lead image of the next ``per_kind`` articles of ``pool``."""
+    assigned = []
+    for label, kind in IMAGE_FAULTS:
+        entry = Assigned(label, "thumbnail", [next(pool) for _ in range(per_kind)])
+        for spec in entry.targets:
+            path = re.sub(r"^https?://[^/]+", "", _thumbnail_url(spec, base))
+            site.images.override(re.escape(path) + "$", kind)
+        assigned.append(entry)
+    return assigned
+
+
+def page_fault_row(sc: Scenario, entry: Assigned, docs: dict, rejects: dict, base: str) -> Row:
+    row = Row(entry.label)
+    row.injected = sum(r.fired for r in entry.rules) if entry.rules else len(entry.targets)
+    sc.check(row.injected > 0, f"site faults: {entry.label}: the fault never fired")
+    for spec in entry.targets:
+        doc = docs.get(spec.article_id)
+        if entry.outcome.startswith("archived"):
+            row.expected += 1
+            if entry.outcome == "archived:warning":
+                ok = doc is not None and doc.get("title") == spec.title and any(
+                    "publish time" in w for w in doc["extraction"].get("warnings", []))
+                if not ok:
+                    sc.problems.append(f"site faults: {entry.label}: article {spec.article_id} not archived "
+                                       f"with a publish-time warning")
+            else:
+                ok = doc is not None and _same(doc, expected_record(spec, base, base))
+            row.archived += ok
+            row.lost += not ok
+            row.survived += ok
+        else:
+            fragment = entry.outcome.split(":", 1)[1].lower()
+            ok = doc is None and any(fragment in r.lower() for r in rejects.get(spec.article_id, []))
+            row.survived += ok
+            row.lost += not ok
+    return row
+
+
+def image_fault_row(sc: Scenario, entry: Assigned, docs: dict, base: str) -> Row:
+    row = Row(entry.label, injected=len(entry.targets), expected=len(entry.targets))
+    for spec in entry.targets:
+        doc = docs.get(spec.article_id)
+        archived = doc is not None and _same(doc, expected_record(spec, base, base))
+        recorded = doc is not None and bool(doc.get("thumbnail_error")) and not doc.get("thumbnail")
+        if archived and not recorded:
+            sc.problems.append(f"site faults: {entry.label}: article {spec.article_id} has no thumbnail_error "
+                               f"(thumbnail {doc.get('thumbnail')})")
+        row.archived += archived
+        row.survived += archived and recorded
+        row.lost += not archived
+    return row
+
+
+def column_fault_rows(sc: Scenario, db, burst_rules: list, dead_column: int, dead_rule) -> list[Row]:
+    """Column pages: the 503 bursts were retried; the dead column's page is recorded."""
+    fired = sum(r.fired for r in burst_rules)
+    sc.check(fired > 0, "site faults: the column-page faults never fired")
+    recorded = [r for r in db.rejects.find({"reason": {"$regex": "^column_failed"}}, {"url": 1, "reason": 1})
+                if re.search(rf"/columns/{dead_column}\b", r.get("url") or "")]
+    sc.check(bool(recorded) and "HTTP 503" in recorded[0]["reason"],
+             f"site faults: the dead column page is not recorded: {recorded}")
+    return [Row("column page 503 burst", injected=fired, survived=fired),
+            Row("column page 503 on every try", injected=dead_rule.fired, survived=int(bool(recorded)))]
+
+
 def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
     """One crawl of a site that misbehaves in every way listed in the module doc."""
     sc = Scenario("site faults")
@@ -367,65 +467,19 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
     specs = sorted(site.articles.values(), key=lambda s: s.article_id)
     with serve(site) as server, trap_server() as trap, mongo_server(work / "db") as mongo:
         base = server.base_url
-        # (label, fault kind or special, params, count, outcome): outcome "archived" (transient:
-        # retried), "rejected:<reason fragment>" (recorded), "thumbnail" (article archived,
-        # thumbnail_error recorded).
-        plan = [
-            ("HTTP 503 burst (2 per page)", "status", {"status": 503}, 2, "archived"),
-            ("HTTP 500 burst (2 per page)", "status", {"status": 500}, 2, "archived"),
-            ("HTTP 503 on every try", "status", {"status": 503}, None, "rejected:HTTP 503"),
-            ("timeout (answer after 2.5 s)", "delay", {"seconds": 2.5}, 1, "archived"),
-            ("connection reset (2 per page)", "reset", {}, 2, "archived"),
-            ("connection reset on every try", "reset", {}, None, "rejected:fetch_failed"),
-            ("truncated body (2 per page)", "truncate", {}, 2, "archived"),
-            ("redirect to another host", "redirect", {"location": trap.url + "/articles/x.html"}, None,
-             "rejected:off-site"),
-            ("page of 24 MB", "huge", {"size": 24_000_000}, None, "rejected:max size"),
-            ("page of 3 MB", "huge", {"size": 3_000_000}, None, "rejected:max size"),
-            ("page of 600 KB, not an article", "huge", {"size": 600_000}, None, "rejected:not_an_article"),
-            ("wrong content type", "content_type", {"content_type": "application/octet-stream"}, None,
-             "archived"),
-            ("binary garbage", "garbage", {}, None, "rejected:not_html"),
-            ("GBK page, charset in header", "gbk", {"header": True}, None, "archived"),
-            ("GBK page, charset only in page", "gbk", {"header": False}, None, "archived"),
-            ("impossible date 2024-02-31", "bad_date", {}, None, "archived:warning"),
-        ]
-        image_plan = [("thumbnail is an HTML page", "html"), ("thumbnail 404", "missing"),
-                      ("thumbnail cut off (corrupt)", "corrupt"),
-                      ("thumbnail 27 Mpixel (over limit)", "oversized")]
         # One column answers 503 for good: its page is recorded; what only it lists is unreachable.
         dead_column = site.column_ids[-1]
         dead_rule = site.faults.add(rf"^/columns/{dead_column}(?:$|[/?.])", "status", count=None, status=503)
         elsewhere = {aid for cid in site.column_ids if cid != dead_column for aid in site.listing(cid)}
         unreachable = set(site.listing(dead_column)) - elsewhere
         reachable = [s for s in specs if s.article_id not in unreachable]
-        with_thumb = [s for s in reachable if expected_record(s, base, base)["thumbnail_url"]]
+        with_thumb = [s for s in reachable if _thumbnail_url(s, base)]
         without_thumb = [s for s in reachable if s not in with_thumb]
-        pool = iter(without_thumb + with_thumb)  # pages faults first on articles without images
-        assigned: list[tuple[str, str, list, object]] = []
-        for label, kind, params, count, outcome in plan:
-            targets = [next(pool) for _ in range(per_kind)]
-            rules = []
-            for spec in targets:
-                if kind == "bad_date":
-                    bad_dates.add(spec.article_id)
-                else:
-                    these = dict(params)
-                    if kind == "redirect":  # one address each (the same one twice is a duplicate request)
-                        these["location"] = params["location"].replace("x.html", f"{spec.article_id}.html")
-                    rules.append(site.faults.add(fault_for(spec.article_id), kind, count=count, **these))
-            assigned.append((label, outcome, targets, rules))
-        thumb_pool = iter(reversed(with_thumb))
-        image_targets = []
-        for label, kind in image_plan:
-            targets = [next(thumb_pool) for _ in range(per_kind)]
-            for spec in targets:
-                path = re.sub(r"^https?://[^/]+", "", expected_record(spec, base, base)["thumbnail_url"])
-                site.images.override(re.escape(path) + "$", kind)
-            image_targets.append((label, targets))
-        used = {s.article_id for _, _, t, _ in assigned for s in t} | {s.article_id for _, t in image_targets for s in t}
-        sc.check(len(used) == sum(len(t) for _, _, t, _ in assigned) + sum(len(t) for _, t in image_targets),
-                 "site faults: an article got two faults (too few articles for the plan)")
+        # Page faults first on articles without images; image faults from the other end.
+        pages = assign_page_faults(site, iter(without_thumb + with_thumb), per_kind, bad_dates, trap.url)
+        images = assign_image_faults(site, iter(reversed(with_thumb)), per_kind, base)
+        targets = [s.article_id for entry in pages + images for s in entry.targets]
+        sc.check(len(set(targets)) == len(targets), "site faults: an article got two faults (too few articles for the plan)")
         # Column pages: 503 bursts on two of them (retried; their articles must all arrive).
         column_rules = [site.faults.add(rf"^/columns/{cid}(?:$|[/?.])", "status", count=2, status=503)
                         for cid in site.column_ids[:2]]
@@ -434,59 +488,14 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
                        settings={"DOWNLOAD_TIMEOUT": "1", "THUMBNAIL_MAX_PIXELS": "20000000"})
         check_exits(sc, "site faults: crawl", [rc], [work / "crawl.log"])
         db = mongo.db("faults")
-        rejected = {s.article_id: outcome.split(":", 1)[1] for _, outcome, targets, _ in assigned
-                    if outcome.startswith("rejected") for s in targets}
+        rejected = {s.article_id: entry.outcome.split(":", 1)[1] for entry in pages
+                    if entry.outcome.startswith("rejected") for s in entry.targets}
         expect_ids = [s.article_id for s in specs if s.article_id not in set(rejected) | unreachable]
         result = verify_archive(sc, db, site, base, expect_ids=expect_ids, rejected=rejected,
                                 data_dir=work / "data", untimed=bad_dates)
-        docs, rejects = result["docs"], result["rejects"]
-        for label, outcome, targets, rules in assigned:
-            row = Row(label)
-            row.injected = sum(r.fired for r in rules) if rules else len(targets)
-            sc.check(row.injected > 0, f"site faults: {label}: the fault never fired")
-            for spec in targets:
-                doc = docs.get(spec.article_id)
-                if outcome.startswith("archived"):
-                    row.expected += 1
-                    want = expected_record(spec, base, base)
-                    if outcome == "archived:warning":
-                        ok = doc is not None and doc.get("title") == spec.title and any(
-                            "publish time" in w for w in doc["extraction"].get("warnings", []))
-                        if not ok:
-                            sc.problems.append(f"site faults: {label}: article {spec.article_id} not archived "
-                                               f"with a publish-time warning")
-                    else:
-                        ok = doc is not None and _same(doc, want)
-                    row.archived += ok
-                    row.lost += not ok
-                    row.survived += ok
-                else:
-                    fragment = outcome.split(":", 1)[1].lower()
-                    ok = doc is None and any(fragment in r.lower() for r in rejects.get(spec.article_id, []))
-                    row.survived += ok
-                    row.lost += not ok
-            sc.rows.append(row)
-        for label, targets in image_targets:
-            row = Row(label, injected=len(targets), expected=len(targets))
-            for spec in targets:
-                doc = docs.get(spec.article_id)
-                archived = doc is not None and _same(doc, expected_record(spec, base, base))
-                recorded = doc is not None and bool(doc.get("thumbnail_error")) and not doc.get("thumbnail")
-                if archived and not recorded:
-                    sc.problems.append(f"site faults: {label}: article {spec.article_id} has no thumbnail_error "
-                                       f"(thumbnail {doc.get('thumbnail')})")
-                row.archived += archived
-                row.survived += archived and recorded
-                row.lost += not archived
-            sc.rows.append(row)
-        fired = sum(r.fired for r in column_rules)
-        sc.check(fired > 0, "site faults: the column-page faults never fired")
-        sc.rows.append(Row("column page 503 burst", injected=fired, survived=fired))
-        recorded = [r for r in db.rejects.find({"reason": {"$regex": "^column_failed"}}, {"url": 1, "reason": 1})
-                    if re.search(rf"/columns/{dead_column}\b", r.get("url") or "")]
-        sc.check(bool(recorded) and "HTTP 503" in recorded[0]["reason"],
-                 f"site faults: the dead column page is not recorded: {recorded}")
-        sc.rows.append(Row("column page 503 on every try", injected=dead_rule.fired, survived=int(bool(recorded))))
+        sc.rows += [page_fault_row(sc, entry, result["docs"], result["rejects"], base) for entry in pages]
+        sc.rows += [image_fault_row(sc, entry, result["docs"], base) for entry in images]
+        sc.rows += column_fault_rows(sc, db, column_rules, dead_column, dead_rule)
         sc.check(not trap.hits, f"site faults: the crawl reached another host: {trap.hits}")
         records = crawl_record(db)
         sc.check(bool(records) and records[-1].get("finish_reason") == "finished",
@@ -499,6 +508,8 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
         sc.facts["trap_hits"] = len(trap.hits)
     return sc
 
+
+# --------------------------------------------------------------------------- other scenarios
 
 def _paged_site(n: int, seed: int, per_page: int = 5) -> ReplicaSite:
     """``n`` articles in three columns, several list pages each (incremental stops matter)."""
@@ -648,76 +659,26 @@ SCENARIOS = {
 }
 
 
-# ---------------------------------------------------------------------------------- report
-
-HEADERS = ("fault", "injected", "survived", "articles expected", "archived", "lost", "duplicated")
 
 
-def table(rows: list[Row]) -> str:
-    cells = [HEADERS] + [(r.fault, str(r.injected), str(r.survived), str(r.expected), str(r.archived),
-                          str(r.lost), str(r.duplicated)) for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(HEADERS))]
-    lines = []
-    for n, c in enumerate(cells):
-        lines.append("| " + " | ".join(c[i].ljust(widths[i]) if i == 0 else c[i].rjust(widths[i])
-                                       for i in range(len(HEADERS))) + " |")
-        if n == 0:
-            lines.append("|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":"
-                                        for i, w in enumerate(widths)) + "|")
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="small numbers (CI)")
-    parser.add_argument("--only", default="", help=f"comma-separated scenarios of {', '.join(SCENARIOS)}")
-    parser.add_argument("--json", help="write rows, problems and facts to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="scenarios run at once (they mostly wait: 2 halves the time on 2 cores)")
-    args = parser.parse_args(argv)
-    names = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
-    unknown = set(names) - set(SCENARIOS)
-    if unknown:
-        parser.error(f"unknown scenarios {sorted(unknown)}")
-    root = Path(tempfile.mkdtemp(prefix="fault-suite-"))
+def run_scenarios(names: list[str], root: Path, *, small: bool = False, jobs: int = 1,
+                  progress: Callable[[Scenario], None] | None = None) -> list[Scenario]:
+    """Run the scenarios ``names`` (keys of SCENARIOS), each in a directory of its own under
+    ``root``, ``jobs`` at once (they mostly wait on crawls). A scenario that raises is kept as
+    one with that problem: one broken scenario must not hide the others."""
 
     def run(name: str) -> Scenario:
         work = root / name
         work.mkdir()
         started = time.monotonic()
         try:
-            sc = SCENARIOS[name](work, args.small)
-        except Exception as exc:  # noqa: BLE001 - one broken scenario must not hide the others
+            sc = SCENARIOS[name](work, small)
+        except Exception as exc:  # noqa: BLE001 - reported as the scenario's problem
             sc = Scenario(name, problems=[f"{name}: the scenario failed: {type(exc).__name__}: {exc}"])
         sc.seconds = round(time.monotonic() - started, 1)
-        print(f"{name}: {sc.seconds} s, {len(sc.problems)} problem(s)", file=sys.stderr, flush=True)
+        if progress:
+            progress(sc)
         return sc
 
-    try:
-        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-            results: list[Scenario] = list(pool.map(run, names))
-    finally:
-        if args.keep:
-            print(f"work directory kept: {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    rows = [row for sc in results for row in sc.rows]
-    print(table(rows))
-    problems = [p for sc in results for p in sc.problems]
-    bad = [r for r in rows if r.lost or r.duplicated]
-    for p in problems:
-        print(f"FAILED: {p}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"scenarios": [{"name": sc.name, "seconds": sc.seconds, "problems": sc.problems, "facts": sc.facts,
-                            "rows": [dataclasses.asdict(r) for r in sc.rows]} for sc in results]},
-            ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    total_lost = sum(r.lost for r in rows)
-    total_dup = sum(r.duplicated for r in rows)
-    print(f"lost {total_lost}, duplicated {total_dup}, {len(problems)} failed check(s)")
-    return 1 if bad or problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    with quiet_hangups(), ThreadPoolExecutor(max(1, jobs)) as pool:
+        return list(pool.map(run, names))
