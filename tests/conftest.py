@@ -5,7 +5,7 @@ SecantusDB on a free loopback port with its data in a temporary directory.
 
 Tests in two tiers: ``-m "not e2e"`` is the fast one (no database server, no crawl process);
 ``-m e2e`` the end-to-end one. A test that uses the MongoDB fixtures is marked ``e2e`` here;
-modules that crawl without them mark themselves.
+one that starts a server or a crawl without them is marked where it is written.
 """
 
 from __future__ import annotations

@@ -192,6 +192,7 @@ def test_progress_line_on_a_terminal(mongo_uri, mongo_db_name, tmp_path):
     assert b"new" in stdout
 
 
+@pytest.mark.e2e  # the crawl command in a process
 @pytest.mark.parametrize("argv, message", [
     (["--columns", "abc"], "bad argument"),
     (["--pages", "0"], "at least 1"),
@@ -215,6 +216,7 @@ def test_blocked_crawl_exits_1(mongo_uri, mongo_db_name, tmp_path):
     assert record["finish_reason"] == "blocked_403"
 
 
+@pytest.mark.e2e  # a real crawl
 def test_archive_unavailable_with_nothing_written_exits_1(tmp_path):
     from nbd_replica.procs import free_port
 
