@@ -133,7 +133,8 @@ class Mongo:
 
 
 @contextmanager
-def mongo_server(storage: Path):
+def killable_mongo(storage: Path):
+    """A SecantusDB of the scenario's own (``Mongo``), stopped afterwards."""
     mongo = Mongo(storage)
     mongo.start()
     try:
@@ -465,7 +466,7 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
     bad_dates: set[int] = set()
     site = ReplicaSite(generate_articles(n, seed=3), render_article=_render_with_bad_dates(bad_dates))
     specs = sorted(site.articles.values(), key=lambda s: s.article_id)
-    with serve(site) as server, trap_server() as trap, mongo_server(work / "db") as mongo:
+    with serve(site) as server, trap_server() as trap, killable_mongo(work / "db") as mongo:
         base = server.base_url
         # One column answers 503 for good: its page is recorded; what only it lists is unreachable.
         dead_column = site.column_ids[-1]
@@ -526,7 +527,7 @@ def scenario_crawl_killed(work: Path, n: int, kills: int) -> Scenario:
     site = _paged_site(n, seed=5)
     pages = -(-n // 5) + 2
     row = Row("crawl SIGKILLed mid-crawl, run again")
-    with serve(site) as server, mongo_server(work / "db") as mongo:
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
         snapshots: dict[int, dict] = {}
         for k in range(kills):
             slow = site.faults.add(r"/articles/", "delay", count=None, seconds=0.15)
@@ -568,7 +569,7 @@ def _mongo_outage(work: Path, n: int, name: str, back_during_crawl: bool) -> Sce
     row = Row("MongoDB killed mid-crawl, back during the crawl" if back_during_crawl
               else "MongoDB killed mid-crawl, down until the next run", injected=1)
     data = work / "data"
-    with serve(site) as server, mongo_server(work / "db") as mongo:
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
         site.faults.add(r"/articles/", "delay", count=None, seconds=0.2)
         proc = crawl_process(server, mongo.uri, "outage", data, work / "crawl-1.log",
                              settings={"CONCURRENT_REQUESTS": "4", "MONGO_BATCH_SIZE": "2"})
@@ -619,7 +620,7 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
     site = ReplicaSite(generate_articles(n, seed=9))
     data = work / "data"
     ids = sorted(site.articles)
-    with serve(site) as server, mongo_server(work / "db") as mongo:
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
         logs = [work / f"crawl-a{i}.log" for i in range(2)]
         first = [crawl_process(server, mongo.uri, "twice", data, log) for log in logs]
         check_exits(sc, "two crawls at once", [wait(p) for p in first], logs)
