@@ -14,20 +14,17 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from pymongo import DESCENDING, InsertOne, UpdateOne
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import secantus, timed
 
-from newscrawler.store.connection import get_client  # noqa: E402
-from newscrawler.store.embedded import ensure_embedded_server, stop_embedded_server  # noqa: E402
-from newscrawler.store.indexes import ensure_indexes  # noqa: E402
+from newscrawler.store.connection import get_client
+from newscrawler.store.indexes import ensure_indexes
 
 CATEGORIES = ["金融", "证券", "公司", "宏观", "科技", "汽车", "地产", "国际", "评论", "健康", "文旅", "大消费"]
 NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -55,15 +52,6 @@ def make_docs(n: int, rng: random.Random) -> list[dict]:
     return docs
 
 
-def timed(fn, runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.mean(times), result
-
-
 def plan_of(coll, filter_, sort=None) -> str:
     cursor = coll.find(filter_)
     if sort:
@@ -83,11 +71,17 @@ def main() -> int:
     ap.add_argument("--uri")
     args = ap.parse_args()
 
-    tmp = None
-    uri = args.uri
-    if not uri:
-        tmp = tempfile.mkdtemp(prefix="nc-bench-")
-        uri = ensure_embedded_server(tmp)
+    if args.uri:
+        return benchmark(args.uri, args)
+    tmp = tempfile.mkdtemp(prefix="nc-bench-")
+    try:
+        with secantus(tmp) as uri:
+            return benchmark(uri, args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def benchmark(uri: str, args) -> int:
     client = get_client(uri, serverSelectionTimeoutMS=10_000, socketTimeoutMS=600_000)
     try:
         db = client["nc_bench_archive"]
@@ -151,20 +145,17 @@ def main() -> int:
                     cursor = cursor.sort(sort)
                 return list(cursor.limit(limit))
 
-            ms, result = timed(lambda: run(articles), args.runs)
-            ms_plain, _ = timed(lambda: run(plain), 1)
+            ms, result = timed(lambda: run(articles), args.runs, stat="mean")
+            ms_plain, _ = timed(lambda: run(plain), 1, stat="mean")
             print(f"{label:55} {ms:7.1f}ms {ms_plain:7.0f}ms {len(result):5}  {plan_of(articles, filter_, sort)}")
 
         upserts = [UpdateOne({"article_id": d["article_id"]}, {"$set": {"title": d["title"] + "!"}}, upsert=True)
                    for d in docs[:500]]
-        ms, _ = timed(lambda: articles.bulk_write(upserts, ordered=False), 1)
+        ms, _ = timed(lambda: articles.bulk_write(upserts, ordered=False), 1, stat="mean")
         print(f"\nbulk upsert of 500 existing articles: {ms:.0f} ms")
         client.drop_database(db.name)
     finally:
         client.close()
-        if tmp:
-            stop_embedded_server(tmp)
-            shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

@@ -22,13 +22,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from tests.conftest import free_port, mongo_server  # noqa: E402
+from harness import REPO, mongo_description, mongo_server, print_table, replica_process
 
 CONCURRENCY = 16
 SEED = 11
@@ -51,19 +47,6 @@ class Bare(scrapy.Spider):
 def stat(log: str, key: str) -> float:
     m = re.search(rf"'{re.escape(key)}': ([0-9.]+)", log)
     return float(m.group(1)) if m else 0.0
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"replica server on port {port} did not come up")
 
 
 def site_urls(base: str, n: int) -> tuple[list[str], list[int]]:
@@ -127,23 +110,13 @@ def main() -> int:
     try:
         with mongo_server(str(tmp / "mongo")) as mongo_uri:
             for latency, n in [(lat, n) for lat in latencies for n in sizes]:
-                port = free_port()
-                server = subprocess.Popen([sys.executable, "-m", "nbd_replica.server", "--articles", str(n),
-                                           "--seed", str(SEED), "--port", str(port), "--no-load-more",
-                                           "--latency", str(latency)],
-                                          cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                try:
-                    wait_for_port(port)
-                    base = f"http://127.0.0.1:{port}"
+                with replica_process(n, SEED, latency=latency, load_more=False) as base:
                     urls, columns = site_urls(base, n)
                     work = tmp / f"n{n}-l{latency}"
                     work.mkdir()
                     run_bare(urls, work)  # warms the server's page and image caches for both runs
                     bare_log = run_bare(urls, work)
                     full_log = run_full(base, columns, mongo_uri, work)
-                finally:
-                    server.terminate()
-                    server.wait()
                 full_pages = stat(full_log, "newscrawler/article_pages")
                 full_secs = stat(full_log, "elapsed_time_seconds")
                 bare_secs = stat(bare_log, "elapsed_time_seconds")
@@ -154,15 +127,13 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"concurrency {CONCURRENCY}, replica on loopback (separate process), MongoDB: "
-          f"{'MONGO_URI' if os.environ.get('MONGO_URI') else 'SecantusDB started here'}")
+    print(f"concurrency {CONCURRENCY}, replica on loopback (separate process), MongoDB: {mongo_description()}")
     print("pages per minute = article pages per minute; both crawls fetch the same list pages, article"
           " pages and thumbnail images")
-    print(f"{'latency':>7} {'articles':>8} {'archived':>8} {'thumbs':>6} {'full p/min':>10} {'bare p/min':>10} "
-          f"{'ratio':>6} {'full MB':>8} {'bare MB':>8}")
-    for latency, n, pages, secs, full_rate, bare_rate, full_mb, bare_mb, new, thumbs in rows:
-        print(f"{latency * 1000:>5.0f}ms {n:>8} {int(new):>8} {int(thumbs):>6} {full_rate:>10.0f} {bare_rate:>10.0f} "
-              f"{full_rate / bare_rate:>6.2f} {full_mb:>8.0f} {bare_mb:>8.0f}")
+    print_table(("latency", "articles", "archived", "thumbs", "full p/min", "bare p/min", "ratio", "full MB", "bare MB"),
+                [(f"{latency * 1000:.0f}ms", n, int(new), int(thumbs), f"{full_rate:.0f}", f"{bare_rate:.0f}",
+                  f"{full_rate / bare_rate:.2f}", f"{full_mb:.0f}", f"{bare_mb:.0f}")
+                 for latency, n, pages, secs, full_rate, bare_rate, full_mb, bare_mb, new, thumbs in rows])
     for latency in latencies:
         same = [r for r in rows if r[0] == latency]
         if len(same) > 1:

@@ -25,29 +25,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import re
 import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import secantus, timed
 
-import jieba  # noqa: E402
+import jieba
 
-from newscrawler.store.connection import get_client  # noqa: E402
-from newscrawler.store.counts import rebuild_counts  # noqa: E402
-from newscrawler.store.embedded import find_server_executable  # noqa: E402
-from newscrawler.store.indexes import ARTICLES, ensure_indexes  # noqa: E402
-from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles  # noqa: E402
-from newscrawler.store.search import search_tokens  # noqa: E402
+from newscrawler.store.connection import get_client
+from newscrawler.store.counts import rebuild_counts
+from newscrawler.store.indexes import ARTICLES, ensure_indexes
+from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles
+from newscrawler.store.search import search_tokens
 
 DB_NAME = "nc_bench_query"
 CATEGORIES = {"证券": 20, "公司": 16, "金融": 14, "宏观": 12, "TMT": 9, "汽车": 7, "理财": 6,
@@ -177,38 +173,6 @@ def build(db, n: int, seed: int = 42, present: set[int] = frozenset()) -> None:
     db["bench_meta"].replace_one({"_id": "built"}, {"_id": "built", "docs": n}, upsert=True)
 
 
-def start_server(storage: str, cache_size: str) -> tuple[subprocess.Popen, str]:
-    """A SecantusDB of our own on a free loopback port; returns (process, uri) once it answers."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(Path(storage) / "server.log", "ab")
-    proc = subprocess.Popen(
-        [find_server_executable(), "--host", "127.0.0.1", "--port", str(port), "--storage-path",
-         str(Path(storage) / "db"), "--standalone", "--log-level", "WARNING", "--cache-size", cache_size],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    uri = f"mongodb://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with get_client(uri, serverSelectionTimeoutMS=500) as c:
-                c.admin.command("ping")
-            return proc, uri
-        except Exception:  # noqa: BLE001 - not up yet
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"SecantusDB did not start (see {storage}/server.log)")
-            time.sleep(0.2)
-
-
-def timed(fn, runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), result
-
-
 def scan_search(coll, words: list[str], limit: int = 20) -> list[dict]:
     """The keyword question by a collection scan: each word literally in title or body."""
     docs = coll.find({}, {"title": 1, "body_text": 1, "published_at": 1, "article_id": 1}).hint({"$natural": 1})
@@ -250,13 +214,18 @@ def main() -> int:
     ap.add_argument("--cache-size", default="4G", help="WiredTiger cache of the server we start (default 4G)")
     args = ap.parse_args()
 
-    tmp = server = None
-    uri = args.uri
-    if not uri:
-        data_dir = args.keep or tempfile.mkdtemp(prefix="nc-bench-query-")
-        tmp = data_dir if not args.keep else None
-        os.makedirs(data_dir, exist_ok=True)
-        server, uri = start_server(data_dir, args.cache_size)
+    with ExitStack() as stack:
+        uri = args.uri
+        if not uri:
+            data_dir = args.keep or tempfile.mkdtemp(prefix="nc-bench-query-")
+            if not args.keep:
+                stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+            uri = stack.enter_context(secantus(data_dir, cache_size=args.cache_size))
+        benchmark(uri, args)
+    return 0
+
+
+def benchmark(uri: str, args) -> None:
     client = get_client(uri, serverSelectionTimeoutMS=30_000, socketTimeoutMS=3_600_000, connectTimeoutMS=300_000)
     try:
         db = client[DB_NAME]
@@ -320,12 +289,6 @@ def main() -> int:
             print(f"{label:52} {ms:8.1f}ms {'':>10} {'':>7}  {len(result)}", flush=True)
     finally:
         client.close()
-        if server is not None:
-            server.terminate()
-            server.wait(60)
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -31,23 +31,20 @@ import argparse
 import resource
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from harness import mongo_server
 
-import pymongo  # noqa: E402
+import pymongo
 
-from nbd_replica.corpus import generate_articles  # noqa: E402
-from nbd_replica.server import serve  # noqa: E402
-from nbd_replica.site import ReplicaSite  # noqa: E402
-from newscrawler.warc.writer import WarcFileWriter  # noqa: E402
-from tests.conftest import mongo_server  # noqa: E402
-from tests.crawling import crawl  # noqa: E402
+from nbd_replica.corpus import generate_articles
+from nbd_replica.procs import crawl
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
+from newscrawler.warc.writer import WarcFileWriter
 
 SEED = 7
 

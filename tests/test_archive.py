@@ -35,7 +35,7 @@ from newscrawler.store.indexes import INDEXES, ensure_indexes
 from newscrawler.store.spool import Spool
 from newscrawler.store.store import ArticleStore, bson_safe
 
-from .conftest import free_port
+from nbd_replica.procs import free_port
 
 T0 = datetime(2024, 12, 3, 2, 15, tzinfo=timezone.utc)
 SECRET = "s3cr%40t-pw"
@@ -130,6 +130,7 @@ def test_settings_then_environment_then_default(monkeypatch, tmp_path):
     assert config.data_dir({"NEWSCRAWLER_DATA_DIR": "elsewhere"}) == tmp_path.resolve() / "elsewhere"
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_no_mongo_uri_means_the_embedded_server(monkeypatch, data_dir):
     monkeypatch.delenv("MONGO_URI", raising=False)
     settings = {"NEWSCRAWLER_DATA_DIR": str(data_dir), "MONGO_URI": ""}
@@ -355,6 +356,7 @@ def _server_processes(paths: ServerPaths) -> list[int]:
     return sorted(embedded._server_processes(paths))
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_embedded_server_starts_is_reused_and_stops(data_dir):
     assert embedded_status(data_dir) is None
     uri = ensure_embedded_server(data_dir)
@@ -375,6 +377,7 @@ def test_embedded_server_starts_is_reused_and_stops(data_dir):
         assert client.nc.articles.count_documents({}) == 1
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_stale_state_file_starts_a_new_server_and_never_signals_a_foreign_pid(data_dir):
     paths = ServerPaths.for_data_dir(data_dir)
     paths.root.mkdir(parents=True)
@@ -392,6 +395,7 @@ def test_stale_state_file_starts_a_new_server_and_never_signals_a_foreign_pid(da
     assert ensure_embedded_server(data_dir) == embedded_status(data_dir)["uri"]
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_lost_state_file_is_reported_and_stop_still_finds_the_server(data_dir):
     ensure_embedded_server(data_dir)
     paths = ServerPaths.for_data_dir(data_dir)
@@ -404,6 +408,7 @@ def test_lost_state_file_is_reported_and_stop_still_finds_the_server(data_dir):
     assert ensure_embedded_server(data_dir) and embedded_status(data_dir)["pid"] != pid
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_concurrent_starts_from_two_processes_start_one_server_that_outlives_them(data_dir):
     script = textwrap.dedent(f"""
         import sys
@@ -443,6 +448,7 @@ def test_embedded_server_that_exits_at_start_is_reported_with_its_log(monkeypatc
 # -- the `db` command -------------------------------------------------------------------------
 
 
+@pytest.mark.e2e  # starts SecantusDB
 def test_db_command_start_status_stop(monkeypatch, capsys, data_dir):
     from newscrawler import cli
     from newscrawler.cli.commands import db as db_command

@@ -22,33 +22,34 @@ from tests.crawling import archive, crawl, replica_site
 FIELDS = tuple(f for f in PAGE_FIELDS if f not in ("body_html", "extraction"))
 
 
-@pytest.fixture(scope="module")
-def first_crawl(mongo_uri, tmp_path_factory):
-    """One replica, crawled once; the tests below read what it left (and crawl it again)."""
-    data_dir = tmp_path_factory.mktemp("crawl-data")
-    db_name = f"nc_crawl_{id(data_dir) % 100000}"
-    with replica_site(n=40, seed=3, columns_per_page=6) as (site, server):
-        result = crawl(server, mongo_uri, db_name, data_dir, pages=20)
-        yield site, server, db_name, data_dir, result
-    import pymongo
+pytestmark = pytest.mark.e2e
 
-    pymongo.MongoClient(mongo_uri).drop_database(db_name)
+
+@pytest.fixture(scope="module")
+def first_crawl(mongo_uri, module_db_name, tmp_path_factory):
+    """One replica, crawled once. The tests below read what it left, and may crawl it again;
+    none edits the site (a test that does has its own). The articles the first crawl
+    requested are kept aside: a later test resets the site's request log."""
+    data_dir = tmp_path_factory.mktemp("crawl-data")
+    with replica_site(n=40, seed=3, columns_per_page=6) as (site, server):
+        result = crawl(server, mongo_uri, module_db_name, data_dir, pages=20)
+        yield site, server, module_db_name, data_dir, result, site.article_requests()
 
 
 def test_crawl_archives_exactly_the_listed_articles(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, result = first_crawl
+    site, server, db_name, data_dir, result, requested = first_crawl
     assert result.returncode == 0, result.stderr[-3000:]
     db = archive(mongo_uri, db_name)
     archived = {doc["article_id"] for doc in db.articles.find({}, {"article_id": 1})}
     assert archived == set(site.articles)
     assert db.articles.count_documents({}) == len(site.articles)  # once each
     # Partner, mobile and section-host links were reduced to ids: no article fetched twice.
-    fetched = [r.article_id for r in site.article_requests()]
+    fetched = [r.article_id for r in requested]
     assert len(fetched) == len(set(fetched)) == len(site.articles)
 
 
 def test_archived_records_match_the_pages(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     db = archive(mongo_uri, db_name)
     for doc in db.articles.find({}):
         spec = site.articles[doc["article_id"]]
@@ -69,7 +70,7 @@ THUMB_BOXES = project_settings.IMAGES_THUMBS
 
 
 def test_thumbnails_are_downloaded_and_recorded(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     db = archive(mongo_uri, db_name)
     with_thumbnail = list(db.articles.find({"thumbnail_url": {"$ne": None}}))
     assert with_thumbnail, "the replica has articles with images"
@@ -91,7 +92,7 @@ def test_thumbnails_are_downloaded_and_recorded(first_crawl, mongo_uri):
 
 
 def test_crawl_record(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     db = archive(mongo_uri, db_name)
     record = db.crawls.find_one({}, sort=[("started_at", 1)])
     assert record["finish_reason"] == "finished"
@@ -103,7 +104,7 @@ def test_crawl_record(first_crawl, mongo_uri):
 
 
 def test_second_crawl_requests_no_article_again(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     site.reset_log()
     result = crawl(server, mongo_uri, db_name, data_dir, pages=20)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -115,15 +116,17 @@ def test_second_crawl_requests_no_article_again(first_crawl, mongo_uri):
     assert db.articles.count_documents({}) == len(site.articles)
 
 
-def test_edited_article_yields_a_revision(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
-    db = archive(mongo_uri, db_name)
-    article_id = sorted(site.articles)[0]
-    before = db.articles.find_one({"article_id": article_id})
-    spec = site.articles[article_id]
-    site.edit_article(article_id, title=spec.title + "（更新）",
-                      blocks=spec.blocks + [Block("p", "编者按：本文发布后有更新。")])
-    result = crawl(server, mongo_uri, db_name, data_dir, columns="", urls=str(article_id))
+def test_edited_article_yields_a_revision(mongo_uri, mongo_db_name, tmp_path):
+    with replica_site(n=6, seed=4) as (site, server):
+        first = crawl(server, mongo_uri, mongo_db_name, tmp_path, pages=5)
+        assert first.returncode == 0, first.stderr[-3000:]
+        db = archive(mongo_uri, mongo_db_name)
+        article_id = sorted(site.articles)[0]
+        before = db.articles.find_one({"article_id": article_id})
+        spec = site.articles[article_id]
+        site.edit_article(article_id, title=spec.title + "（更新）",
+                          blocks=spec.blocks + [Block("p", "编者按：本文发布后有更新。")])
+        result = crawl(server, mongo_uri, mongo_db_name, tmp_path, columns="", urls=str(article_id))
     assert result.returncode == 0, result.stderr[-3000:]
     after = db.articles.find_one({"article_id": article_id})
     assert after["title"].endswith("（更新）") and after["revision"] == before["revision"] + 1
@@ -134,7 +137,7 @@ def test_edited_article_yields_a_revision(first_crawl, mongo_uri):
 
 
 def test_unchanged_article_refetched_in_full_mode_is_not_a_revision(first_crawl, mongo_uri):
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     db = archive(mongo_uri, db_name)
     article_id = sorted(site.articles)[-1]
     result = crawl(server, mongo_uri, db_name, data_dir, columns="", urls=str(article_id), full=1)

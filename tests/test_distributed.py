@@ -124,8 +124,9 @@ def test_first_worker_clears_what_a_crashed_run_left(mongo_uri, mongo_db_name, t
     assert list(client.scan_iter(f"{prefix}:*")) == []
 
 
+@pytest.mark.e2e  # the crawl command in a process
 def test_crawl_refuses_to_start_when_redis_does_not_answer(tmp_path):
-    from tests.conftest import free_port
+    from nbd_replica.procs import free_port
     from tests.operations_support import run_newscrawler
 
     env = crawl_env(None, "mongodb://127.0.0.1:1", "nc_unused", tmp_path / "data",

@@ -192,6 +192,7 @@ def test_progress_line_on_a_terminal(mongo_uri, mongo_db_name, tmp_path):
     assert b"new" in stdout
 
 
+@pytest.mark.e2e  # the crawl command in a process
 @pytest.mark.parametrize("argv, message", [
     (["--columns", "abc"], "argument --columns: not an id"),
     (["--pages", "0"], "at least 1"),
@@ -215,8 +216,9 @@ def test_blocked_crawl_exits_1(mongo_uri, mongo_db_name, tmp_path):
     assert record["finish_reason"] == "blocked_403"
 
 
+@pytest.mark.e2e  # a real crawl
 def test_archive_unavailable_with_nothing_written_exits_1(tmp_path):
-    from tests.conftest import free_port
+    from nbd_replica.procs import free_port
 
     with replica_site(n=6, seed=14) as (site, server):
         env = crawl_env(server, f"mongodb://127.0.0.1:{free_port()}", "nc_unreachable", tmp_path / "data")
@@ -230,7 +232,7 @@ def test_archive_unavailable_with_nothing_written_exits_1(tmp_path):
 def test_record_of_a_crawl_without_mongodb_is_written_by_the_next_run(tmp_path, mongo_uri, mongo_db_name):
     """MongoDB down for a whole run: its articles AND its crawl record are spooled; the next
     run writes both, the record complete (not left looking like an interrupted crawl)."""
-    from tests.conftest import free_port
+    from nbd_replica.procs import free_port
 
     with replica_site(n=6, seed=15) as (site, server):
         columns = columns_of(server, 2)

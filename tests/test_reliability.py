@@ -1,8 +1,8 @@
 """Reliability under real faults: the archive keeps working and loses nothing.
 
-The fault scenarios live in ``benchmarks/fault_suite.py`` (the script that prints the fault
-table); the suite is run here once, with small numbers, as CI runs it, and each scenario's
-checks are asserted by a test of its own. Every scenario runs real `scrapy crawl nbd`
+The fault scenarios live in ``nbd_replica.fault_scenarios`` (``benchmarks/fault_suite.py``
+prints their table); they run here once, with small numbers, and each scenario's checks are
+asserted by a test of its own. Every scenario runs real `scrapy crawl nbd`
 processes against the replica on 127.0.0.1 and a SecantusDB process it can kill.
 
 Also here, in-process: the archive's write path when two crawls write one article at once
@@ -12,10 +12,8 @@ resume after a killed crawl.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
-import subprocess
-import sys
 import time
 
 import pytest
@@ -24,21 +22,15 @@ from scrapy.settings import Settings
 from newscrawler.store.session import CrawlArchive
 from newscrawler.store.store import ArticleStore
 from newscrawler.record import content_hash
-from tests.conftest import free_port
-
-from tests.crawling import REPO
-
-SUITE = REPO / "benchmarks" / "fault_suite.py"
+from nbd_replica.fault_scenarios import SCENARIOS, run_scenarios
+from nbd_replica.procs import free_port
 
 
 @pytest.fixture(scope="module")
 def suite(tmp_path_factory):
-    """The fault suite's small run: (exit status, printed table, scenarios by name)."""
-    out = tmp_path_factory.mktemp("fault-suite") / "suite.json"
-    proc = subprocess.run([sys.executable, str(SUITE), "--small", "--jobs", "2", "--json", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"scenarios": []}
-    return proc, {sc["name"]: sc for sc in report["scenarios"]}
+    """Every fault scenario, small, two at once: their results (as dicts) by name."""
+    results = run_scenarios(list(SCENARIOS), tmp_path_factory.mktemp("fault-scenarios"), small=True, jobs=2)
+    return {sc.name: dataclasses.asdict(sc) for sc in results}
 
 
 def _rows(scenario) -> dict[str, dict]:
@@ -54,20 +46,22 @@ def _assert_clean(scenario) -> None:
         assert row["injected"] > 0, row
 
 
-def test_fault_suite_runs_and_prints_the_table(suite):
-    proc, scenarios = suite
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    assert "| fault" in proc.stdout and "| duplicated |" in proc.stdout
-    assert "lost 0, duplicated 0, 0 failed check(s)" in proc.stdout
+@pytest.mark.e2e
+def test_every_fault_scenario_ran_clean(suite):
+    scenarios = suite
     assert set(scenarios) == {"site faults", "crawl killed", "mongodb back mid-crawl",
                               "mongodb down until next run", "two crawls at once"}
+    assert [p for sc in scenarios.values() for p in sc["problems"]] == []
+    rows = [row for sc in scenarios.values() for row in sc["rows"]]
+    assert sum(r["lost"] for r in rows) == 0 and sum(r["duplicated"] for r in rows) == 0
 
 
+@pytest.mark.e2e
 def test_site_faults_every_page_retried_or_recorded(suite):
     """500/503 bursts, timeouts, resets, truncation, off-site redirects, huge pages, wrong
     content types, garbage, GBK, an impossible date, broken thumbnails: the crawl finishes,
     transient faults end archived, permanent ones recorded with their reason."""
-    scenario = suite[1]["site faults"]
+    scenario = suite["site faults"]
     _assert_clean(scenario)
     rows = _rows(scenario)
     for fault in ("HTTP 503 burst (2 per page)", "HTTP 500 burst (2 per page)", "timeout (answer after 2.5 s)",
@@ -85,8 +79,9 @@ def test_site_faults_every_page_retried_or_recorded(suite):
     assert scenario["facts"]["trap_hits"] == 0
 
 
+@pytest.mark.e2e
 def test_crawl_killed_and_started_again_archives_everything_once(suite):
-    scenario = suite[1]["crawl killed"]
+    scenario = suite["crawl killed"]
     _assert_clean(scenario)
     assert 0 < scenario["facts"]["archived_at_kill"][0] < _rows(scenario)[
         "crawl SIGKILLed mid-crawl, run again"]["expected"]
@@ -94,20 +89,23 @@ def test_crawl_killed_and_started_again_archives_everything_once(suite):
     assert set(scenario["facts"]["crawl_records"][:-1]) == {"interrupted"}
 
 
+@pytest.mark.e2e
 def test_mongodb_killed_and_back_mid_crawl_loses_nothing(suite):
-    scenario = suite[1]["mongodb back mid-crawl"]
+    scenario = suite["mongodb back mid-crawl"]
     _assert_clean(scenario)
     assert scenario["facts"]["spooled_while_down"] > 0  # the spool was really used
 
 
+@pytest.mark.e2e
 def test_mongodb_down_until_the_next_run_loses_nothing(suite):
-    scenario = suite[1]["mongodb down until next run"]
+    scenario = suite["mongodb down until next run"]
     _assert_clean(scenario)
     assert scenario["facts"]["spool_after_first_run"] > 0
 
 
+@pytest.mark.e2e
 def test_two_crawls_at_once_no_duplicates_no_corrupted_revisions(suite):
-    scenario = suite[1]["two crawls at once"]
+    scenario = suite["two crawls at once"]
     _assert_clean(scenario)
 
 

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from nbd_replica.procs import free_port, stop_process
 from tests.crawling import FAST_SETTINGS, REPO, archive, replica_site
 from tests.operations_support import CRAWL_ENV, columns_of, wait_for
+
+pytestmark = pytest.mark.e2e
 
 BIN = Path(sys.executable).parent
 # Hides the checkout from Scrapyd's processes: the editable install's import hook of
@@ -73,12 +75,7 @@ poll_interval = 0.2
         wait_for(lambda: _answers(port), 30, what="Scrapyd to answer")
         yield port, home, env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, 15)
 
 
 def _answers(port: int) -> bool:

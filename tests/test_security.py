@@ -28,7 +28,7 @@ from nbd_replica.expected import expected_record
 from nbd_replica.pages import render_article
 from nbd_replica.server import serve
 from nbd_replica.site import ReplicaSite
-from tests.conftest import free_port, start_secantus
+from nbd_replica.procs import free_port, start_secantus, stop_process, trap_server
 from tests.crawling import archive, crawl
 
 # A password with the characters that break naive redaction (':', '@', '/').
@@ -38,35 +38,10 @@ REDIS_SECRET = "R3d1s-S3cr3t-9f2"
 
 @pytest.fixture
 def trap():
-    """A server on 127.0.0.2 that must receive nothing."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.server.hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    servers = []
-    for host in ("127.0.0.2", "127.0.0.1"):  # the second is reached as "localhost"
-        server = ThreadingHTTPServer((host, 0), Handler)
-        server.daemon_threads = True
-        server.hits = []
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        servers.append(server)
-    ip, named = servers
-    urls = (f"http://127.0.0.2:{ip.server_address[1]}", f"http://localhost:{named.server_address[1]}")
-    try:
+    """Servers that must receive nothing: on 127.0.0.2, and on 127.0.0.1 reached as "localhost"."""
+    with trap_server("127.0.0.2") as ip, trap_server("127.0.0.1") as named:
+        urls = (ip.url, f"http://localhost:{named.server_address[1]}")
         yield urls, lambda: ip.hits + named.hits
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 # -- credentials ---------------------------------------------------------------------------------
@@ -99,6 +74,7 @@ def _dump(db) -> str:
     return "\n".join(json_util.dumps(doc) for name in db.list_collection_names() for doc in db[name].find())
 
 
+@pytest.mark.e2e  # its own SecantusDB and crawls
 def test_credentials_never_appear_in_logs_spool_or_records(tmp_path):
     """MONGO_URI and REDIS_URL with passwords: MongoDB unreachable (items spooled), then a wrong
     password, then the right one (spool replayed, crawl recorded). The secrets appear in no
@@ -144,8 +120,7 @@ def test_credentials_never_appear_in_logs_spool_or_records(tmp_path):
             assert not leaked, f"{leaked} found in the {where}"
         assert "mongodb://***@" in haystacks["output"]  # the URI is shown, redacted
     finally:
-        proc.kill()
-        proc.wait(10)
+        stop_process(proc)
 
 
 # -- staying on the site ---------------------------------------------------------------------

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from collections import Counter, defaultdict
 
 import trafilatura
 
+from benchmarks.harness import timed  # the benchmarks' one timing helper
 from newscrawler import extract_article
 from newscrawler.nbd.dates import BEIJING
 from nbd_replica.corpus import generate_articles
@@ -46,16 +46,6 @@ def pages(generated: int):
     for spec in generate_articles(generated, seed=7):
         url = spec.url("https://www.nbd.com.cn")
         yield spec.layout, render_article(spec), url, spec.column_id, expected_record(spec, page_url=url)
-
-
-def timed(fn, repeat: int):
-    best = float("inf")
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best * 1000, result
 
 
 def ours(html, url, hint):
@@ -88,7 +78,7 @@ def main() -> int:
     for layout, html, url, hint, expected in rows:
         want_date = expected["published_at"].astimezone(BEIJING).date()
         for name, fn in (("newscrawler", ours), ("trafilatura", theirs)):
-            ms, got = timed(lambda: fn(html, url, hint), args.repeat)
+            ms, got = timed(lambda: fn(html, url, hint), args.repeat, stat="min")
             times[name].append(ms)
             per = scores[name]
             for key in ("all", layout):
