@@ -32,7 +32,17 @@ is off by default.
 
 For each archived response ``request.meta["warc"]`` is set to
 ``{"file", "offset", "length", "record_id"}`` (``response.meta`` is that same dict), which
-the spider puts on the article item and the archive stores on the article. The record also
+the spider puts on the article item and the archive stores on the article. When the record
+could not be written (disk full, directory unwritable) it is ``{"missing": why}`` instead.
+
+Write-ahead: an article never points to a record that is not on disk. Before the MongoDB
+pipeline writes (or spools) a batch it awaits ``write_ahead(crawler, docs)``: the writer
+syncs (flush, and fsync unless ``WARC_FSYNC`` is off: one per batch, queued behind the
+pending records in thread mode), and a pointer to a record that did not reach the disk is
+replaced by ``{"missing": why}``. The next crawl refetches articles whose ``warc`` says
+``missing`` (``newscrawler warc check --repair`` marks dangling pointers so too). A failed
+write is counted (``warc/errors``, ``warc/pointers_withheld``), alerted on, and makes
+``newscrawler crawl`` exit non-zero. The record also
 carries the article id, the column id the crawl found it in, and the crawl's base URL
 (``Newscrawler-*`` WARC fields): all ``newscrawler reextract`` needs besides the page.
 """
@@ -40,6 +50,7 @@ carries the article id, the column id the crawl found it in, and the crawl's bas
 from __future__ import annotations
 
 import logging
+import weakref
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlsplit
 
@@ -49,6 +60,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 
 import newscrawler
+from newscrawler.crawl.monitoring import ALERTS_STAT
 from newscrawler.store.session import archive_for
 from newscrawler.warc import (
     DEFAULT_FLUSH_INTERVAL, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_SIZE, DEFAULT_PREFIX, resolve_warc_dir,
@@ -58,6 +70,17 @@ from newscrawler.warc.writer import (
 )
 
 logger = logging.getLogger(__name__)
+
+# The crawl's middleware, for the MongoDB pipeline's write-ahead (absent: WARC is off).
+_MIDDLEWARES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+async def write_ahead(crawler, docs: list[dict]) -> None:
+    """Before ``docs`` are written: make their WARC records durable, and withhold every
+    pointer to a record that is not (see the module's doc). Nothing to do when WARC is off."""
+    middleware = _MIDDLEWARES.get(crawler)
+    if middleware is not None:
+        await middleware.make_durable(docs)
 
 
 def _version(package: str) -> str:
@@ -73,8 +96,10 @@ def software() -> str:
 
 
 class WarcMiddleware:
-    def __init__(self, crawler, writer: WarcFileWriter, flush_interval: float, use_thread: bool = False):
+    def __init__(self, crawler, writer: WarcFileWriter, flush_interval: float, use_thread: bool = False,
+                 fsync: bool = True):
         self.crawler = crawler
+        self.fsync = fsync
         self.use_thread = use_thread
         self.writer = writer
         self.flush_interval = flush_interval
@@ -105,7 +130,9 @@ class WarcMiddleware:
             info=info,
         )
         middleware = cls(crawler, writer, settings.getfloat("WARC_FLUSH_INTERVAL", DEFAULT_FLUSH_INTERVAL),
-                         use_thread=settings.getbool("WARC_WRITER_THREAD", False))
+                         use_thread=settings.getbool("WARC_WRITER_THREAD", False),
+                         fsync=settings.getbool("WARC_FSYNC", True))
+        _MIDDLEWARES[crawler] = middleware
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -216,6 +243,7 @@ class WarcMiddleware:
             )
         except Exception as exc:  # noqa: BLE001 - a page not archived must not be a page lost
             self._write_failed(exc)
+            meta["warc"] = {"missing": _why(exc)}
             return response
         meta["warc"] = location.as_meta()
         stats = self.crawler.stats
@@ -223,10 +251,48 @@ class WarcMiddleware:
         stats.inc_value("warc/bytes", location.length)
         return response
 
+    # -- write-ahead -----------------------------------------------------------------------
+    async def make_durable(self, docs: list[dict]) -> None:
+        """Sync the writer, then keep only the pointers to records now on disk."""
+        pointing = [doc for doc in docs if _location(doc)]
+        if not pointing:
+            return
+        try:
+            await self._in_writer_thread(self.writer.sync, self.fsync)
+        except Exception as exc:  # noqa: BLE001 - the pointers below are withheld
+            self._write_failed(exc)
+            why = _why(exc)
+        else:
+            why = "the record did not reach the disk"
+        withheld = 0
+        for doc in pointing:
+            if not self.writer.is_durable(doc["warc"]):
+                doc["warc"] = {"missing": why, "was": doc["warc"]}
+                withheld += 1
+        if withheld:
+            self.crawler.stats.inc_value("warc/pointers_withheld", withheld)
+            logger.error("WARC: %d article(s) archived without their page (%s): the next crawl "
+                         "refetches them", withheld, why)
+
     def _write_failed(self, exc: Exception) -> None:
-        self.crawler.stats.inc_value("warc/errors")
+        stats = self.crawler.stats
+        stats.inc_value("warc/errors")
         if not self._failed:
             logger.error("WARC: cannot write to %s: %s: %s (the crawl goes on; pages are not archived "
                          "while this lasts)", self.writer.directory, type(exc).__name__, exc,
                          exc_info=not isinstance(exc, OSError))
+            stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []),
+                                          f"warc: cannot write to {self.writer.directory}: {_why(exc)} "
+                                          "(articles archived without their page; the next crawl "
+                                          "refetches them)"])
             self._failed = True
+
+
+def _location(doc: dict) -> dict | None:
+    """The doc's WARC pointer, if it has a real one (not a ``missing`` marker)."""
+    where = doc.get("warc")
+    return where if isinstance(where, dict) and "file" in where else None
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"

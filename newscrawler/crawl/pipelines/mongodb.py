@@ -15,11 +15,13 @@ import threading
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from newscrawler.crawl.middlewares.warc import write_ahead
 from newscrawler.store.session import archive_for, item_document
 
 
 class MongoPipeline:
     def __init__(self, crawler):
+        self.crawler = crawler
         self.archive = archive_for(crawler)
         self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE", 100)
         self.batch: list[dict] = []
@@ -46,6 +48,8 @@ class MongoPipeline:
     async def flush(self) -> None:
         batch, self.batch = self.batch, []
         if batch:
+            # The pages first: no article may point to a WARC record that is not on disk.
+            await write_ahead(self.crawler, batch)
             await maybe_deferred_to_future(deferToThread(self._write, batch))
 
     async def close_spider(self, spider=None):
