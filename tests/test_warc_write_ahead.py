@@ -140,3 +140,35 @@ def test_a_full_warc_disk_fails_the_crawl_and_leaves_no_dangling_pointer(mongo_u
         assert freed.returncode == 0, freed.stderr[-3000:]
     state = pointer_state(db, warc_dir)
     assert len(state["readable"]) == 40 and not state["missing"] and not state["dangling"]
+
+
+def test_a_failed_fsync_makes_no_record_durable_and_the_writer_moves_to_a_new_file(tmp_path, monkeypatch):
+    import os
+
+    from newscrawler.warc.writer import WarcFileWriter
+
+    writer = WarcFileWriter(tmp_path, "c1", info={"software": "test"})
+
+    def write(n):
+        return writer.write_exchange(f"http://127.0.0.1/articles/2024-01-01/{n}.html", status=200,
+                                     headers=[("Content-Type", "text/html")], body=b"<html>%d</html>" % n)
+
+    first = write(1)
+    writer.sync()
+    assert writer.is_durable(first)
+    second = write(2)
+    assert not writer.is_durable(second)  # written, not synced
+
+    def eio(fd):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", eio)
+        with pytest.raises(OSError):
+            writer.sync()
+    assert writer.is_durable(first) and not writer.is_durable(second)
+    third = write(3)  # the kernel may have dropped the failed pages: a new file
+    assert third.file != first.file
+    writer.sync()
+    assert writer.is_durable(third) and not writer.is_durable(second)
+    writer.close()

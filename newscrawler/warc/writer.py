@@ -61,6 +61,17 @@ class WarcLocation:
                 "record_id": self.record_id}
 
 
+@dataclass(frozen=True)
+class SyncPoint:
+    """What one sync makes durable: ``file`` up to byte ``end``, through ``fd`` (a duplicate
+    descriptor, None without fsync), and the directory's new entries when ``directory``."""
+
+    file: str | None
+    end: int
+    fd: int | None
+    directory: bool
+
+
 def _text(value) -> str:
     """A header name or value as str (HTTP header bytes are Latin-1 by definition)."""
     return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
@@ -116,6 +127,7 @@ class WarcFileWriter:
         # File name -> how many of its bytes are known to be on disk (after a sync or a close).
         self._durable: dict[str, int] = {}
         self._new_files = False  # a file created since the last sync: its directory entry too
+        self._failed_files: set[str] = set()  # an fsync failed: no record is durable past it
         self._builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
 
     # -- files -----------------------------------------------------------------------------
@@ -148,6 +160,8 @@ class WarcFileWriter:
         logger.info("WARC: writing %s", self.directory / name)
 
     def _rotate_if_full(self) -> None:
+        if self._file is not None and self._name in self._failed_files:
+            self._abandon_file()  # an fsync failed there: what it held may not be on disk
         if self._file is None:
             self._open_next()
         elif self._file.tell() >= self.max_size and self._file.tell() > self._after_warcinfo:
@@ -156,33 +170,60 @@ class WarcFileWriter:
 
     def _close_file(self) -> None:
         if self._file is not None:
-            self._sync_file(fsync=True)  # a finished file is made durable once, whatever the policy
+            try:
+                self.sync(fsync=True)  # a finished file is made durable once, whatever the policy
+            except OSError:
+                self._abandon_file()
+                raise
             self._file.close()
             self._file = None
 
-    def _sync_file(self, fsync: bool) -> None:
+    def begin_sync(self, fsync: bool = True) -> SyncPoint:
+        """Flush the buffer to the OS now (from the thread that writes) and return what
+        ``finish_sync`` makes durable. Raises OSError (the file is then abandoned, as after a
+        failed write)."""
+        point = SyncPoint(None, 0, None, fsync and self._new_files)
+        if fsync:
+            self._new_files = False
+        if self._file is not None:
+            try:
+                self._file.flush()
+                # A descriptor of its own: the writer may rotate and close the file meanwhile.
+                fd = os.dup(self._file.fileno()) if fsync else None
+            except OSError:
+                self._abandon_file()
+                raise
+            point = SyncPoint(self._name, self._file.tell(), fd, point.directory)
+        return point
+
+    def finish_sync(self, point: SyncPoint) -> None:
+        """fsync what ``begin_sync`` flushed (from any thread: it blocks on the disk); then
+        its records count as durable. Raises OSError: after a failed fsync the kernel may
+        have dropped the unwritten data, so that file gets no further record."""
         try:
-            self._file.flush()
-            if fsync:
-                os.fsync(self._file.fileno())
+            if point.fd is not None:
+                os.fsync(point.fd)
+            if point.directory:
+                _fsync_directory(self.directory)
         except OSError:
-            self._abandon_file()
+            if point.file:
+                self._failed_files.add(point.file)
             raise
-        self._durable[self._name] = self._file.tell()
+        finally:
+            if point.fd is not None:
+                os.close(point.fd)
+        if point.file and point.file not in self._failed_files:
+            self._durable[point.file] = max(self._durable.get(point.file, 0), point.end)
 
     def sync(self, fsync: bool = True) -> None:
         """Make every record written so far durable: flush the buffer to the OS (a killed
         process then loses nothing) and, with ``fsync``, to the disk (a crash of the machine
-        neither). Raises OSError (the file is then abandoned, as after a failed write)."""
-        if self._file is not None:
-            self._sync_file(fsync)
-        if fsync and self._new_files:
-            _fsync_directory(self.directory)
-            self._new_files = False
+        neither). Raises OSError."""
+        self.finish_sync(self.begin_sync(fsync))
 
     def is_durable(self, location: "WarcLocation | dict") -> bool:
         """Whether the record at ``location`` (a WarcLocation or its ``as_meta()``) is whole
-        on disk as of the last ``sync`` (or close)."""
+        on disk as of the last finished sync (or close)."""
         if isinstance(location, WarcLocation):
             location = location.as_meta()
         try:
@@ -232,7 +273,8 @@ class WarcFileWriter:
     def _abandon_file(self) -> None:
         file, self._file, self._name = self._file, None, None
         try:
-            file.close()
+            if file is not None:
+                file.close()
         except OSError:
             pass
 

@@ -34,17 +34,17 @@ For each archived response ``request.meta["warc"]`` is set to
 ``{"file", "offset", "length", "record_id"}`` (``response.meta`` is that same dict), which
 the spider puts on the article item and the archive stores on the article. When the record
 could not be written (disk full, directory unwritable) it is ``{"missing": why}`` instead.
+The record also carries the article id, the column id the crawl found it in, and the crawl's
+base URL (``Newscrawler-*`` WARC fields): all ``newscrawler reextract`` needs besides the page.
 
 Write-ahead: an article never points to a record that is not on disk. Before the MongoDB
 pipeline writes (or spools) a batch it awaits ``write_ahead(crawler, docs)``: the writer
-syncs (flush, and fsync unless ``WARC_FSYNC`` is off: one per batch, queued behind the
-pending records in thread mode), and a pointer to a record that did not reach the disk is
-replaced by ``{"missing": why}``. The next crawl refetches articles whose ``warc`` says
-``missing`` (``newscrawler warc check --repair`` marks dangling pointers so too). A failed
-write is counted (``warc/errors``, ``warc/pointers_withheld``), alerted on, and makes
-``newscrawler crawl`` exit non-zero. The record also
-carries the article id, the column id the crawl found it in, and the crawl's base URL
-(``Newscrawler-*`` WARC fields): all ``newscrawler reextract`` needs besides the page.
+syncs (flush, and fsync unless ``WARC_FSYNC`` is off; one per batch, the flush queued behind
+the pending records, the fsync in a pool thread so the reactor goes on), and a pointer to a
+record that did not reach the disk is replaced by ``{"missing": why, "was": pointer}``. The
+next crawl refetches articles whose ``warc`` says ``missing`` (``newscrawler warc check
+--repair`` marks dangling pointers so too). A failed write is counted (``warc/errors``,
+``warc/pointers_withheld``), alerted on, and makes ``newscrawler crawl`` exit non-zero.
 """
 
 from __future__ import annotations
@@ -258,7 +258,7 @@ class WarcMiddleware:
         if not pointing:
             return
         try:
-            await self._in_writer_thread(self.writer.sync, self.fsync)
+            await self._sync()
         except Exception as exc:  # noqa: BLE001 - the pointers below are withheld
             self._write_failed(exc)
             why = _why(exc)
@@ -273,6 +273,20 @@ class WarcMiddleware:
             self.crawler.stats.inc_value("warc/pointers_withheld", withheld)
             logger.error("WARC: %d article(s) archived without their page (%s): the next crawl "
                          "refetches them", withheld, why)
+
+    async def _sync(self) -> None:
+        """Flush in the thread that writes (records stay whole and in order); fsync in a
+        thread of the pool, where waiting for the disk does not hold the reactor up."""
+        if self.use_thread:
+            await self._in_writer_thread(self.writer.sync, self.fsync)
+            return
+        point = self.writer.begin_sync(self.fsync)
+        if point.fd is None and not point.directory:
+            self.writer.finish_sync(point)
+            return
+        from twisted.internet.threads import deferToThread
+
+        await maybe_deferred_to_future(deferToThread(self.writer.finish_sync, point))
 
     def _write_failed(self, exc: Exception) -> None:
         stats = self.crawler.stats
