@@ -76,8 +76,9 @@ def test_a_crawl_killed_right_after_a_mongodb_write_leaves_no_dangling_pointer(
     assert "30 article pointer(s), 0 dangling" in capsys.readouterr().out
 
 
-def test_warc_check_finds_dangling_pointers_and_the_next_crawl_fetches_their_pages(
-        mongo_uri, mongo_db_name, cli_env, capsys):
+@pytest.mark.parametrize("marked_by", ["warc check --repair", "reextract"])
+def test_dangling_pointers_are_found_and_the_next_crawl_fetches_their_pages(
+        mongo_uri, mongo_db_name, cli_env, capsys, marked_by):
     site = ReplicaSite(generate_articles(12, seed=12))
     warc_dir = cli_env / "warc"
     with serve(site) as server:
@@ -94,9 +95,12 @@ def test_warc_check_finds_dangling_pointers_and_the_next_crawl_fetches_their_pag
         out = capsys.readouterr().out
         assert f"12 article pointer(s), {cut} dangling" in out and "DANGLING article" in out
         assert "--repair" in out
-        assert main(["warc", "check", "--repair"]) == 1  # the damaged file stays damaged
-        out = capsys.readouterr().out
-        assert f"{cut} marked for refetching" in out
+        if marked_by == "reextract":
+            assert main(["reextract", "--all"]) == 1  # pages that cannot be read: exit 1
+            assert f"page lost           {cut:>7}" in capsys.readouterr().out
+        else:
+            assert main(["warc", "check", "--repair"]) == 1  # the damaged file stays damaged
+            assert f"{cut} marked for refetching" in capsys.readouterr().out
         assert len(pointer_state(db, warc_dir)["missing"]) == cut
 
         fixed = crawl(server, mongo_uri, mongo_db_name, cli_env, pages=20)

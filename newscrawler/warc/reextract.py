@@ -12,7 +12,8 @@ changes; a re-extraction that repairs other fields (authors, editor, time, categ
 keep the previous version too, so re-extracted records are written here (``write_changes``),
 idempotently: a run killed mid-write and run again leaves history whole. Every rewrite carries
 ``reextracted_at``; the run is recorded in ``crawls`` (spider ``reextract``) and its id is the
-revision's ``replaced_by_crawl``.
+revision's ``replaced_by_crawl``. An article whose page cannot be read back (file missing, cut
+or corrupt) is marked so that the next crawl fetches it again (``pointers.mark_for_refetch``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from newscrawler.store.store import ArticleStore
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd.extract import ExtractionError, extract_article
 from newscrawler.crawl.pipelines.dedup import content_hash
+from newscrawler.warc.pointers import DanglingPointer, mark_for_refetch
 from newscrawler.warc.reader import WarcReadError, read_response
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ logger = logging.getLogger(__name__)
 # with every extractor release and would make every article "changed").
 COMPARED_FIELDS = tuple(f for f in RECORD_FIELDS if f not in ("article_id", "extraction"))
 BATCH_SIZE = 100
+# Read failures that mean the article's page is not kept: the next crawl fetches it again.
+PAGE_LOST = ("missing_file", "truncated", "corrupt", "wrong_record")
 MAX_EXAMPLES = 20
 
 
@@ -64,6 +68,7 @@ class ReextractReport:
     examples: list[dict] = field(default_factory=list)       # first failures and changes
     written: Counter = field(default_factory=Counter)        # write_changes counts
     history_repaired: int = 0      # articles left half-written by an earlier run (repair_history)
+    marked_for_refetch: int = 0    # pages lost (PAGE_LOST): the next crawl fetches them again
     missing_ids: list[int] = field(default_factory=list)     # --id values not archived
 
     @property
@@ -77,6 +82,7 @@ class ReextractReport:
                 "field_changes": dict(self.field_changes.most_common()),
                 "failures": dict(self.failures.most_common()), "written": dict(self.written),
                 "missing_ids": self.missing_ids, "history_repaired": self.history_repaired,
+                "marked_for_refetch": self.marked_for_refetch,
                 "examples": self.examples}
 
 
@@ -251,9 +257,11 @@ def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | Non
     def run_batch(batch: list[dict]) -> None:
         if not dry_run:
             report.history_repaired += repair_history(store, batch, report.run_id)
-        changes = []
+        changes, lost = [], []
         for old in batch:
             result = reextract_one(old, warc_dir, default_base_url)
+            if result.status == "failed" and result.reason in PAGE_LOST:
+                lost.append(DanglingPointer(old["article_id"], old["warc"], result.reason))
             if result.status == "failed":
                 report.failed += 1
                 report.failures[result.reason] += 1
@@ -272,6 +280,8 @@ def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | Non
                                             "fields": result.fields})
         if changes and not dry_run:
             report.written.update(write_changes(store, changes, report.run_id))
+        if lost and not dry_run:
+            report.marked_for_refetch += mark_for_refetch(store.articles, lost)
         if progress:
             progress(report)
 

@@ -234,8 +234,9 @@ class WarcFileWriter:
 
     def flush(self) -> None:
         """Hand buffered records to the OS (no fsync): a crash of the process loses nothing
-        written before the last flush."""
-        self.sync(fsync=False)
+        written before the last flush. Counts nothing as durable: only ``sync`` does, with its
+        own policy (a record flushed here may still be lost to a crash of the machine)."""
+        self.begin_sync(fsync=False)
 
     def close(self) -> None:
         """Finish the current file (flush and close). The writer can go on afterwards with
