@@ -4,7 +4,8 @@ Usage: .venv/bin/python benchmarks/bench_warc.py [--articles 1000] [--rounds 3] 
                                                 [--modes off,on]
 
 ``--modes`` picks the crawls of each round: ``off``, ``on`` (the project's defaults) and
-variants of one setting (``on-gzip1``, ``on-gzip3``, ``on-gzip6``, ``on-sync``, ``on-thread``).
+variants of one setting (``on-gzip1``, ``on-gzip3``, ``on-gzip6``, ``on-sync``, ``on-thread``,
+``on-nofsync``, ``on-fsync`` and their ``-b10`` forms with MongoDB batches of 10).
 
 Serves a replica of ``--articles`` articles on loopback, warms its page cache with one
 crawl, then crawls it ``--rounds`` times with the WARC writer off and on, alternating
@@ -58,6 +59,11 @@ MODES = {
     "on-gzip1": {"WARC_ENABLED": "1", "WARC_GZIP_LEVEL": "1"},
     "on-gzip3": {"WARC_ENABLED": "1", "WARC_GZIP_LEVEL": "3"},
     "on-gzip6": {"WARC_ENABLED": "1", "WARC_GZIP_LEVEL": "6"},
+    # Write-ahead: one flush (+ fsync) per MongoDB batch (100 articles, or 10: ten times the syncs).
+    "on-nofsync": {"WARC_ENABLED": "1", "WARC_FSYNC": "0"},
+    "on-fsync": {"WARC_ENABLED": "1", "WARC_FSYNC": "1"},
+    "on-nofsync-b10": {"WARC_ENABLED": "1", "WARC_FSYNC": "0", "MONGO_BATCH_SIZE": "10"},
+    "on-fsync-b10": {"WARC_ENABLED": "1", "WARC_FSYNC": "1", "MONGO_BATCH_SIZE": "10"},
 }
 
 

@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     "WARC_PREFIX": "newscrawler",
     "WARC_GZIP_LEVEL": 3,  # 6 gives slightly smaller files for twice the CPU (benchmarks/bench_warc.py)
     "WARC_FLUSH_INTERVAL": 5.0,  # seconds between hand-overs of the write buffer to the OS
+    # Write-ahead: before each MongoDB batch the WARC records its articles point to are flushed
+    # and, with WARC_FSYNC, fsynced (one fsync per batch; off: a killed process still loses no
+    # record, a crash of the machine may).
+    "WARC_FSYNC": True,
+    "WARC_REFETCH_MAX": 1000,  # articles archived without their page, fetched again per column crawl
     "WARC_WRITER_THREAD": False,  # compress in a thread: slower on 2 cores (benchmarks/bench_warc.py)
     # -- politeness ------------------------------------------------------------------
     # Retries wait RETRY_BACKOFF_BASE x attempt seconds, at most RETRY_BACKOFF_MAX (the site's

@@ -421,3 +421,40 @@ def test_window_sizing_follows_the_hit_rate():
     # nearly done at a high rate: a short window, never below the first one
     assert next_window(16 * day, 21 * day, 19, 20) == max(FIRST_WINDOW, 21 * day / 19 * 1.25)
     assert next_window(day, day, 19, 20) == FIRST_WINDOW
+
+
+def _fail_after(monkeypatch, name: str, rows: int) -> None:
+    """``newscrawler.store.export.<name>`` raises from its call number ``rows + 1`` on."""
+    from newscrawler.store import export
+
+    real, calls = getattr(export, name), []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > rows:
+            raise RuntimeError("export killed midway")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export, name, failing)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_failed_export_leaves_the_previous_file_untouched(cli_env, capsys, tmp_path, monkeypatch, fmt):
+    out = tmp_path / "exports" / f"all.{fmt}"
+    assert run_cli(capsys, "export", fmt, "--out", str(out))[0] == 0
+    before = out.read_bytes()
+    _fail_after(monkeypatch, "json_record", 3)  # the row writer, after 3 rows
+    with pytest.raises(RuntimeError):
+        main(["export", fmt, "--out", str(out), "--limit", "5"])
+    assert out.read_bytes() == before
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no partial file left beside it
+
+
+def test_a_failed_hexo_export_leaves_every_earlier_post_untouched(cli_env, capsys, tmp_path, monkeypatch):
+    posts = tmp_path / "_posts"
+    assert run_cli(capsys, "export", "hexo", "--out", str(posts))[0] == 0
+    before = {p.name: p.read_bytes() for p in posts.iterdir()}
+    _fail_after(monkeypatch, "hexo_post", 3)
+    with pytest.raises(RuntimeError):
+        main(["export", "hexo", "--out", str(posts)])
+    assert {p.name: p.read_bytes() for p in posts.iterdir()} == before

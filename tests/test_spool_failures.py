@@ -17,7 +17,7 @@ from bson import json_util
 from scrapy.utils.test import get_crawler
 
 from newscrawler.crawl.monitoring import ALERTS_STAT
-from newscrawler.crawl.pipelines.dedup import content_hash
+from newscrawler.record import content_hash
 from newscrawler.crawl.pipelines.mongodb import MongoPipeline
 from newscrawler.store.spool import JSON_OPTIONS, Spool, spool_directory
 from tests.conftest import free_port

@@ -27,6 +27,9 @@ class CrawlContext:
         self.crawl_id = new_run_id()
         self.coverage = CoverageTally()
         self._archive: CrawlArchive | None = None
+        # The WARC middleware, when the page archive is on: the MongoDB pipeline asks it to make
+        # a batch's records durable before the articles pointing to them are written.
+        self.page_archive = None
 
     @property
     def archive(self) -> CrawlArchive:

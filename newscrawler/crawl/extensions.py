@@ -36,6 +36,8 @@ RECORD_COUNTS = {
     "http_403": "newscrawler/http_403",
     "requests": "downloader/request_count",
     "warc_responses": "warc/responses",
+    "warc_errors": "warc/errors",
+    "warc_pointers_withheld": "warc/pointers_withheld",
     "archive_unavailable": "newscrawler/archive_unavailable",
     "log_errors": "log_count/ERROR",
 }

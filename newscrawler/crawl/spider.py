@@ -90,6 +90,8 @@ class NbdSpider(scrapy.Spider):
         if self.resuming:
             self.logger.info("Earlier crawl(s) %s did not finish: walking every column to %d pages "
                              "(no early stop)", ", ".join(self.archive.resumed), self.max_pages)
+        for request in self.page_refetch_requests():
+            yield request
         for value in self.urls:
             request = self.article_request_for(value)
             if request is None:
@@ -99,6 +101,29 @@ class NbdSpider(scrapy.Spider):
                 yield request
         for column_id in self.columns:
             yield self.column_request(site.column_url(column_id, 1, self.base_url), column_id, 1)
+
+    def page_refetch_requests(self) -> list[scrapy.Request]:
+        """Articles archived without their page (a WARC write failed, or `warc check --repair`
+        found the pointer dangling): a column crawl fetches them again, so the page is kept."""
+        settings = self.crawler.settings
+        if not self.columns or not settings.getbool("WARC_ENABLED", True):
+            return []
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.errors import ArchiveUnavailable
+        from newscrawler.warc.pointers import articles_awaiting_pages
+
+        try:
+            docs = articles_awaiting_pages(self.archive.store.articles, settings.getint("WARC_REFETCH_MAX"))
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self.logger.warning("Articles without their page not looked up: %s", exc)
+            return []
+        requests = [r for r in (self.article_request_for(d.get("url") or d.get("fetched_url") or
+                                                         str(d["article_id"])) for d in docs) if r]
+        if requests:
+            self.logger.info("Fetching again %d archived article(s) whose page is not kept", len(requests))
+            self.crawler.stats.inc_value("newscrawler/page_refetches", len(requests))
+        return requests
 
     # -- requests ---------------------------------------------------------------------
     def article_request_for(self, value: str) -> scrapy.Request | None:

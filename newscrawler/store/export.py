@@ -3,17 +3,24 @@
 Every writer takes an iterable of article documents (as :func:`queries.iter_articles`
 yields them), so an export of the whole archive streams instead of holding it in memory.
 Times are printed as the record contract says: UTC, ``2024-12-03T02:15:00Z``.
+
+Files are written whole or not at all (:func:`replaced_atomically`): into a hidden temporary
+file beside the target, renamed over it at the end, so an export that fails or is killed
+leaves the previous file as it was and no partial file that looks complete.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import html
 import json
+import os
 import re
+import secrets
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
@@ -40,6 +47,30 @@ _UNSAFE = re.compile(r"[\"'“”‘’/\\:*?<>|]")
 # File names are at most 255 bytes on Linux and macOS: a long Chinese title (3 bytes a
 # character) is cut, the title line keeps it whole.
 MAX_NAME_BYTES = 240
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """A UTF-8 text file that replaces ``path`` only once the block ends without error.
+
+    Written to ``.<name>.<random>.partial`` in the same directory (hidden, so neither Hexo
+    nor a glob for ``*.csv`` takes it for an export; same file system, so the rename is
+    atomic), flushed and fsynced, then renamed over ``path``. On error it is removed and
+    ``path`` is untouched. The file gets the usual permissions (umask), not mkstemp's 0600.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(fd, "w", encoding="utf-8", newline=newline) as fp:
+            yield fp
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def json_record(doc: Mapping[str, Any], fields: Sequence[str] | None = None) -> dict[str, Any]:
@@ -134,7 +165,8 @@ def hexo_post(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> s
 
 
 def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOptions = HexoOptions()) -> list[Path]:
-    """One post per article in ``out_dir`` (created if needed), overwriting earlier exports.
+    """One post per article in ``out_dir`` (created if needed), overwriting earlier exports
+    (each post replaced whole: an export that fails leaves the earlier post as it was).
 
     Two articles of one export with the same file name are told apart by the article id
     (``<title>_<id>.md`` for the later one). Returns the written paths.
@@ -149,7 +181,7 @@ def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOp
             name = f"{name[:-3]}_{doc.get('article_id')}.md"
         written[name] = doc.get("article_id")
         path = out_dir / name
-        with open(path, "w", encoding="utf-8", newline="\n") as fp:
+        with replaced_atomically(path, newline="\n") as fp:
             fp.write(hexo_post(doc, options))
         paths.append(path)
     return paths
@@ -164,6 +196,7 @@ __all__ = [
     "hexo_post",
     "json_record",
     "json_value",
+    "replaced_atomically",
     "sanitize_title",
     "write_csv",
     "write_hexo",

@@ -5,9 +5,12 @@
 - ``newscrawler.crawl.middlewares.warc.WarcMiddleware``, the Scrapy downloader middleware that feeds the
   writer and tells the spider where each page went (``request.meta["warc"]``).
 - :mod:`.reader`: read one record back by file and offset; check whole files (truncation).
+- :mod:`.pointers`: check every article's pointer against the files; mark dangling ones for
+  refetching.
 - :mod:`.reextract`: run the current extractor over archived pages and archive what changed.
 
-Settings (``WARC_*``) and their defaults: ``newscrawler/config.py``.
+Settings (``WARC_*``; ``WARC_FSYNC``: fsync the records before each MongoDB batch that points to
+them) and their defaults: ``newscrawler/config.py``.
 
 Middleware position 610 (above HttpCompression 590 and Redirect 600): see
 ``newscrawler.crawl.middlewares.warc`` for why.

@@ -5,14 +5,15 @@ by file and offset, the extractor runs on it with the same inputs the crawl gave
 fetched URL, the column the crawl found it in, the crawl's base URL, the HTTP charset),
 and the result goes through the same record clean-up as a crawl (``ArticleRecord`` ->
 ``to_document``). If any record field differs from the archived one, the article is
-rewritten through the archive's write path (``ArticleStore.write_articles``): the previous
-version goes to ``article_revisions`` and ``revision`` goes up by one.
+rewritten: the previous version goes to ``article_revisions`` and ``revision`` goes up by one.
 
-``write_articles`` keeps a revision only when ``content_hash`` (title + body text) changes.
-A re-extraction that repairs other fields (authors, editor, time, category...) must keep the
-previous version too, so for those the revision is saved first and the revision number is
-raised after the write. Every rewrite carries ``reextracted_at``; the run is recorded in
-``crawls`` (spider ``reextract``) and its id is the revision's ``replaced_by_crawl``.
+A crawl's ``write_articles`` keeps a revision only when ``content_hash`` (title + body text)
+changes; a re-extraction that repairs other fields (authors, editor, time, category...) must
+keep the previous version too, so re-extracted records are written here (``write_changes``),
+idempotently: a run killed mid-write and run again leaves history whole. Every rewrite carries
+``reextracted_at``; the run is recorded in ``crawls`` (spider ``reextract``) and its id is the
+revision's ``replaced_by_crawl``. An article whose page cannot be read back (file missing, cut
+or corrupt) is marked so that the next crawl fetches it again (``pointers.mark_for_refetch``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from typing import Any
 from pymongo import UpdateOne
 from w3lib.encoding import http_content_type_encoding
 
+from newscrawler.store.counts import record_article_writes
 from newscrawler.record import PAGE_FIELDS, ArticleRecord, content_hash
 from newscrawler.store.store import ArticleStore
 from newscrawler.nbd.extract import ExtractionError, extract_article
 from newscrawler.timeutil import new_run_id, utcnow
+from newscrawler.warc.pointers import DanglingPointer, mark_for_refetch
 from newscrawler.warc.reader import WarcReadError, read_response
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 # with every extractor release and would make every article "changed").
 COMPARED_FIELDS = tuple(f for f in PAGE_FIELDS if f not in ("article_id", "extraction"))
 BATCH_SIZE = 100
+# Read failures that mean the article's page is not kept: the next crawl fetches it again.
+PAGE_LOST = ("missing_file", "truncated", "corrupt", "wrong_record")
 MAX_EXAMPLES = 20
 
 
@@ -57,7 +62,9 @@ class ReextractReport:
     field_changes: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)       # by reason
     examples: list[dict] = field(default_factory=list)       # first failures and changes
-    written: Counter = field(default_factory=Counter)        # write_articles counts
+    written: Counter = field(default_factory=Counter)        # write_changes counts
+    history_repaired: int = 0      # articles left half-written by an earlier run (repair_history)
+    marked_for_refetch: int = 0    # pages lost (PAGE_LOST): the next crawl fetches them again
     missing_ids: list[int] = field(default_factory=list)     # --id values not archived
 
     @property
@@ -70,7 +77,9 @@ class ReextractReport:
                 "unchanged": self.unchanged, "failed": self.failed,
                 "field_changes": dict(self.field_changes.most_common()),
                 "failures": dict(self.failures.most_common()), "written": dict(self.written),
-                "missing_ids": self.missing_ids, "examples": self.examples}
+                "missing_ids": self.missing_ids, "history_repaired": self.history_repaired,
+                "marked_for_refetch": self.marked_for_refetch,
+                "examples": self.examples}
 
 
 def _normal(value: Any) -> Any:
@@ -152,44 +161,76 @@ def reextract_one(old: dict, warc_dir: Path, default_base_url: str | None) -> _R
     return _Result(old, "changed", fields=fields, doc=doc)
 
 
-def _refresh_search_tokens(doc: dict, old: dict, fields: list[str]) -> None:
-    """Articles that carry ``search_tokens`` get them recomputed when title or body changed."""
-    if "search_tokens" in old and {"title", "body_text"} & set(fields):
+def _new_version(result: _Result, run_id: str, now: dt.datetime) -> dict:
+    """The article as this run writes it: the re-extracted record at the next revision."""
+    doc, old = result.doc, result.old
+    new = {k: v for k, v in doc.items() if k != "first_seen_at"}  # kept as the first crawl set it
+    new.update(reextracted_at=now, revision=int(old.get("revision") or 1) + 1, updated_at=now, crawl_id=run_id,
+               # The page was fetched then: not a newer crawl (and not stale against the stored one).
+               last_crawled_at=old.get("last_crawled_at") or now)
+    if {"title", "body_text"} & set(result.fields):  # keyword search reads these
         from newscrawler.store.search import search_tokens
 
-        doc["search_tokens"] = search_tokens(doc.get("title"), doc.get("body_text"))
+        new["search_tokens"] = search_tokens(new.get("title"), new.get("body_text"))
+    return new
 
 
 def write_changes(store: ArticleStore, results: list[_Result], run_id: str) -> Counter:
-    """Archive re-extracted records, keeping every previous version (see the module doc)."""
+    """Archive re-extracted records, keeping every previous version (see the module doc).
+
+    Idempotent, so a run killed half-way and run again leaves a consistent history. Two steps
+    per batch: the stored version of each article is kept as its revision N (an upsert keyed
+    by article and N: repeating it changes nothing), then ONE update per article writes the new
+    record together with revision N + 1, only if the article is still at revision N with the
+    content read. Killed between the two, an article is still version N, unchanged: the next
+    run finds it changed again and does both steps again. An article a crawl rewrote meanwhile
+    is left to it (counted ``stale``).
+    """
     if not results:
         return Counter()
     now = utcnow()
-    docs = []
-    same_hash: list[_Result] = []
-    for result in results:
-        doc, old = result.doc, result.old
-        doc["reextracted_at"] = now
-        # The page was fetched then: not a newer crawl (and not stale against the stored one).
-        doc["last_crawled_at"] = old.get("last_crawled_at") or now
-        _refresh_search_tokens(doc, old, result.fields)
-        if doc["content_hash"] == old.get("content_hash"):
-            same_hash.append(result)
-        docs.append(doc)
-    # Revisions first (as write_articles does): a crash in between loses no version.
-    store.save_revisions([r.old for r in same_hash], run_id)
-    counts = Counter(store.write_articles(docs, run_id))
-    ops = []
-    bumped = {id(r) for r in same_hash}
-    for result in results:
-        update: dict[str, Any] = {"updated_at": now}
-        if id(result) in bumped:
-            update["revision"] = int(result.old.get("revision") or 1) + 1
-        # Only where this run's write landed (not skipped as stale).
-        ops.append(UpdateOne({"article_id": result.old["article_id"], "reextracted_at": now}, {"$set": update}))
-    store.articles.bulk_write(ops, ordered=False)
-    counts["revised"] = counts.get("updated", 0) + len(same_hash)
-    return counts
+    store.save_revisions([r.old for r in results], run_id)
+    news = {r.old["article_id"]: _new_version(r, run_id, now) for r in results}
+    ops = [UpdateOne({"article_id": r.old["article_id"], "revision": r.old.get("revision"),
+                      "content_hash": r.old.get("content_hash")},
+                     {"$set": news[r.old["article_id"]]}) for r in results]
+    matched = store.articles.bulk_write(ops, ordered=False).matched_count
+    written = [r for r in results if r.old["article_id"] in _landed(store, news, run_id, now)] \
+        if matched < len(ops) else results
+    record_article_writes(store.db, [(r.old, news[r.old["article_id"]]) for r in written])
+    return Counter(updated=len(written), revised=len(written), stale=len(results) - len(written))
+
+
+def _landed(store: ArticleStore, news: dict[int, dict], run_id: str, now: dt.datetime) -> set[int]:
+    """Ids of the articles this run's write reached (the others changed since they were read)."""
+    found = store.articles.find({"article_id": {"$in": list(news)}, "crawl_id": run_id, "reextracted_at": now},
+                                {"article_id": 1, "_id": 0})
+    return {doc["article_id"] for doc in found}
+
+
+def repair_history(store: ArticleStore, docs: list[dict], run_id: str) -> int:
+    """Articles whose current revision number is also in ``article_revisions`` with other
+    content: a write of an earlier version of this module (revision kept, record rewritten,
+    but killed before the revision number went up). The record is the newer one: its number
+    goes up, so history is whole again. ``docs`` are updated to match; returns how many were
+    repaired."""
+    by_revision = {(d["article_id"], d.get("revision")): d for d in docs}
+    kept = store.revisions.find({"$or": [{"article_id": aid, "revision": rev} for aid, rev in by_revision]},
+                                {"_id": 0})
+    now = utcnow()
+    broken = [by_revision[(rev["article_id"], rev.get("revision"))] for rev in kept
+              if changed_fields(rev, by_revision[(rev["article_id"], rev.get("revision"))])]
+    if not broken:
+        return 0
+    ops = [UpdateOne({"article_id": doc["article_id"], "revision": doc["revision"]},
+                     {"$set": {"revision": doc["revision"] + 1, "updated_at": now, "history_repaired_by": run_id}})
+           for doc in broken]
+    repaired = store.articles.bulk_write(ops, ordered=False).modified_count
+    for doc in broken:  # as stored now: a re-extraction of it below is conditional on it
+        doc["revision"] += 1
+    logger.warning("%d article(s) had a revision number already kept in article_revisions (a write "
+                   "killed half-way): numbered after it", repaired)
+    return repaired
 
 
 def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | None = None,
@@ -210,9 +251,13 @@ def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | Non
         store.start_crawl(report.run_id, "reextract", {**(run_args or {}), "warc_dir": str(warc_dir)})
 
     def run_batch(batch: list[dict]) -> None:
-        changes = []
+        if not dry_run:
+            report.history_repaired += repair_history(store, batch, report.run_id)
+        changes, lost = [], []
         for old in batch:
             result = reextract_one(old, warc_dir, default_base_url)
+            if result.status == "failed" and result.reason in PAGE_LOST:
+                lost.append(DanglingPointer(old["article_id"], old["warc"], result.reason))
             if result.status == "failed":
                 report.failed += 1
                 report.failures[result.reason] += 1
@@ -231,6 +276,8 @@ def reextract(db, warc_dir: str | Path, *, query: dict, ids: Iterable[int] | Non
                                             "fields": result.fields})
         if changes and not dry_run:
             report.written.update(write_changes(store, changes, report.run_id))
+        if lost and not dry_run:
+            report.marked_for_refetch += mark_for_refetch(store.articles, lost)
         if progress:
             progress(report)
 

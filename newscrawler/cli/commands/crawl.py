@@ -12,8 +12,8 @@ says what the crawl did and where the data are.
 A ``--job`` run holds the job's lock: started while the same job still runs on this machine
 (from cron, the scheduler or by hand), it does nothing, says so, and exits with 0.
 
-Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, or MongoDB
-was unavailable and nothing was written); 2 bad arguments or jobs file; 3 the crawl finished
+Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, MongoDB
+was unavailable and nothing was written, or pages could not be written to the WARC files); 2 bad arguments or jobs file; 3 the crawl finished
 but monitoring raised alerts (low field coverage, no article links; see monitoring.py).
 """
 
@@ -165,6 +165,10 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
         spooled = counts.get("spooled", 0)
         failures.append(f"MongoDB was unavailable and nothing was written"
                         f"{f' ({spooled} items spooled, written on the next run)' if spooled else ''}")
+    if stats.get("warc/errors"):
+        failures.append(f"pages could not be kept in the WARC files ({stats['warc/errors']} write errors, "
+                        f"{stats.get('warc/pointers_withheld', 0)} articles archived without their page: "
+                        "the next crawl fetches them again)")
     if failures:
         return ExitStatus.FAILURE, failures
     alerts = list(stats.get("newscrawler/alerts") or [])

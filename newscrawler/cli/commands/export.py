@@ -66,15 +66,18 @@ def run(args) -> int:
 @contextlib.contextmanager
 def _output(path: str):
     """Standard output for '-', else the file (parents created); UTF-8, LF line ends for jsonl
-    and the csv module's own CRLF rows (newline='')."""
+    and the csv module's own CRLF rows (newline=''). The file replaces an earlier one only
+    when the export is complete (a failed export leaves it untouched)."""
+    from newscrawler.store.export import replaced_atomically
+
     if path == "-":
         yield sys.stdout
         return
     target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fp = open(target, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise CommandError(f"cannot write to {path}: {exc.strerror}") from None
-    with fp:
+    with contextlib.ExitStack() as stack:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fp = stack.enter_context(replaced_atomically(target, newline=""))
+        except OSError as exc:
+            raise CommandError(f"cannot write to {path}: {exc.strerror}") from None
         yield fp

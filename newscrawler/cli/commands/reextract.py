@@ -91,6 +91,10 @@ def print_report(report) -> None:
     print(f"    changed           {report.changed:>7}")
     print(f"    unchanged         {report.unchanged:>7}")
     print(f"    failed            {report.failed:>7}")
+    if report.history_repaired:
+        print(f"  history repaired    {report.history_repaired:>7}  (left half-written by an earlier run)")
+    if report.marked_for_refetch:
+        print(f"  page lost           {report.marked_for_refetch:>7}  (marked: the next crawl fetches it again)")
     if report.missing_ids:
         print(f"  not in the archive: {', '.join(map(str, report.missing_ids))}")
     if report.field_changes:

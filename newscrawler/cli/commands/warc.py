@@ -1,8 +1,12 @@
-"""`newscrawler warc check [FILE ...]`: read every record of the page archive's WARC files
-and report damaged ones (a file cut mid-write by a crash, bytes changed since writing).
+"""`newscrawler warc check [FILE ...] [--repair] [--no-pointers]`: read every record of the page
+archive's WARC files and report damaged ones (a file cut mid-write by a crash, bytes changed
+since writing); then check every article's pointer into them.
 
-Without FILE: every ``*.warc.gz`` under WARC_DIR (default ``<NEWSCRAWLER_DATA_DIR>/warc``).
-Exits with 1 when a file is damaged; the records before the damage stay readable.
+Without FILE: every ``*.warc.gz`` under WARC_DIR (default ``<NEWSCRAWLER_DATA_DIR>/warc``), and
+every archived article's ``warc`` pointer (its file exists and holds a whole response record
+with that id at that offset and length). A dangling pointer is reported; with ``--repair`` it
+is replaced by a "missing" marker and the next crawl fetches the article's page again.
+Exits with 1 when a file is damaged or a pointer dangles (and was not marked for refetching).
 """
 
 from __future__ import annotations
@@ -11,15 +15,23 @@ from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
 
+MAX_LISTED = 20
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("warc", help="the page archive (WARC files): check them",
                               description="Tools for the WARC files the crawl writes.")
     sub = p.add_subparsers(dest="warc_verb", metavar="ACTION")
-    check = sub.add_parser("check", help="read every record and report damaged files",
+    check = sub.add_parser("check", help="read every record, report damaged files and dangling pointers",
                            description="Read every record, verify its digests and find files cut "
-                                       "mid-write. Exits with 1 when a file is damaged.")
-    check.add_argument("files", nargs="*", metavar="FILE", help="WARC files (default: all under WARC_DIR)")
+                                       "mid-write; then check that every article's pointer reaches a "
+                                       "whole record. Exits with 1 when a file is damaged or a "
+                                       "pointer dangles.")
+    check.add_argument("files", nargs="*", metavar="FILE",
+                       help="WARC files (default: all under WARC_DIR, and every article's pointer)")
+    check.add_argument("--repair", action="store_true",
+                       help="mark articles whose pointer dangles: the next crawl fetches their page again")
+    check.add_argument("--no-pointers", action="store_true", help="check the files only (no MongoDB)")
     check.set_defaults(func=run_check)
     p.set_defaults(func=lambda args: (p.print_help(), ExitStatus.USAGE)[1])
 
@@ -27,10 +39,10 @@ def register(subparsers) -> None:
 def run_check(args) -> int:
     from newscrawler.crawl.runner import project_settings
     from newscrawler import config
-    from newscrawler.warc.reader import check_file
 
     if args.files:
         files = [Path(f) for f in args.files]
+        directory = None
     else:
         directory = config.warc_dir(project_settings())
         if not directory.is_dir():
@@ -39,15 +51,46 @@ def run_check(args) -> int:
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise CommandError(f"no such file: {', '.join(missing)}", ExitStatus.USAGE)
-    damaged = responses = 0
+    checks = check_files(files)
+    damaged = sum(1 for c in checks if not c.ok)
+    dangling = 0
+    if directory is not None and not args.no_pointers:
+        dangling = check_article_pointers(directory, checks, repair=args.repair)
+    return ExitStatus.FAILURE if damaged or dangling else 0
+
+
+def check_files(files: list[Path]) -> list:
+    from newscrawler.warc.reader import check_file
+
+    checks, responses = [], 0
     for path in files:
         result = check_file(path)
+        checks.append(result)
         responses += result.responses
         status = "ok" if result.ok else "DAMAGED"
         print(f"{status:8} {path.name}  {len(result.records)} records ({result.responses} responses), "
               f"{result.size} bytes")
         if not result.ok:
-            damaged += 1
             print(f"         {result.problem}")
-    print(f"{len(files)} file(s), {responses} responses, {damaged} damaged")
-    return ExitStatus.FAILURE if damaged else 0
+    print(f"{len(files)} file(s), {responses} responses, {sum(1 for c in checks if not c.ok)} damaged")
+    return checks
+
+
+def check_article_pointers(directory: Path, checks: list, *, repair: bool) -> int:
+    """Report the articles whose pointer dangles; returns how many are left dangling."""
+    from newscrawler.cli.commands._archive import archive_database
+    from newscrawler.warc.pointers import check_pointers, mark_for_refetch
+
+    with archive_database() as db:
+        report = check_pointers(db.articles, directory, checks)
+        marked = mark_for_refetch(db.articles, report.dangling) if repair and report.dangling else 0
+    for pointer in report.dangling[:MAX_LISTED]:
+        print(f"DANGLING {pointer.describe()}")
+    if len(report.dangling) > MAX_LISTED:
+        print(f"         ... and {len(report.dangling) - MAX_LISTED} more")
+    print(f"{report.checked} article pointer(s), {len(report.dangling)} dangling"
+          f"{f', {marked} marked for refetching by the next crawl' if repair else ''}"
+          f"{f'; {report.awaiting_refetch} article(s) await their page (the next crawl fetches them)' if report.awaiting_refetch else ''}")
+    if report.dangling and not repair:
+        print("         run `newscrawler warc check --repair` to have the next crawl fetch them again")
+    return len(report.dangling) - marked

@@ -32,9 +32,19 @@ is off by default.
 
 For each archived response ``request.meta["warc"]`` is set to
 ``{"file", "offset", "length", "record_id"}`` (``response.meta`` is that same dict), which
-the spider puts on the article item and the archive stores on the article. The record also
-carries the article id, the column id the crawl found it in, and the crawl's base URL
-(``Newscrawler-*`` WARC fields): all ``newscrawler reextract`` needs besides the page.
+the spider puts on the article item and the archive stores on the article. When the record
+could not be written (disk full, directory unwritable) it is ``{"missing": why}`` instead.
+The record also carries the article id, the column id the crawl found it in, and the crawl's
+base URL (``Newscrawler-*`` WARC fields): all ``newscrawler reextract`` needs besides the page.
+
+Write-ahead: an article never points to a record that is not on disk. Before the MongoDB
+pipeline writes (or spools) a batch it awaits ``write_ahead(crawler, docs)``: the writer
+syncs (flush, and fsync unless ``WARC_FSYNC`` is off; one per batch, the flush queued behind
+the pending records, the fsync in a pool thread so the reactor goes on), and a pointer to a
+record that did not reach the disk is replaced by ``{"missing": why, "was": pointer}``. The
+next crawl refetches articles whose ``warc`` says ``missing`` (``newscrawler warc check
+--repair`` marks dangling pointers so too). A failed write is counted (``warc/errors``,
+``warc/pointers_withheld``), alerted on, and makes ``newscrawler crawl`` exit non-zero.
 """
 
 from __future__ import annotations
@@ -49,13 +59,21 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 
 import newscrawler
-from newscrawler.crawl.context import CrawlContext
 from newscrawler import config
+from newscrawler.crawl.context import CrawlContext
+from newscrawler.crawl.monitoring import ALERTS_STAT
 from newscrawler.warc.writer import (
     HEADER_ARTICLE_ID, HEADER_BASE_URL, HEADER_COLUMN_ID, WarcFileWriter,
 )
 
 logger = logging.getLogger(__name__)
+
+async def write_ahead(crawler, docs: list[dict]) -> None:
+    """Before ``docs`` are written: make their WARC records durable, and withhold every
+    pointer to a record that is not (see the module's doc). Nothing to do when WARC is off."""
+    middleware = CrawlContext.of(crawler).page_archive
+    if middleware is not None:
+        await middleware.make_durable(docs)
 
 
 def _version(package: str) -> str:
@@ -71,8 +89,10 @@ def software() -> str:
 
 
 class WarcMiddleware:
-    def __init__(self, crawler, writer: WarcFileWriter, flush_interval: float, use_thread: bool = False):
+    def __init__(self, crawler, writer: WarcFileWriter, flush_interval: float, use_thread: bool = False,
+                 fsync: bool = True):
         self.crawler = crawler
+        self.fsync = fsync
         self.use_thread = use_thread
         self.writer = writer
         self.flush_interval = flush_interval
@@ -103,7 +123,8 @@ class WarcMiddleware:
             info=info,
         )
         middleware = cls(crawler, writer, settings.getfloat("WARC_FLUSH_INTERVAL"),
-                         use_thread=settings.getbool("WARC_WRITER_THREAD"))
+                         use_thread=settings.getbool("WARC_WRITER_THREAD"), fsync=settings.getbool("WARC_FSYNC"))
+        CrawlContext.of(crawler).page_archive = middleware
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -214,6 +235,7 @@ class WarcMiddleware:
             )
         except Exception as exc:  # noqa: BLE001 - a page not archived must not be a page lost
             self._write_failed(exc)
+            meta["warc"] = {"missing": _why(exc)}
             return response
         meta["warc"] = location.as_meta()
         stats = self.crawler.stats
@@ -221,10 +243,62 @@ class WarcMiddleware:
         stats.inc_value("warc/bytes", location.length)
         return response
 
+    # -- write-ahead -----------------------------------------------------------------------
+    async def make_durable(self, docs: list[dict]) -> None:
+        """Sync the writer, then keep only the pointers to records now on disk."""
+        pointing = [doc for doc in docs if _location(doc)]
+        if not pointing:
+            return
+        try:
+            await self._sync()
+        except Exception as exc:  # noqa: BLE001 - the pointers below are withheld
+            self._write_failed(exc)
+            why = _why(exc)
+        else:
+            why = "the record did not reach the disk"
+        withheld = 0
+        for doc in pointing:
+            if not self.writer.is_durable(doc["warc"]):
+                doc["warc"] = {"missing": why, "was": doc["warc"]}
+                withheld += 1
+        if withheld:
+            self.crawler.stats.inc_value("warc/pointers_withheld", withheld)
+            logger.error("WARC: %d article(s) archived without their page (%s): the next crawl "
+                         "refetches them", withheld, why)
+
+    async def _sync(self) -> None:
+        """Flush in the thread that writes (records stay whole and in order); fsync in a
+        thread of the pool, where waiting for the disk does not hold the reactor up."""
+        if self.use_thread:
+            await self._in_writer_thread(self.writer.sync, self.fsync)
+            return
+        point = self.writer.begin_sync(self.fsync)
+        if point.fd is None and not point.directory:
+            self.writer.finish_sync(point)
+            return
+        from twisted.internet.threads import deferToThread
+
+        await maybe_deferred_to_future(deferToThread(self.writer.finish_sync, point))
+
     def _write_failed(self, exc: Exception) -> None:
-        self.crawler.stats.inc_value("warc/errors")
+        stats = self.crawler.stats
+        stats.inc_value("warc/errors")
         if not self._failed:
             logger.error("WARC: cannot write to %s: %s: %s (the crawl goes on; pages are not archived "
                          "while this lasts)", self.writer.directory, type(exc).__name__, exc,
                          exc_info=not isinstance(exc, OSError))
+            stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []),
+                                          f"warc: cannot write to {self.writer.directory}: {_why(exc)} "
+                                          "(articles archived without their page; the next crawl "
+                                          "refetches them)"])
             self._failed = True
+
+
+def _location(doc: dict) -> dict | None:
+    """The doc's WARC pointer, if it has a real one (not a ``missing`` marker)."""
+    where = doc.get("warc")
+    return where if isinstance(where, dict) and "file" in where else None
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"

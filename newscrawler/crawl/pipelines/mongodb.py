@@ -18,6 +18,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl.context import CrawlContext
+from newscrawler.crawl.middlewares.warc import write_ahead
 from newscrawler.record import ArticleRecord
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class MongoPipeline:
     async def flush(self) -> None:
         batch, self.batch = self.batch, []
         if batch:
+            # The pages first: no article may point to a WARC record that is not on disk.
+            await write_ahead(self.crawler, batch)
             await maybe_deferred_to_future(deferToThread(self._write, batch))
 
     async def close_spider(self, spider=None):
