@@ -37,6 +37,8 @@ RECORD_COUNTS = {
     "requests": "downloader/request_count",
     "warc_responses": "warc/responses",
     "archive_unavailable": "newscrawler/archive_unavailable",
+    # Column walks left unfinished (stopped, a list page failed): the next crawl continues them.
+    "incomplete_walks": "newscrawler/incomplete_walks",
     "log_errors": "log_count/ERROR",
 }
 

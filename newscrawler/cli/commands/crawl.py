@@ -14,7 +14,8 @@ A ``--job`` run holds the job's lock: started while the same job still runs on t
 
 Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, or MongoDB
 was unavailable and nothing was written); 2 bad arguments or jobs file; 3 the crawl finished
-but monitoring raised alerts (low field coverage, no article links; see monitoring.py).
+but monitoring raised alerts (low field coverage, no article links; see monitoring.py) or a
+column walk was left unfinished (a list page failed: the next crawl continues from it).
 """
 
 from __future__ import annotations
@@ -183,6 +184,9 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     if failures:
         return EXIT_FAILURE, failures
     alerts = list(stats.get("newscrawler/alerts") or [])
+    if stats.get("newscrawler/incomplete_walks"):
+        alerts.append(f"walks: {stats['newscrawler/incomplete_walks']} column walk(s) left unfinished "
+                      f"(a list page failed); the next crawl continues them")
     if alerts:
         return EXIT_ALERTS, [f"ALERT {a}" for a in alerts]
     return EXIT_OK, []
