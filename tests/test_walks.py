@@ -132,3 +132,42 @@ def test_after_a_complete_walk_the_next_run_stops_where_it_began(mongo_uri, mong
         assert some_new.returncode == 0, some_new.stderr[-3000:]
     assert sorted(r.article_id for r in site.article_requests()) == sorted(new)
     assert len([r for r in site.requests if r.kind in ("column", "load_more")]) == len(WALKED)
+
+
+
+def _gap(url: str, stop_id: int | None) -> dict:
+    return {"resume": {"url": url, "xhr": False, "page": 2, "depth": 2, "after_id": 50}, "stop_id": stop_id}
+
+
+def test_two_crawls_saving_one_column_keep_each_others_gaps(mongo_db, monkeypatch):
+    """Crawl B saves between crawl A's read and write: A's write is refused (version changed)
+    and A merges into what B saved, so neither crawl's unfinished walk is forgotten."""
+    from newscrawler.store import walks
+    from newscrawler.store.indexes import ensure_indexes
+
+    ensure_indexes(mongo_db)
+    walks.save_walk(mongo_db, "http://x", 329, 100, [], set(), "c0")
+    merge, interleaved = walks.next_state, []
+
+    def b_saves_after_a_read(*args):
+        if not interleaved:
+            interleaved.append(True)
+            walks.save_walk(mongo_db, "http://x", 329, 120, [_gap("http://x/b", 100)], set(), "b")
+        return merge(*args)
+
+    monkeypatch.setattr(walks, "next_state", b_saves_after_a_read)
+    walks.save_walk(mongo_db, "http://x", 329, 110, [_gap("http://x/a", 100)], set(), "a")
+    stored = mongo_db.column_walks.find_one({"column_id": 329})
+    assert stored["head_id"] == 120 and stored["version"] == 3 and stored["crawl_id"] == "a"
+    assert {g["resume"]["url"] for g in stored["gaps"]} == {"http://x/a", "http://x/b"}
+    assert not stored["complete"]
+
+
+def test_a_resumed_gap_is_replaced_by_what_is_left_of_it():
+    from newscrawler.store.walks import gap_key, next_state
+
+    old = _gap("http://x/p2", 100)
+    state = next_state({"head_id": 150, "gaps": [old]}, 170, [_gap("http://x/p4", 100)], {gap_key(old)})
+    assert state == {"head_id": 170, "gaps": [_gap("http://x/p4", 100)], "complete": False}
+    done = next_state(state, None, [], {gap_key(state["gaps"][0])})
+    assert done == {"head_id": 170, "gaps": [], "complete": True}
