@@ -436,6 +436,8 @@ class NbdSpider(scrapy.Spider):
         for column_id in self.columns:
             walks = [w for w in self.walks.values() if w.column_id == column_id]
             head, gaps, settled = self._walk_outcome(walks)
+            if self.until:
+                head = None  # articles newer than `until` were skipped: the next walk goes past them
             incomplete += len(gaps) + sum(1 for w in walks if w.gap is None and w.resume_index() == 0)
             for gap in gaps:
                 self.logger.warning("Column %s: walk unfinished; the next crawl continues from list page %s",
