@@ -39,6 +39,8 @@ RECORD_COUNTS = {
     "warc_errors": "warc/errors",
     "warc_pointers_withheld": "warc/pointers_withheld",
     "archive_unavailable": "newscrawler/archive_unavailable",
+    # Column walks left unfinished (stopped, a list page failed): the next crawl continues them.
+    "incomplete_walks": "newscrawler/incomplete_walks",
     "log_errors": "log_count/ERROR",
 }
 

@@ -3,8 +3,15 @@
 Discovery walks each column's list pages (pagination links, else the "load more" endpoint),
 reduces every article link of any form (www, m., section hosts, partner copies,
 protocol-relative) to its numeric id, asks the archive in one query per list page which ids
-it already holds, and fetches only the new ones. A column stops when a page holds nothing
-new, when it is past ``since``, or at ``pages`` pages deep.
+it already holds, and fetches only the new ones.
+
+What each column's walks reached is kept in the archive (``column_walks``, store/walks.py): a
+walk from page 1 stops at the newest article the last walk began with, at ``since``, or at
+``pages`` pages deep. A walk cut short (the crawl stopped or crashed, a list page failed)
+leaves a resume point, the list page to continue from, and the next run continues from it,
+whatever the previous run's finish reason; the crawl counts it (``incomplete_walks``). A
+column with no stored walk (an archive from before, a distributed crawl) stops at the first
+page that holds nothing new, unless an earlier crawl never finished.
 
 Arguments (``-a NAME=VALUE``): columns (ids, comma-separated), pages (depth per column),
 since / until (dates, Beijing time), urls (article URLs or ids, comma-separated),
@@ -15,9 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
@@ -42,6 +52,52 @@ def _failure_reason(failure) -> str:
     return re.sub(r"\s*in request <[^>]*>\.?$", "", reason)
 
 
+@dataclass
+class ListPage:
+    """A list page a walk requested: where it is (``page``: the number in its URL, used to
+    find the pager link) and how deep it counts (``depth``: pages of the walk so far);
+    ``after_id``: the last article of the page before (None on page 1)."""
+
+    url: str
+    xhr: bool
+    page: int
+    depth: int
+    after_id: int | None
+
+    def as_resume(self) -> dict:
+        return {"url": self.url, "xhr": self.xhr, "page": self.page, "depth": self.depth,
+                "after_id": self.after_id}
+
+
+@dataclass
+class Walk:
+    """One walk of a column in this run: from page 1, or from a gap's resume point, down to
+    ``stop_id`` (the newest article of the walk before; None: to depth or ``since``)."""
+
+    column_id: int
+    stop_id: int | None
+    gap: dict | None = None  # the stored gap this walk resumes (None: the walk from page 1)
+    legacy: bool = False  # no stored walk: stop at the first page holding nothing new
+    pages: list[ListPage] = field(default_factory=list)
+    waiting: dict[int, set[int]] = field(default_factory=dict)  # page index -> articles not fetched yet
+    head: int | None = None  # newest article on page 1
+    pending: int | None = None  # index of the page requested and not parsed yet (or that failed)
+    stale_pages: int = 0  # pages showing only what was walked already (the listing moved down)
+
+    def request_page(self, page: ListPage) -> int:
+        self.pages.append(page)
+        self.pending = len(self.pages) - 1
+        return self.pending
+
+    def resume_index(self) -> int | None:
+        """The first page to walk again: the first with articles not fetched, else the page
+        not walked; None when the walk is complete."""
+        starts = [i for i, ids in self.waiting.items() if ids]
+        if self.pending is not None:
+            starts.append(self.pending)
+        return min(starts) if starts else None
+
+
 class NbdSpider(scrapy.Spider):
     name = "nbd"
 
@@ -62,6 +118,9 @@ class NbdSpider(scrapy.Spider):
         self.until = values.parse_day(until)
         self.full = values.parse_flag(full)
         self.seen_ids: set[int] = set()
+        self.walks: dict[str, Walk] = {}
+        self.walk_state: dict[int, dict] | None = None  # stored state by column; None: not kept
+        self.resuming = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -73,6 +132,11 @@ class NbdSpider(scrapy.Spider):
         # Pages over this size are refused while downloading (recorded as rejects): the site's
         # pages are about 100 KB, and the generic fallback takes seconds per MB of HTML.
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
+        # Workers of a distributed crawl each see only some of a column's list pages: no one
+        # of them can tell what was walked, so they keep the old stopping rule.
+        from newscrawler.crawl.distributed import redis_url
+
+        spider.keeps_walks = not redis_url(crawler.settings)
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 
@@ -84,12 +148,11 @@ class NbdSpider(scrapy.Spider):
                 "urls": self.urls, "full": self.full, "base_url": self.base_url}
 
     async def start(self):
-        # A crawl killed mid-way may have archived a column's first pages but not the articles
-        # of its later pages: walk every column to its depth instead of stopping early.
-        self.resuming = bool(self.columns) and bool(self.archive.interrupted_crawls(self.name))
+        # Read off the reactor thread: the downloads of other crawls in this process go on.
+        await maybe_deferred_to_future(threads.deferToThread(self._read_walks))
         if self.resuming:
-            self.logger.info("Earlier crawl(s) %s did not finish: walking every column to %d pages "
-                             "(no early stop)", ", ".join(self.archive.resumed), self.max_pages)
+            self.logger.info("Earlier crawl(s) %s did not finish: walking every column with no stored "
+                             "walk to %d pages (no early stop)", ", ".join(self.archive.resumed), self.max_pages)
         for request in self.page_refetch_requests():
             yield request
         for value in self.urls:
@@ -100,7 +163,35 @@ class NbdSpider(scrapy.Spider):
             else:
                 yield request
         for column_id in self.columns:
-            yield self.column_request(site.column_url(column_id, 1, self.base_url), column_id, 1)
+            for request in self.walk_requests(column_id):
+                yield request
+
+    def _read_walks(self) -> None:
+        if self.columns and self.keeps_walks:
+            self.walk_state = self.archive.column_walks(self.base_url, self.columns)
+        # A crawl killed mid-way may have archived a column's first pages but not the articles
+        # of its later pages: a column with no stored walk is walked to its depth then.
+        self.resuming = bool(self.columns) and bool(self.archive.interrupted_crawls(self.name))
+
+    def walk_requests(self, column_id: int):
+        """Page 1 of the column, and the resume point of each walk an earlier run left unfinished."""
+        first = ListPage(site.column_url(column_id, 1, self.base_url), False, 1, 1, None)
+        state = self.walk_state.get(column_id) if self.walk_state is not None else None
+        if self.walk_state is None:
+            yield self.column_request(first.url, column_id, 1)
+            return
+        yield self.walk_request(Walk(column_id, (state or {}).get("head_id"), legacy=state is None),
+                                first, f"{column_id}")
+        for n, gap in enumerate((state or {}).get("gaps") or []):
+            resume = ListPage(**gap["resume"])
+            self.logger.info("Column %s: continuing an unfinished walk from list page %s (down to article %s)",
+                             column_id, resume.url, gap.get("stop_id") or f"depth {self.max_pages}")
+            yield self.walk_request(Walk(column_id, gap.get("stop_id"), gap=gap), resume, f"{column_id}/gap{n}")
+
+    def walk_request(self, walk: Walk, page: ListPage, key: str) -> scrapy.Request:
+        self.walks[key] = walk
+        return self.column_request(page.url, walk.column_id, page.page, xhr=page.xhr,
+                                   walk=(key, walk.request_page(page), page.depth, page.after_id))
 
     def page_refetch_requests(self) -> list[scrapy.Request]:
         """Articles archived without their page (a WARC write failed, or `warc check --repair`
@@ -136,7 +227,7 @@ class NbdSpider(scrapy.Spider):
         return self.article_request(parsed[0], parsed[1], column_id=None, force=True)
 
     def article_request(self, article_id: int, created: str | None, column_id: int | None,
-                        force: bool = False) -> scrapy.Request | None:
+                        force: bool = False, listed_on: tuple | None = None) -> scrapy.Request | None:
         if article_id in self.seen_ids and not force:
             return None
         self.seen_ids.add(article_id)
@@ -146,13 +237,17 @@ class NbdSpider(scrapy.Spider):
             url = f"{self.base_url}/rss/toutiao/articles/{article_id}.html"
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                               priority=10, meta={"article_id": article_id, "column_id": column_id,
+                                                 **({"listed_on": listed_on} if listed_on else {}),
                                                  **self._size_limit()},
                               dont_filter=force)
 
-    def column_request(self, url: str, column_id: int, page: int, xhr: bool = False) -> scrapy.Request:
+    def column_request(self, url: str, column_id: int, page: int, xhr: bool = False,
+                       walk: tuple | None = None) -> scrapy.Request:
+        """``walk``: (walk key, page index in the walk, depth, after_id) when walks are kept."""
         headers = {"X-Requested-With": "XMLHttpRequest"} if xhr else None
         return scrapy.Request(url, callback=self.parse_column, errback=self.column_failed, headers=headers,
-                              meta={"column_id": column_id, "page": page, **self._size_limit()},
+                              meta={"column_id": column_id, "page": page, "xhr": xhr,
+                                    **({"walk": walk} if walk else {}), **self._size_limit()},
                               dont_filter=True)
 
     def _size_limit(self) -> dict:
@@ -165,47 +260,86 @@ class NbdSpider(scrapy.Spider):
         fragment = response.meta.get("page", 1) > 1 and bool(response.request.headers.get("X-Requested-With"))
         return listing.list_entries(response.text, response.url, fragment=fragment)
 
-    def next_list_page(self, response, column_id: int, page: int, entries) -> scrapy.Request | None:
-        """The next list page: a pagination link, else "load more" after the last article."""
+    def next_list_page(self, response, column_id: int, page: int, entries,
+                       walk: tuple | None = None) -> scrapy.Request | None:
+        """The next list page: a pagination link, else "load more" after the last article.
+        ``walk``: (walk key, depth) of the walk this page belongs to, if walks are kept."""
         url = listing.next_page_url(response.text, response.url, column_id, page, self.base_url)
         if url:
-            return self.column_request(url, column_id, page + 1)
+            return self._next_request(url, False, column_id, page + 1, entries, walk)
         last_id = listing.load_more_after(response.text, entries, page)
         if last_id is not None:
-            return self.column_request(site.load_more_url(column_id, last_id, self.base_url), column_id,
-                                       page + 1, xhr=True)
+            return self._next_request(site.load_more_url(column_id, last_id, self.base_url), True,
+                                      column_id, page + 1, entries, walk)
         return None
+
+    def _next_request(self, url, xhr, column_id, page, entries, walk) -> scrapy.Request:
+        if walk is None:
+            return self.column_request(url, column_id, page, xhr=xhr)
+        key, depth = walk
+        next_page = ListPage(url, xhr, page, depth + 1, entries[-1][0] if entries else None)
+        return self.column_request(url, column_id, page, xhr=xhr,
+                                   walk=(key, self.walks[key].request_page(next_page), next_page.depth,
+                                         next_page.after_id))
 
     def parse_column(self, response):
         column_id, page = response.meta["column_id"], response.meta["page"]
+        walk_key, index, depth, after_id = response.meta.get("walk") or (None, None, page, None)
+        walk = self.walks.get(walk_key)
+        if walk is not None:
+            walk.pending = None
         stats = self.crawler.stats
         stats.inc_value("newscrawler/list_pages")
         entries = self.column_entries(response)
         if not entries:
             self.logger.info("Column %s page %s lists no article: stopping this column", column_id, page)
             return
+        if walk is not None and index == 0 and walk.gap is None:
+            walk.head = entries[0][0]
         in_range = [(aid, c) for aid, c in entries if not self._outside_range(c)]
         archived = set() if self.full else self.archive.existing_ids([aid for aid, _ in in_range])
         new = [(aid, c) for aid, c in in_range if aid not in archived]
         stats.inc_value("newscrawler/links_found", len(entries))
         stats.inc_value("newscrawler/links_already_archived", len(in_range) - len(new))
         for article_id, created in new:
-            request = self.article_request(article_id, created, column_id)
+            request = self.article_request(article_id, created, column_id,
+                                           listed_on=(walk_key, index) if walk else None)
             if request is not None:
+                if walk is not None:
+                    walk.waiting.setdefault(index, set()).add(article_id)
                 yield request
 
+        ids = [aid for aid, _ in entries]
+        if walk is not None and after_id is not None and min(ids) > after_id and walk.stale_pages < self.max_pages:
+            # Newer articles pushed the listing down since the page before was walked (a page
+            # number resumed later): this page shows what was walked already, so it does not
+            # count toward the depth (a bounded number of times: a site answering the same
+            # page again must not keep a walk going).
+            walk.stale_pages += 1
+            depth -= 1
         past_since = self.since is not None and any(
             c is not None and dt.date.fromisoformat(c) < self.since for _, c in entries)
         if past_since:
             self.logger.info("Column %s: page %s reaches past %s: stopping", column_id, page, self.since)
-        elif not new and not self.full and not getattr(self, "resuming", False) and in_range:
+        elif walk is not None and self._reached(walk, ids):
+            self.logger.info("Column %s: page %s reaches article %s, where the last walk began: stopping",
+                             column_id, page, walk.stop_id)
+        elif (walk is None or walk.legacy) and not new and not self.full and not self.resuming and in_range:
             self.logger.info("Column %s: page %s holds nothing new: stopping", column_id, page)
-        elif page >= self.max_pages:
-            self.logger.debug("Column %s: reached %s pages", column_id, page)
+        elif depth >= self.max_pages:
+            self.logger.debug("Column %s: reached %s pages", column_id, depth)
         else:
-            request = self.next_list_page(response, column_id, page, entries)
+            request = self.next_list_page(response, column_id, page, entries,
+                                          walk=(walk_key, depth) if walk else None)
             if request is not None:
                 yield request
+
+    def _reached(self, walk: Walk, ids: list[int]) -> bool:
+        """Whether a page reaches the article the walk stops at (listed, or every article on
+        the page older: it left the listing). A full run walks to its depth."""
+        if walk.stop_id is None or self.full:
+            return False
+        return walk.stop_id in ids or max(ids) < walk.stop_id
 
     def _outside_range(self, created: str | None) -> bool:
         if created is None:
@@ -218,6 +352,7 @@ class NbdSpider(scrapy.Spider):
 
     # -- article pages ----------------------------------------------------------------
     def parse_article(self, response):
+        self.article_done(response.meta)
         self.crawler.stats.inc_value("newscrawler/article_pages")
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
@@ -239,6 +374,7 @@ class NbdSpider(scrapy.Spider):
     def article_failed(self, failure):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
+        self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
         self.crawler.stats.inc_value("newscrawler/errors")
         reason = _failure_reason(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
@@ -248,6 +384,7 @@ class NbdSpider(scrapy.Spider):
         """An article page redirected to a URL already requested in this crawl: the scheduler's
         duplicate filter drops the redirect and no errback runs, so record it here. (Other
         drops are duplicates by design, e.g. an article another worker of a shared crawl has.)"""
+        self.article_done(request.meta)
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
             return
@@ -256,10 +393,53 @@ class NbdSpider(scrapy.Spider):
         self.logger.warning("Article request dropped: %s (%s)", request.url, reason)
         self.archive.reject(request.url, "fetch_failed", reason, request.meta.get("article_id"))
 
+    def article_done(self, meta) -> None:
+        """An article of a walked list page was fetched (or recorded as failed)."""
+        key, index = meta.get("listed_on") or (None, None)
+        walk = self.walks.get(key)
+        if walk is not None:
+            walk.waiting.get(index, set()).discard(meta.get("article_id"))
+
     def column_failed(self, failure):
-        """A list page that could not be fetched (after retries) is recorded in ``rejects`` too:
-        the articles only it lists are found on a later crawl, and the reason is on record."""
+        """A list page that could not be fetched (after retries) is recorded in ``rejects`` too;
+        its walk stays unfinished there, and the next crawl continues from this page."""
         self.crawler.stats.inc_value("newscrawler/errors")
         reason = _failure_reason(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
         self.archive.reject(failure.request.url, "column_failed", reason)
+
+    # -- what was walked ----------------------------------------------------------------
+    def closed(self, reason):
+        """Save what each column's walks reached, and count those left unfinished."""
+        if self.walk_state is None:
+            return
+        incomplete = 0
+        for column_id in self.columns:
+            walks = [w for w in self.walks.values() if w.column_id == column_id]
+            head, gaps, settled = self._walk_outcome(walks)
+            if self.until:
+                head = None  # articles newer than `until` were skipped: the next walk goes past them
+            incomplete += len(gaps) + sum(1 for w in walks if w.gap is None and w.resume_index() == 0)
+            for gap in gaps:
+                self.logger.warning("Column %s: walk unfinished; the next crawl continues from list page %s",
+                                    column_id, gap["resume"]["url"])
+            self.archive.save_column_walk(self.base_url, column_id, head, gaps, settled)
+        self.crawler.stats.set_value("newscrawler/incomplete_walks", incomplete)
+
+    @staticmethod
+    def _walk_outcome(walks: list[Walk]) -> tuple[int | None, list[dict], set[tuple]]:
+        """(newest article on page 1, gaps left, keys of the stored gaps this run resumed)."""
+        from newscrawler.store.walks import gap_key
+
+        head, gaps, settled = None, [], set()
+        for walk in walks:
+            index = walk.resume_index()
+            if walk.gap is not None:
+                settled.add(gap_key(walk.gap))
+            elif index == 0:
+                continue  # page 1 itself not done: the next walk from page 1 covers it all
+            else:
+                head = walk.head
+            if index is not None:
+                gaps.append({"resume": walk.pages[index].as_resume(), "stop_id": walk.stop_id})
+        return head, gaps, settled

@@ -37,6 +37,7 @@ ARTICLES = "articles"
 REVISIONS = "article_revisions"
 REJECTS = "rejects"
 CRAWLS = "crawls"
+COLUMN_WALKS = "column_walks"
 
 INDEXES: dict[str, list[IndexModel]] = {
     ARTICLES: [
@@ -55,6 +56,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("started_at", DESCENDING)]),
     ],
     REVISIONS: [IndexModel([("article_id", ASCENDING), ("revised_at", DESCENDING)])],
+    # One walk state per column of a site (store/walks.py).
+    COLUMN_WALKS: [IndexModel([("base_url", ASCENDING), ("column_id", ASCENDING)], unique=True)],
 }
 
 
@@ -67,4 +70,4 @@ def ensure_indexes(db: Database) -> dict[str, list[str]]:
     return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}
 
 
-__all__ = ["ARTICLES", "CRAWLS", "INDEXES", "REJECTS", "REVISIONS", "ensure_indexes"]
+__all__ = ["ARTICLES", "COLUMN_WALKS", "CRAWLS", "INDEXES", "REJECTS", "REVISIONS", "ensure_indexes"]

@@ -332,6 +332,32 @@ class CrawlArchive:
             self.resumed = []
         return self.resumed
 
+    def column_walks(self, base_url: str, column_ids: list[int]) -> dict[int, dict] | None:
+        """What earlier runs walked of these columns (store/walks.py); None when the archive
+        does not answer (the spider then keeps its old stopping rule)."""
+        from newscrawler.store.walks import load_walks
+
+        try:
+            return load_walks(self.store.db, base_url, column_ids)
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self._unavailable(exc if isinstance(exc, ArchiveUnavailable) else
+                              ArchiveUnavailable(describe_error(exc)), "articles")
+            return None
+
+    def save_column_walk(self, base_url: str, column_id: int, head: int | None, gaps: list[dict],
+                         settled: set[tuple]) -> bool:
+        """Merge what this run walked of a column into its stored state. Not saved (MongoDB
+        down) is safe: the next run walks down to the old head and the old gaps again."""
+        from newscrawler.store.walks import save_walk
+
+        try:
+            save_walk(self.store.db, base_url, column_id, head, gaps, settled, self.crawl_id)
+            return True
+        except (ArchiveUnavailable, PyMongoError, RuntimeError) as exc:
+            logger.warning("Column %s: what this crawl walked is not saved (%s); the next crawl "
+                           "walks the column down to where the last saved walk began", column_id, exc)
+            return False
+
     def finish_crawl(self, stats: dict, finish_reason: str, fields: dict | None = None) -> bool:
         """Write this crawl's whole record: its counts, finish reason and every field set so far.
 

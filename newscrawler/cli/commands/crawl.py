@@ -12,9 +12,11 @@ says what the crawl did and where the data are.
 A ``--job`` run holds the job's lock: started while the same job still runs on this machine
 (from cron, the scheduler or by hand), it does nothing, says so, and exits with 0.
 
-Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, MongoDB
-was unavailable and nothing was written, or pages could not be written to the WARC files); 2 bad arguments or jobs file; 3 the crawl finished
-but monitoring raised alerts (low field coverage, no article links; see monitoring.py).
+Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, MongoDB was
+unavailable and nothing was written, or pages could not be written to the WARC files); 2 bad
+arguments or jobs file; 3 the crawl finished but monitoring raised alerts (low field coverage,
+no article links; see monitoring.py) or a column walk was left unfinished (a list page failed:
+the next crawl continues from it).
 """
 
 from __future__ import annotations
@@ -172,6 +174,9 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     if failures:
         return ExitStatus.FAILURE, failures
     alerts = list(stats.get("newscrawler/alerts") or [])
+    if stats.get("newscrawler/incomplete_walks"):
+        alerts.append(f"walks: {stats['newscrawler/incomplete_walks']} column walk(s) left unfinished "
+                      f"(a list page failed); the next crawl continues them")
     if alerts:
         return ExitStatus.ALERTS, [f"ALERT {a}" for a in alerts]
     return ExitStatus.OK, []
