@@ -20,7 +20,7 @@ from newscrawler.crawl.monitoring import ALERTS_STAT
 from newscrawler.record import content_hash
 from newscrawler.crawl.pipelines.mongodb import MongoPipeline
 from newscrawler.store.spool import JSON_OPTIONS, Spool, spool_directory
-from tests.conftest import free_port
+from nbd_replica.procs import free_port
 from tests.crawling import archive, crawl, replica_site
 
 T0 = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)

@@ -197,7 +197,7 @@ class NbdSpider(scrapy.Spider):
         """Articles archived without their page (a WARC write failed, or `warc check --repair`
         found the pointer dangling): a column crawl fetches them again, so the page is kept."""
         settings = self.crawler.settings
-        if not self.columns or not settings.getbool("WARC_ENABLED", True):
+        if not self.columns or not settings.getbool("WARC_ENABLED"):
             return []
         from pymongo.errors import PyMongoError
 
