@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "NBD_MAX_REJECTED_SHARE": 0.5,
     # More Spidermon actions on alerts (class paths), e.g. its Slack or e-mail notifiers.
     "NBD_ALERT_ACTIONS": [],
+    # A progress line on the terminal (`newscrawler crawl` turns it on for a terminal).
+    "NEWSCRAWLER_PROGRESS": False,
     # The jobs file of `newscrawler crawl --job` and `newscrawler schedule`.
     "NEWSCRAWLER_JOBS_FILE": "jobs.toml",
 }

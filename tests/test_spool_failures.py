@@ -16,7 +16,7 @@ import pytest
 from bson import json_util
 from scrapy.utils.test import get_crawler
 
-from newscrawler.crawl.monitoring import ALERTS_STAT
+from newscrawler.crawl.stats import ALERTS as ALERTS_STAT
 from newscrawler.record import content_hash
 from newscrawler.crawl.pipelines.mongodb import MongoPipeline
 from newscrawler.store.spool import JSON_OPTIONS, Spool, spool_directory

@@ -48,11 +48,12 @@ import json
 import logging
 
 from scrapy import signals
-
-from newscrawler import config
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
+
+from newscrawler import config
+from newscrawler.crawl import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +206,9 @@ class RedisScheduler(Scheduler):
                                           self.keys_ttl)
         super().open(spider)
         stats = self.crawler.stats
-        stats.set_value("newscrawler/redis/namespace", self.namespace)
-        stats.set_value("newscrawler/redis/url", redact_redis_url(redis_url(self.crawler.settings)))
-        stats.set_value("newscrawler/redis/fresh", bool(fresh))
+        stats.set_value(keys.REDIS_NAMESPACE, self.namespace)
+        stats.set_value(keys.REDIS_URL, redact_redis_url(redis_url(self.crawler.settings)))
+        stats.set_value(keys.REDIS_FRESH, bool(fresh))
         if fresh:
             logger.info("Distributed crawl %s: first worker (%s), starting fresh", self.namespace, self.worker_id)
         else:
@@ -230,7 +231,7 @@ class RedisScheduler(Scheduler):
         last = self.server.eval(_LEAVE, 4, *self.keys(), self.worker_id, self.worker_timeout)
         if last:
             logger.info("Distributed crawl %s: last worker out, Redis keys deleted", self.namespace)
-        self.crawler.stats.set_value("newscrawler/redis/last_worker", bool(last))
+        self.crawler.stats.set_value(keys.REDIS_LAST_WORKER, bool(last))
 
     def spider_idle(self, spider) -> None:
         """Nothing queued, nothing in flight: wait while other workers may still queue work."""

@@ -15,32 +15,36 @@ import socket
 
 from scrapy import signals
 
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 
 logger = logging.getLogger(__name__)
 
 # Crawl-record counts and the stats keys they come from.
 RECORD_COUNTS = {
-    "list_pages": "newscrawler/list_pages",
-    "pages": "newscrawler/article_pages",
-    "new": "newscrawler/new",
-    "updated": "newscrawler/updated",
-    "unchanged": "newscrawler/unchanged",
-    "rejected": "newscrawler/rejected",
-    "errors": "newscrawler/errors",
-    "spooled": "newscrawler/spooled",
-    "duplicates_in_crawl": "newscrawler/duplicates_in_crawl",
-    "content_duplicates": "newscrawler/content_duplicates",
-    "thumbnails_ok": "newscrawler/thumbnails_ok",
-    "thumbnails_failed": "newscrawler/thumbnails_failed",
-    "http_403": "newscrawler/http_403",
+    "list_pages": keys.LIST_PAGES,
+    "pages": keys.ARTICLE_PAGES,
+    "new": keys.NEW,
+    "updated": keys.UPDATED,
+    "unchanged": keys.UNCHANGED,
+    "rejected": keys.REJECTED,
+    "errors": keys.ERRORS,
+    "spooled": keys.SPOOLED,
+    "duplicates_in_crawl": keys.DUPLICATES_IN_CRAWL,
+    "content_duplicates": keys.CONTENT_DUPLICATES,
+    "thumbnails_ok": keys.THUMBNAILS_OK,
+    "thumbnails_failed": keys.THUMBNAILS_FAILED,
+    "http_403": keys.HTTP_403,
     "requests": "downloader/request_count",
-    "warc_responses": "warc/responses",
-    "warc_errors": "warc/errors",
-    "warc_pointers_withheld": "warc/pointers_withheld",
-    "archive_unavailable": "newscrawler/archive_unavailable",
+    "warc_responses": keys.WARC_RESPONSES,
+    "warc_errors": keys.WARC_ERRORS,
+    "warc_pointers_withheld": keys.WARC_POINTERS_WITHHELD,
+    "archive_unavailable": keys.ARCHIVE_UNAVAILABLE,
+    # Spool writes that failed (disk full), and entries written neither to MongoDB nor the spool.
+    "spool_errors": keys.SPOOL_ERRORS,
+    "unsaved": keys.UNSAVED,
     # Column walks left unfinished (stopped, a list page failed): the next crawl continues them.
-    "incomplete_walks": "newscrawler/incomplete_walks",
+    "incomplete_walks": keys.INCOMPLETE_WALKS,
     "log_errors": "log_count/ERROR",
 }
 
@@ -75,19 +79,19 @@ class CrawlRecord:
 
     def spider_closed(self, spider, reason):
         counts = crawl_counts(self.crawler.stats.get_stats())
-        blocked = self.crawler.stats.get_value("newscrawler/blocked")
+        blocked = self.crawler.stats.get_value(keys.BLOCKED)
         if blocked:
             counts["blocked"] = blocked
         stats = self.crawler.stats.get_stats()
-        from newscrawler.crawl.monitoring import ALERTS_STAT, crawl_coverage
+        from newscrawler.crawl.monitoring import crawl_coverage
 
-        fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(ALERTS_STAT) or [])}
-        if stats.get("newscrawler/redis/namespace"):
+        fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(keys.ALERTS) or [])}
+        if stats.get(keys.REDIS_NAMESPACE):
             fields["worker"] = {**self.archive.record.get("worker", {}),
-                                "redis": {"url": stats.get("newscrawler/redis/url"),
-                                          "namespace": stats["newscrawler/redis/namespace"],
-                                          "first_worker": stats.get("newscrawler/redis/fresh"),
-                                          "last_worker": stats.get("newscrawler/redis/last_worker")}}
+                                "redis": {"url": stats.get(keys.REDIS_URL),
+                                          "namespace": stats[keys.REDIS_NAMESPACE],
+                                          "first_worker": stats.get(keys.REDIS_FRESH),
+                                          "last_worker": stats.get(keys.REDIS_LAST_WORKER)}}
         self.archive.finish_crawl(counts, reason, fields)
         logger.info("Crawl %s finished (%s): %s", self.archive.crawl_id, reason,
                     ", ".join(f"{k} {v}" for k, v in counts.items() if v))

@@ -42,6 +42,7 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from spidermon import Action, Monitor, MonitorSuite, monitors
 
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ logger = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", module=r"spidermon\.")
 
 COVERAGE_FIELDS = ("authors", "published_at", "category", "body", "thumbnail")
-STATS_PREFIX = "newscrawler/coverage/"
-ALERTS_STAT = "newscrawler/alerts"
 
 
 def item_fields(item) -> int:
@@ -138,16 +137,16 @@ class CoverageStats:
             logger.warning("Coverage from every archived item: the archive did not answer (%s)", exc)
             basis, masks = "items", list(tally.values())
         coverage = coverage_of(masks)
-        stats.set_value(STATS_PREFIX + "basis", basis)
+        stats.set_value(keys.COVERAGE_PREFIX + "basis", basis)
         for key, value in coverage.items():
-            stats.set_value(STATS_PREFIX + key, value)
+            stats.set_value(keys.COVERAGE_PREFIX + key, value)
 
 
 def crawl_coverage(stats: dict) -> dict | None:
     """The coverage a crawl's stats hold (None before CoverageStats ran)."""
-    if STATS_PREFIX + "articles" not in stats:
+    if keys.COVERAGE_PREFIX + "articles" not in stats:
         return None
-    return {key: stats.get(STATS_PREFIX + key) for key in ("articles", *COVERAGE_FIELDS, "basis")}
+    return {key: stats.get(keys.COVERAGE_PREFIX + key) for key in ("articles", *COVERAGE_FIELDS, "basis")}
 
 
 # -- the checks (plain functions: the monitors below run them) -----------------------------------
@@ -176,12 +175,12 @@ def coverage_alerts(stats: dict, settings) -> list[str]:
 
 
 def discovery_alerts(stats: dict, settings, spider=None) -> list[str]:
-    list_pages = stats.get("newscrawler/list_pages", 0) or 0
-    links = stats.get("newscrawler/links_found", 0) or 0
+    list_pages = stats.get(keys.LIST_PAGES, 0) or 0
+    links = stats.get(keys.LINKS_FOUND, 0) or 0
     if list_pages and not links:
         return [f"discovery: {list_pages} column page(s) fetched, no article link on any; "
                 f"the column page layout may have changed"]
-    joined = stats.get("newscrawler/redis/fresh") is False  # other workers fetch the list pages
+    joined = stats.get(keys.REDIS_FRESH) is False  # other workers fetch the list pages
     columns = getattr(spider, "columns", None)
     if columns and not list_pages and not joined and stats.get("finish_reason") == "finished":
         return [f"discovery: none of the {len(columns)} column page(s) could be fetched"]
@@ -189,8 +188,8 @@ def discovery_alerts(stats: dict, settings, spider=None) -> list[str]:
 
 
 def rejection_alerts(stats: dict, settings) -> list[str]:
-    pages = stats.get("newscrawler/article_pages", 0) or 0
-    rejected = stats.get("newscrawler/rejected", 0) or 0
+    pages = stats.get(keys.ARTICLE_PAGES, 0) or 0
+    rejected = stats.get(keys.REJECTED, 0) or 0
     limit = settings.getfloat("NBD_MAX_REJECTED_SHARE")
     if pages >= max(_min_articles(settings), 1) and rejected / pages > limit:
         return [f"rejects: {rejected} of {pages} article pages gave no valid record "
@@ -242,7 +241,7 @@ class RecordAlerts(Action):
             found = getattr(result.item, "alerts", None)
             alerts.extend(found or [f"{result.item.name}: {str(result.error).strip().splitlines()[-1]}"])
         stats = self.data.crawler.stats
-        stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []), *alerts])
+        keys.add_alerts(stats, *alerts)
         for alert in alerts:
             logger.error("ALERT %s", alert)
 

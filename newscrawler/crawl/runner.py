@@ -6,8 +6,6 @@ Twisted's reactor starts once per process, so one process runs one crawl.
 
 from __future__ import annotations
 
-import sys
-
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
@@ -28,56 +26,21 @@ def project_settings(overrides: dict | None = None):
     return settings
 
 
-class ProgressLine:
-    """A one-line progress report on a terminal: pages, new articles, errors."""
-
-    def __init__(self, crawler, stream=sys.stderr, interval: float = 1.0):
-        self.crawler = crawler
-        self.stream = stream
-        self.interval = interval
-        self._loop = None
-
-    def line(self) -> str:
-        get = self.crawler.stats.get_value
-        return (f"pages {get('newscrawler/article_pages', 0)}  new {get('newscrawler/new', 0)}  "
-                f"updated {get('newscrawler/updated', 0)}  rejected {get('newscrawler/rejected', 0)}  "
-                f"errors {get('newscrawler/errors', 0)}")
-
-    def start(self) -> None:
-        from twisted.internet import task
-
-        self._loop = task.LoopingCall(lambda: self.stream.write("\r" + self.line() + "   "))
-        self._loop.start(self.interval, now=False)
-
-    def stop(self) -> None:
-        if self._loop is not None and self._loop.running:
-            self._loop.stop()
-            self.stream.write("\r" + self.line() + "   \n")
-
-
 def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool = False) -> dict:
     """Crawl with the `nbd` spider; returns {crawl_id, finish_reason, counts, stats}."""
     from scrapy import signals
 
     from newscrawler.crawl.spider import NbdSpider
 
-    settings = project_settings(overrides)
+    settings = project_settings({**(overrides or {}), "NEWSCRAWLER_PROGRESS": progress})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NbdSpider)
     outcome: dict = {}
-    line = ProgressLine(crawler) if progress else None
-
-    def opened(spider):
-        if line:
-            line.start()
 
     def closed(spider, reason):
-        if line:
-            line.stop()
         outcome["finish_reason"] = reason
         outcome["stats"] = dict(crawler.stats.get_stats())
 
-    crawler.signals.connect(opened, signal=signals.spider_opened)
     crawler.signals.connect(closed, signal=signals.spider_closed)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     process.start()

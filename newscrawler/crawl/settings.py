@@ -66,13 +66,16 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "newscrawler.crawl.extensions.CrawlRecord": 500,
-    # Monitoring: coverage into the stats, then Spidermon's checks, then the record (500).
+    # Monitoring: coverage into the stats, then Spidermon's checks, then the record (500);
+    # the order is checked at start (addons.ComponentOrder).
     "newscrawler.crawl.monitoring.CoverageStats": 400,
     "spidermon.contrib.scrapy.extensions.Spidermon": 450,
+    "newscrawler.crawl.progress.ProgressLine": 600,  # only with NEWSCRAWLER_PROGRESS
 }
 
 # -- operations: add-ons, monitoring -------------------------------------------------
 ADDONS = {
+    "newscrawler.crawl.addons.ComponentOrder": 50,
     "newscrawler.crawl.addons.DataDirDefaults": 100,
     "newscrawler.crawl.distributed.DistributedCrawl": 200,
 }

@@ -31,6 +31,7 @@ from twisted.internet import threads
 from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd import listing, site
@@ -159,7 +160,7 @@ class NbdSpider(scrapy.Spider):
             request = self.article_request_for(value)
             if request is None:
                 self.logger.warning("Not an article URL or id, skipped: %s", value)
-                self.crawler.stats.inc_value("newscrawler/bad_url_arguments")
+                self.crawler.stats.inc_value(keys.BAD_URL_ARGUMENTS)
             else:
                 yield request
         for column_id in self.columns:
@@ -213,7 +214,7 @@ class NbdSpider(scrapy.Spider):
                                                          str(d["article_id"])) for d in docs) if r]
         if requests:
             self.logger.info("Fetching again %d archived article(s) whose page is not kept", len(requests))
-            self.crawler.stats.inc_value("newscrawler/page_refetches", len(requests))
+            self.crawler.stats.inc_value(keys.PAGE_REFETCHES, len(requests))
         return requests
 
     # -- requests ---------------------------------------------------------------------
@@ -289,7 +290,7 @@ class NbdSpider(scrapy.Spider):
         if walk is not None:
             walk.pending = None
         stats = self.crawler.stats
-        stats.inc_value("newscrawler/list_pages")
+        stats.inc_value(keys.LIST_PAGES)
         entries = self.column_entries(response)
         if not entries:
             self.logger.info("Column %s page %s lists no article: stopping this column", column_id, page)
@@ -299,8 +300,8 @@ class NbdSpider(scrapy.Spider):
         in_range = [(aid, c) for aid, c in entries if not self._outside_range(c)]
         archived = set() if self.full else self.archive.existing_ids([aid for aid, _ in in_range])
         new = [(aid, c) for aid, c in in_range if aid not in archived]
-        stats.inc_value("newscrawler/links_found", len(entries))
-        stats.inc_value("newscrawler/links_already_archived", len(in_range) - len(new))
+        stats.inc_value(keys.LINKS_FOUND, len(entries))
+        stats.inc_value(keys.LINKS_ALREADY_ARCHIVED, len(in_range) - len(new))
         for article_id, created in new:
             request = self.article_request(article_id, created, column_id,
                                            listed_on=(walk_key, index) if walk else None)
@@ -353,7 +354,7 @@ class NbdSpider(scrapy.Spider):
     # -- article pages ----------------------------------------------------------------
     def parse_article(self, response):
         self.article_done(response.meta)
-        self.crawler.stats.inc_value("newscrawler/article_pages")
+        self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
             record = extract_article(response.body, response.url, base_url=self.base_url,
@@ -375,7 +376,7 @@ class NbdSpider(scrapy.Spider):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
-        self.crawler.stats.inc_value("newscrawler/errors")
+        self.crawler.stats.inc_value(keys.ERRORS)
         reason = _failure_reason(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
         yield self.rejected_item(request.url, request.meta, "fetch_failed", reason)
@@ -388,7 +389,7 @@ class NbdSpider(scrapy.Spider):
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
             return
-        self.crawler.stats.inc_value("newscrawler/errors")
+        self.crawler.stats.inc_value(keys.ERRORS)
         reason = f"dropped: redirected from {redirects[0]} to {request.url}, already requested in this crawl"
         self.logger.warning("Article request dropped: %s (%s)", request.url, reason)
         self.archive.reject(request.url, "fetch_failed", reason, request.meta.get("article_id"))
@@ -403,7 +404,7 @@ class NbdSpider(scrapy.Spider):
     def column_failed(self, failure):
         """A list page that could not be fetched (after retries) is recorded in ``rejects`` too;
         its walk stays unfinished there, and the next crawl continues from this page."""
-        self.crawler.stats.inc_value("newscrawler/errors")
+        self.crawler.stats.inc_value(keys.ERRORS)
         reason = _failure_reason(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
         self.archive.reject(failure.request.url, "column_failed", reason)
@@ -424,7 +425,7 @@ class NbdSpider(scrapy.Spider):
                 self.logger.warning("Column %s: walk unfinished; the next crawl continues from list page %s",
                                     column_id, gap["resume"]["url"])
             self.archive.save_column_walk(self.base_url, column_id, head, gaps, settled)
-        self.crawler.stats.set_value("newscrawler/incomplete_walks", incomplete)
+        self.crawler.stats.set_value(keys.INCOMPLETE_WALKS, incomplete)
 
     @staticmethod
     def _walk_outcome(walks: list[Walk]) -> tuple[int | None, list[dict], set[tuple]]:

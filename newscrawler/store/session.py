@@ -37,6 +37,27 @@ from newscrawler.store.store import ArticleStore
 
 logger = logging.getLogger(__name__)
 
+# The crawl's stats keys this session counts under (newscrawler.crawl.stats names every key).
+STAT_PREFIX = "newscrawler/"
+ARCHIVE_UNAVAILABLE = STAT_PREFIX + "archive_unavailable"
+REJECTED = STAT_PREFIX + "rejected"
+SPOOLED = STAT_PREFIX + "spooled"
+SPOOL_ERRORS = STAT_PREFIX + "spool_errors"
+SPOOL_TORN_LINES = STAT_PREFIX + "spool_torn_lines"
+SPOOL_BAD_LINES = STAT_PREFIX + "spool_bad_lines"
+SPOOL_REPLAYED = STAT_PREFIX + "spool_replayed"
+UNSAVED = STAT_PREFIX + "unsaved"
+
+
+def written_key(outcome: str) -> str:
+    """The key counting articles written with ``outcome`` (new, updated, unchanged, stale)."""
+    return STAT_PREFIX + outcome
+
+
+def rejected_key(code: str) -> str:
+    return f"{REJECTED}/{code}"
+
+
 
 
 class _Connection:
@@ -139,7 +160,7 @@ class CrawlArchive:
         if first:
             logger.error("MongoDB unavailable (%s): %s are spooled to %s and written on the next "
                          "successful connection or run", exc, what, self.spool.directory)
-        self._inc("newscrawler/archive_unavailable")
+        self._inc(ARCHIVE_UNAVAILABLE)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler is not None and count:
@@ -193,7 +214,7 @@ class CrawlArchive:
             self._spool([{"kind": "article", "doc": doc} for doc in docs])
             return None
         for key, value in counts.items():
-            self._inc(f"newscrawler/{key}", value)
+            self._inc(written_key(key), value)
         if self.unsaved:  # MongoDB answers again: what neither it nor the spool took earlier
             self.retry_unsaved()
         return counts
@@ -203,8 +224,8 @@ class CrawlArchive:
         """Record a page that gave no article: in ``rejects`` (spooled when MongoDB is down) and
         in the crawl's stats, by its short ``code`` (not_html, fetch_failed, ...); the
         ``message`` says more and never holds the URL (``url`` does)."""
-        self._inc("newscrawler/rejected")
-        self._inc(f"newscrawler/rejected/{code}")
+        self._inc(REJECTED)
+        self._inc(rejected_key(code))
         doc = {"url": url, "code": code, "message": message, "article_id": article_id, "at": utcnow()}
         try:
             with self._using() as store:
@@ -221,12 +242,12 @@ class CrawlArchive:
             with self._lock:
                 self.unsaved.extend(entries)
                 unsaved = len(self.unsaved)
-            self._inc("newscrawler/spool_errors")
-            self._set("newscrawler/unsaved", unsaved)
+            self._inc(SPOOL_ERRORS)
+            self._set(UNSAVED, unsaved)
             logger.error("Could not spool %d entries to %s (%s): kept in memory (%d in all), tried again "
                          "at the end of the crawl", len(entries), self.spool.path, describe_error(exc), unsaved)
             return False
-        self._inc("newscrawler/spooled", sum(1 for e in entries if e.get("kind") != "crawl"))
+        self._inc(SPOOLED, sum(1 for e in entries if e.get("kind") != "crawl"))
         return True
 
     def retry_unsaved(self) -> int:
@@ -243,7 +264,7 @@ class CrawlArchive:
         with self._lock:
             unsaved = len(self.unsaved)
         if entries:
-            self._set("newscrawler/unsaved", unsaved)
+            self._set(UNSAVED, unsaved)
         return unsaved
 
     def _set(self, key: str, value) -> None:
@@ -266,15 +287,15 @@ class CrawlArchive:
             self._unavailable(exc, "articles")
             return 0
         except OSError as exc:  # the spool's disk, not MongoDB: what was written stays written
-            self._inc("newscrawler/spool_errors")
+            self._inc(SPOOL_ERRORS)
             logger.error("Replaying the spool %s failed: %s", self.spool.directory, describe_error(exc))
             return 0
         finally:
-            self._inc("newscrawler/spool_torn_lines", self.spool.torn_lines - torn)
-            self._inc("newscrawler/spool_bad_lines", self.spool.bad_lines - bad)
+            self._inc(SPOOL_TORN_LINES, self.spool.torn_lines - torn)
+            self._inc(SPOOL_BAD_LINES, self.spool.bad_lines - bad)
         if written:
             logger.info("Archive: wrote %d spooled entries", written)
-            self._inc("newscrawler/spool_replayed", written)
+            self._inc(SPOOL_REPLAYED, written)
         return written
 
     def _write_entries(self, entries: list[dict]) -> None:
@@ -286,7 +307,7 @@ class CrawlArchive:
             if articles:
                 counts = store.write_articles(articles, self.crawl_id)
                 for key, value in counts.items():
-                    self._inc(f"newscrawler/{key}", value)
+                    self._inc(written_key(key), value)
             for doc in rejects:
                 store.add_reject(crawl_id=self.crawl_id, **_reject_fields(doc))
         for doc in records:  # an earlier crawl's record, MongoDB being down when it ended

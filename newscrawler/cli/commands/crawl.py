@@ -28,6 +28,7 @@ from pathlib import Path
 
 from newscrawler import values
 from newscrawler.cli import CommandError, ExitStatus, argtypes
+from newscrawler.crawl import stats as keys
 
 SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full")
 
@@ -160,22 +161,25 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     reason = outcome.get("finish_reason")
     if reason != "finished":
         failures.append(f"the crawl did not finish: finish reason {reason!r}")
-    if stats.get("newscrawler/blocked"):
-        failures.append(f"the site blocked the crawl ({stats['newscrawler/blocked']})")
+    if stats.get(keys.BLOCKED):
+        failures.append(f"the site blocked the crawl ({stats[keys.BLOCKED]})")
     written = sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))
-    if stats.get("newscrawler/archive_unavailable") and not written:
+    if stats.get(keys.ARCHIVE_UNAVAILABLE) and not written:
         spooled = counts.get("spooled", 0)
         failures.append(f"MongoDB was unavailable and nothing was written"
                         f"{f' ({spooled} items spooled, written on the next run)' if spooled else ''}")
-    if stats.get("warc/errors"):
-        failures.append(f"pages could not be kept in the WARC files ({stats['warc/errors']} write errors, "
-                        f"{stats.get('warc/pointers_withheld', 0)} articles archived without their page: "
+    if stats.get(keys.UNSAVED):
+        failures.append(f"{stats[keys.UNSAVED]} entries could be written neither to MongoDB nor to the spool "
+                        "(disk full?): lost for this run, the next crawl fetches them again")
+    if stats.get(keys.WARC_ERRORS):
+        failures.append(f"pages could not be kept in the WARC files ({stats[keys.WARC_ERRORS]} write errors, "
+                        f"{stats.get(keys.WARC_POINTERS_WITHHELD, 0)} articles archived without their page: "
                         "the next crawl fetches them again)")
     if failures:
         return ExitStatus.FAILURE, failures
-    alerts = list(stats.get("newscrawler/alerts") or [])
-    if stats.get("newscrawler/incomplete_walks"):
-        alerts.append(f"walks: {stats['newscrawler/incomplete_walks']} column walk(s) left unfinished "
+    alerts = list(stats.get(keys.ALERTS) or [])
+    if stats.get(keys.INCOMPLETE_WALKS):
+        alerts.append(f"walks: {stats[keys.INCOMPLETE_WALKS]} column walk(s) left unfinished "
                       f"(a list page failed); the next crawl continues them")
     if alerts:
         return ExitStatus.ALERTS, [f"ALERT {a}" for a in alerts]
@@ -189,9 +193,9 @@ def _share(value) -> str:
 def print_summary(outcome: dict, settings, job: str | None, elapsed: float, problems: list[str],
                   out=None) -> None:
     from newscrawler import config
+    from newscrawler.crawl.monitoring import COVERAGE_FIELDS, crawl_coverage
     from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import ServerPaths
-    from newscrawler.crawl.monitoring import COVERAGE_FIELDS, crawl_coverage
 
     out = out or sys.stdout
     stats = outcome.get("stats") or {}
@@ -221,7 +225,7 @@ def print_summary(outcome: dict, settings, job: str | None, elapsed: float, prob
     rows.append(("thumbnails", config.images_store(settings)))
     if c.get("spooled"):
         rows.append(("spooled", f"{c['spooled']} items under {data_dir / 'spool'}, written on the next run"))
-    if stats.get("newscrawler/redis/namespace"):
+    if stats.get(keys.REDIS_NAMESPACE):
         rows.append(("redis", f"{stats.get('newscrawler/redis/url')} keys {stats['newscrawler/redis/namespace']}:*"))
     rows.append(("records", "`newscrawler crawls` lists the runs; `newscrawler query` the articles"))
     width = max(len(k) for k, _ in rows)

@@ -6,6 +6,8 @@ import logging
 
 from scrapy.exceptions import IgnoreRequest
 
+from newscrawler.crawl import stats as keys
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,11 +29,11 @@ class BlockDetectionMiddleware:
                 self.consecutive = 0
             return response
         self.consecutive += 1
-        self.crawler.stats.inc_value("newscrawler/http_403")
+        self.crawler.stats.inc_value(keys.HTTP_403)
         if self.limit and self.consecutive >= self.limit:
             reason = f"blocked: {self.consecutive} answers of 403 Forbidden in a row"
             logger.error("Stopping the crawl: the site is refusing us (%s); last at %s", reason, request.url)
-            self.crawler.stats.set_value("newscrawler/blocked", reason)
+            self.crawler.stats.set_value(keys.BLOCKED, reason)
             self.crawler.engine.close_spider(self.crawler.spider, "blocked_403")
             raise IgnoreRequest(reason)
         return response

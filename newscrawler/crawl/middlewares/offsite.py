@@ -9,6 +9,8 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
+from newscrawler.crawl import stats as keys
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,7 +37,7 @@ class OffsiteGuardMiddleware(OffsiteMiddleware):
         if self.should_follow(request, spider):
             return None
         host = urlparse_cached(request).hostname or "(no host)"
-        self.stats.inc_value("newscrawler/offsite_refused")
+        self.stats.inc_value(keys.OFFSITE_REFUSED)
         if host not in self.domains_seen:
             self.domains_seen.add(host)
             logger.warning("Refused an off-site request to %s: %s", host, request.url)

@@ -11,6 +11,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.utils.asyncio import call_later
 
+from newscrawler.crawl import stats as keys
+
 logger = logging.getLogger(__name__)
 
 # Meta key of a retry request: seconds to wait before it may be scheduled again.
@@ -93,7 +95,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = self.backoff_delay(retry_request, asked)
         if delay > 0:
             retry_request.meta[BACKOFF_META] = delay
-            self.crawler.stats.inc_value("newscrawler/backoff_seconds", delay)
+            self.crawler.stats.inc_value(keys.BACKOFF_SECONDS, delay)
 
     # -- engine side: hold marked requests in a timer, not in a download slot --------------
     def request_scheduled(self, request, spider=None):
@@ -115,7 +117,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def spider_closed(self, spider=None, reason=None):
         if self._waiting:
             logger.warning("%d retries still waiting for their back-off were dropped", len(self._waiting))
-            self.crawler.stats.inc_value("newscrawler/backoff_dropped", len(self._waiting))
+            self.crawler.stats.inc_value(keys.BACKOFF_DROPPED, len(self._waiting))
         for timer in self._waiting.values():
             timer.cancel()
         self._waiting.clear()

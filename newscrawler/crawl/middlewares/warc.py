@@ -60,10 +60,13 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 import newscrawler
 from newscrawler import config
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
-from newscrawler.crawl.monitoring import ALERTS_STAT
 from newscrawler.warc.writer import (
-    HEADER_ARTICLE_ID, HEADER_BASE_URL, HEADER_COLUMN_ID, WarcFileWriter,
+    HEADER_ARTICLE_ID,
+    HEADER_BASE_URL,
+    HEADER_COLUMN_ID,
+    WarcFileWriter,
 )
 
 logger = logging.getLogger(__name__)
@@ -194,10 +197,10 @@ class WarcMiddleware:
         if self._pool is not None:
             self._stop_pool(self._pool)
         stats = self.crawler.stats
-        stats.set_value("warc/files", len(self.writer.files))
+        stats.set_value(keys.WARC_FILES, len(self.writer.files))
         if self.writer.files:
             logger.info("WARC: %d page(s) (%d records, %d bytes) in %d file(s) under %s",
-                        stats.get_value("warc/responses", 0), self.writer.records,
+                        stats.get_value(keys.WARC_RESPONSES, 0), self.writer.records,
                         self.writer.bytes_written, len(self.writer.files), self.writer.directory)
 
     # -- responses -------------------------------------------------------------------------
@@ -239,8 +242,8 @@ class WarcMiddleware:
             return response
         meta["warc"] = location.as_meta()
         stats = self.crawler.stats
-        stats.inc_value("warc/responses")
-        stats.inc_value("warc/bytes", location.length)
+        stats.inc_value(keys.WARC_RESPONSES)
+        stats.inc_value(keys.WARC_BYTES, location.length)
         return response
 
     # -- write-ahead -----------------------------------------------------------------------
@@ -262,7 +265,7 @@ class WarcMiddleware:
                 doc["warc"] = {"missing": why, "was": doc["warc"]}
                 withheld += 1
         if withheld:
-            self.crawler.stats.inc_value("warc/pointers_withheld", withheld)
+            self.crawler.stats.inc_value(keys.WARC_POINTERS_WITHHELD, withheld)
             logger.error("WARC: %d article(s) archived without their page (%s): the next crawl "
                          "refetches them", withheld, why)
 
@@ -282,15 +285,13 @@ class WarcMiddleware:
 
     def _write_failed(self, exc: Exception) -> None:
         stats = self.crawler.stats
-        stats.inc_value("warc/errors")
+        stats.inc_value(keys.WARC_ERRORS)
         if not self._failed:
             logger.error("WARC: cannot write to %s: %s: %s (the crawl goes on; pages are not archived "
                          "while this lasts)", self.writer.directory, type(exc).__name__, exc,
                          exc_info=not isinstance(exc, OSError))
-            stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []),
-                                          f"warc: cannot write to {self.writer.directory}: {_why(exc)} "
-                                          "(articles archived without their page; the next crawl "
-                                          "refetches them)"])
+            keys.add_alerts(stats, f"warc: cannot write to {self.writer.directory}: {_why(exc)} "
+                                   "(articles archived without their page; the next crawl refetches them)")
             self._failed = True
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from newscrawler.crawl import stats as keys
 from newscrawler.record import content_hash
 
 
@@ -28,7 +29,7 @@ class DedupPipeline:
         adapter = ItemAdapter(item)
         article_id = adapter["article_id"]
         if article_id in self.seen_ids:
-            self.stats.inc_value("newscrawler/duplicates_in_crawl")
+            self.stats.inc_value(keys.DUPLICATES_IN_CRAWL)
             raise DropItem(f"article {article_id} already archived in this crawl")
         self.seen_ids.add(article_id)
         fingerprint = content_hash(adapter.get("title"), adapter.get("body_text"))
@@ -36,5 +37,5 @@ class DedupPipeline:
         first = self.first_id_by_hash.setdefault(fingerprint, article_id)
         if first != article_id:
             adapter["duplicate_of"] = first
-            self.stats.inc_value("newscrawler/content_duplicates")
+            self.stats.inc_value(keys.CONTENT_DUPLICATES)
         return item

@@ -17,6 +17,7 @@ from itemadapter import ItemAdapter
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.middlewares.warc import write_ahead
 from newscrawler.record import ArticleRecord
@@ -75,15 +76,13 @@ class MongoPipeline:
 
     def _alert_spool_errors(self) -> None:
         """A spool that failed is an alert (the crawl exits non-zero), even if all was saved later."""
-        from newscrawler.crawl.monitoring import ALERTS_STAT
-
         stats = self.crawler.stats
-        errors = stats.get_value("newscrawler/spool_errors")
+        errors = stats.get_value(keys.SPOOL_ERRORS)
         if not errors:
             return
         unsaved = len(self.archive.unsaved)
         alert = (f"spool: {errors} write error(s) under {self.archive.spool.directory}; "
                  + (f"{unsaved} entries written neither to MongoDB nor to the spool, lost for this run"
                     if unsaved else "every entry was written to MongoDB or the spool in the end"))
-        stats.set_value(ALERTS_STAT, [*(stats.get_value(ALERTS_STAT) or []), alert])
+        keys.add_alerts(stats, alert)
         logger.error("ALERT %s", alert)

@@ -37,6 +37,8 @@ from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
+from newscrawler.crawl import stats as keys
+
 EXIF_ORIENTATION = 0x0112
 # What Scrapy's FilesPipeline says of a download it could not use, in the article's words.
 DOWNLOAD_REASONS = {"download-error": "download failed (HTTP status not 200)",
@@ -102,7 +104,11 @@ class GridFSFilesStore:
         """The archive database, on a client of its own that writes journaled like the archive."""
         if self._db is None:
             from newscrawler import config
-            from newscrawler.store.connection import get_client, journaled_options, resolve_mongo_uri
+            from newscrawler.store.connection import (
+                get_client,
+                journaled_options,
+                resolve_mongo_uri,
+            )
 
             uri, _ = resolve_mongo_uri(self.SETTINGS)
             client = get_client(uri, **journaled_options(uri))
@@ -281,10 +287,10 @@ class ThumbnailPipeline(ImagesPipeline):
         for ok, result in results:
             if ok:
                 adapter["thumbnail"] = self.thumbnail_record(result)
-                stats.inc_value("newscrawler/thumbnails_ok")
+                stats.inc_value(keys.THUMBNAILS_OK)
             else:
                 adapter["thumbnail_error"] = self.failure_reason(result.value)
-                stats.inc_value("newscrawler/thumbnails_failed")
+                stats.inc_value(keys.THUMBNAILS_FAILED)
         return item
 
     def thumbnail_record(self, result: dict) -> dict:

@@ -1,0 +1,67 @@
+"""The crawl's stats keys, named once.
+
+Scrapy's stats are the crawl's shared tally: one component counts, others read back (the crawl
+record, the monitors, the command line's verdict). Every key a component writes or reads is a
+name here, so a reader can find who writes what. The archive session's keys are its own
+(newscrawler.store.session) and are named here too.
+"""
+
+from __future__ import annotations
+
+from newscrawler.store.session import (  # noqa: F401 - re-exported: every key in one place
+    ARCHIVE_UNAVAILABLE,
+    REJECTED,
+    SPOOL_BAD_LINES,
+    SPOOL_ERRORS,
+    SPOOL_REPLAYED,
+    SPOOL_TORN_LINES,
+    SPOOLED,
+    STAT_PREFIX,
+    UNSAVED,
+    rejected_key,
+    written_key,
+)
+
+# The spider
+LIST_PAGES = STAT_PREFIX + "list_pages"
+ARTICLE_PAGES = STAT_PREFIX + "article_pages"
+LINKS_FOUND = STAT_PREFIX + "links_found"
+LINKS_ALREADY_ARCHIVED = STAT_PREFIX + "links_already_archived"
+ERRORS = STAT_PREFIX + "errors"                   # pages not fetched
+BAD_URL_ARGUMENTS = STAT_PREFIX + "bad_url_arguments"
+PAGE_REFETCHES = STAT_PREFIX + "page_refetches"   # articles whose WARC page is fetched again
+INCOMPLETE_WALKS = STAT_PREFIX + "incomplete_walks"
+# Written articles (by the archive session, per outcome)
+NEW = written_key("new")
+UPDATED = written_key("updated")
+UNCHANGED = written_key("unchanged")
+# Pipelines
+DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
+CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"
+THUMBNAILS_OK = STAT_PREFIX + "thumbnails_ok"
+THUMBNAILS_FAILED = STAT_PREFIX + "thumbnails_failed"
+COVERAGE_PREFIX = STAT_PREFIX + "coverage/"
+# Downloader middlewares
+BLOCKED = STAT_PREFIX + "blocked"                 # why the site is taken to block us (403s)
+HTTP_403 = STAT_PREFIX + "http_403"
+OFFSITE_REFUSED = STAT_PREFIX + "offsite_refused"
+BACKOFF_SECONDS = STAT_PREFIX + "backoff_seconds"
+BACKOFF_DROPPED = STAT_PREFIX + "backoff_dropped"
+# The page archive (WARC) middleware
+WARC_RESPONSES = "warc/responses"
+WARC_BYTES = "warc/bytes"
+WARC_FILES = "warc/files"
+WARC_ERRORS = "warc/errors"
+WARC_POINTERS_WITHHELD = "warc/pointers_withheld"
+# Monitoring: the alerts of the crawl (a list of sentences)
+ALERTS = STAT_PREFIX + "alerts"
+# Several machines (crawl/distributed.py)
+REDIS_URL = STAT_PREFIX + "redis/url"
+REDIS_NAMESPACE = STAT_PREFIX + "redis/namespace"
+REDIS_FRESH = STAT_PREFIX + "redis/fresh"
+REDIS_LAST_WORKER = STAT_PREFIX + "redis/last_worker"
+
+
+def add_alerts(stats, *alerts: str) -> None:
+    """Add sentences to the crawl's alerts (the record keeps them; `newscrawler crawl` exits 3)."""
+    stats.set_value(ALERTS, [*(stats.get_value(ALERTS) or []), *alerts])
