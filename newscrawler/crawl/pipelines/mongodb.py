@@ -17,9 +17,15 @@ from twisted.internet.threads import deferToThread
 
 from newscrawler.store.session import archive_for, item_document
 
+# Sent (on the reactor thread, with ``article_ids``) once a batch is stored: written to MongoDB,
+# or spooled when MongoDB is down. A shared crawl's queue (distributed.py) counts an article
+# request as done only then.
+articles_stored = object()
+
 
 class MongoPipeline:
     def __init__(self, crawler):
+        self.crawler = crawler
         self.archive = archive_for(crawler)
         self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE")
         self.batch: list[dict] = []
@@ -47,6 +53,7 @@ class MongoPipeline:
         batch, self.batch = self.batch, []
         if batch:
             await maybe_deferred_to_future(deferToThread(self._write, batch))
+            self.crawler.signals.send_catch_log(articles_stored, article_ids=[d.get("article_id") for d in batch])
 
     async def close_spider(self, spider=None):
         self.archive.retry_now()  # the last batch: try MongoDB even if it failed moments ago
