@@ -80,6 +80,7 @@ import os
 import socket
 import time
 import uuid
+from pathlib import Path
 
 import redis
 from itemadapter import ItemAdapter
@@ -255,7 +256,7 @@ def process_space() -> str:
     """Where a pid means one process: this machine (host, boot) and this pid namespace. Workers
     in the same space can tell at once that another one's process is gone."""
     parts = [socket.gethostname()]
-    for path, read in (("/proc/sys/kernel/random/boot_id", lambda p: open(p).read().strip()),
+    for path, read in (("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()),
                        ("/proc/self/ns/pid", os.readlink)):
         try:
             parts.append(read(path))
