@@ -68,6 +68,12 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_HEARTBEAT_INTERVAL": 10,  # seconds
     "REDIS_WORKER_TIMEOUT": 60,  # a worker silent this long is taken for dead
     "REDIS_KEYS_TTL": 24 * 3600,  # safety net: keys of a crawl whose workers all died expire
+    # Redis gone: each command waits at most REDIS_SOCKET_TIMEOUT s (with REDIS_RETRIES quick
+    # retries); a worker that has not reached Redis for REDIS_UNAVAILABLE_TIMEOUT s stops
+    # (finish reason `redis_unavailable`, exit 1), its unfinished requests kept in Redis.
+    "REDIS_SOCKET_TIMEOUT": 5,  # seconds
+    "REDIS_RETRIES": 2,
+    "REDIS_UNAVAILABLE_TIMEOUT": 60,  # seconds
     # Alerts (crawl/monitoring.py): minimum share of the NEW articles with each field; a crawl
     # below it (from NBD_COVERAGE_MIN_ARTICLES new articles on) ends with an alert. Normal shares
     # over the main columns: authors ~70% (AI flashes and commentaries name nobody), category

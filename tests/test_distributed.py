@@ -47,7 +47,7 @@ def _worker(server, mongo_uri, db_name, data_dir, prefix, name, columns, *settin
 def test_without_redis_url_nothing_changes(monkeypatch):
     from scrapy.settings import Settings
 
-    from newscrawler.crawl.distributed import DistributedCrawl
+    from newscrawler.crawl.addons import DistributedCrawl
 
     monkeypatch.delenv("REDIS_URL", raising=False)
     settings = Settings({"REDIS_URL": None})

@@ -1,7 +1,8 @@
 """Scrapy add-ons of the project (``ADDONS`` in settings.py).
 
 They run after every setting is known (settings.py, ``-s NAME=VALUE``, Scrapyd's ``setting=``),
-so they can derive settings from others. The Redis add-on lives in ``distributed.py``.
+so they can derive settings from others. They import nothing optional unless asked: the Redis
+add-on loads ``distributed.py`` (scrapy-redis) only when REDIS_URL is set.
 """
 
 from __future__ import annotations
@@ -44,3 +45,46 @@ class ComponentOrder:
                 if first in order and then in order and order.index(first) > order.index(then):
                     raise ValueError(f"{setting}: {first} must come before {then} "
                                      f"(give it a lower priority number)")
+
+def redis_url(settings) -> str | None:
+    """``REDIS_URL`` from the settings, else the environment; empty means unset."""
+    return config.setting(settings, "REDIS_URL")
+
+
+def redact_redis_url(url: str | None) -> str:
+    """``redis://:secret@host:6379/0`` -> ``redis://***@host:6379/0``."""
+    if not url or "@" not in url:
+        return url or ""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+
+
+class DistributedCrawl:
+    """Scrapy add-on: with REDIS_URL, the scrapy-redis scheduler and duplicate filter.
+
+    Settings it sets (at add-on priority, so ``settings.py`` or ``-s`` win when they name
+    them): SCHEDULER, DUPEFILTER_CLASS, SCHEDULER_PERSIST (True: a finishing worker must not
+    delete the queue the others use; the last worker cleans up, see the module's doc),
+    SCHEDULER_QUEUE_CLASS (priority queue: articles before list pages), REDIS_PARAMS (bounded
+    waits, see :func:`redis_params`), REDIS_URL.
+    """
+
+    def update_settings(self, settings) -> None:
+        url = redis_url(settings)
+        if not url:
+            return
+        try:  # scrapy-redis is an optional dependency: imported only when asked for
+            from newscrawler.crawl.distributed import redis_params
+        except ImportError as exc:
+            raise RuntimeError(f"REDIS_URL is set, but the several-machines crawl needs {exc.name}: "
+                               "pip install 'newscrawler[distributed]'") from None
+        if not settings.get("REDIS_URL"):  # from the environment after settings.py was read
+            settings.set("REDIS_URL", url, priority="cmdline")
+        for key, value in {
+            "SCHEDULER": "newscrawler.crawl.distributed.RedisScheduler",
+            "DUPEFILTER_CLASS": "newscrawler.crawl.distributed.ArticleDupeFilter",
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+            "REDIS_PARAMS": redis_params(settings),
+        }.items():
+            settings.set(key, value, priority="addon")

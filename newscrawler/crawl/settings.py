@@ -77,7 +77,7 @@ EXTENSIONS = {
 ADDONS = {
     "newscrawler.crawl.addons.ComponentOrder": 50,
     "newscrawler.crawl.addons.DataDirDefaults": 100,
-    "newscrawler.crawl.distributed.DistributedCrawl": 200,
+    "newscrawler.crawl.addons.DistributedCrawl": 200,
 }
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["newscrawler.crawl.monitoring.CrawlHealthMonitors"]

@@ -135,7 +135,7 @@ class NbdSpider(scrapy.Spider):
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
         # Workers of a distributed crawl each see only some of a column's list pages: no one
         # of them can tell what was walked, so they keep the old stopping rule.
-        from newscrawler.crawl.distributed import redis_url
+        from newscrawler.crawl.addons import redis_url
 
         spider.keeps_walks = not redis_url(crawler.settings)
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)

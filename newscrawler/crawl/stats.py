@@ -60,6 +60,10 @@ REDIS_URL = STAT_PREFIX + "redis/url"
 REDIS_NAMESPACE = STAT_PREFIX + "redis/namespace"
 REDIS_FRESH = STAT_PREFIX + "redis/fresh"
 REDIS_LAST_WORKER = STAT_PREFIX + "redis/last_worker"
+REDIS_LEFT_UNFINISHED = STAT_PREFIX + "redis/left_unfinished"
+REDIS_REQUEUED = STAT_PREFIX + "redis/requeued"     # dead workers' requests put back in the queue
+REDIS_RESET = STAT_PREFIX + "redis/reset"           # Redis lost the crawl's keys mid-crawl
+REDIS_OUTAGES = STAT_PREFIX + "redis/outages"
 
 
 def add_alerts(stats, *alerts: str) -> None:

@@ -130,7 +130,7 @@ def run(args) -> int:
 
 def check_redis(settings) -> None:
     """With REDIS_URL set, Redis must answer before the crawl starts (exit 1 otherwise)."""
-    from newscrawler.crawl.distributed import redact_redis_url, redis_url
+    from newscrawler.crawl.addons import redact_redis_url, redis_url
 
     url = redis_url(settings)
     if not url:

@@ -24,6 +24,11 @@ from newscrawler.record import ArticleRecord
 
 logger = logging.getLogger(__name__)
 
+# Sent (on the reactor thread, with ``article_ids``) once a batch is stored: written to MongoDB,
+# or spooled when MongoDB is down. A shared crawl's queue (distributed.py) counts an article
+# request as done only then.
+articles_stored = object()
+
 
 class MongoPipeline:
     def __init__(self, crawler):
@@ -59,6 +64,7 @@ class MongoPipeline:
             # The pages first: no article may point to a WARC record that is not on disk.
             await write_ahead(self.crawler, batch)
             await maybe_deferred_to_future(deferToThread(self._write, batch))
+            self.crawler.signals.send_catch_log(articles_stored, article_ids=[d.get("article_id") for d in batch])
 
     async def close_spider(self, spider=None):
         self.archive.retry_now()  # the last batch: try MongoDB even if it failed moments ago
