@@ -150,7 +150,7 @@ def test_unchanged_article_refetched_in_full_mode_is_not_a_revision(first_crawl,
 def test_full_recrawl_keeps_the_thumbnail_facts(first_crawl, mongo_uri):
     """The image is already stored (IMAGES_EXPIRES): the recrawl does not download it, and
     the facts it records are still the whole set, read from the store."""
-    site, server, db_name, data_dir, _ = first_crawl
+    site, server, db_name, data_dir, _, _ = first_crawl
     db = archive(mongo_uri, db_name)
     before = db.articles.find_one({"thumbnail": {"$exists": True}}, sort=[("article_id", 1)])
     result = crawl(server, mongo_uri, db_name, data_dir, columns="", urls=str(before["article_id"]), full=1)
