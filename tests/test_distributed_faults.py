@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests import test_distributed
-from tests.conftest import free_port
+from nbd_replica.procs import free_port
 from tests.crawling import REPO, archive, replica_site
 from tests.operations_support import (
     columns_of,
