@@ -476,3 +476,17 @@ def test_db_command_start_status_stop(monkeypatch, capsys, data_dir):
     assert f"stopped the embedded MongoDB server (pid {pid})" in capsys.readouterr().out
     assert cli.main(["db", "stop"]) == 0
     assert "no embedded MongoDB server is running" in capsys.readouterr().out
+
+
+def test_options_in_the_uri_win_over_our_client_defaults():
+    client = get_client("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=250&appname=mine")
+    try:
+        assert client.options.server_selection_timeout == 0.25
+        assert client.options.pool_options.metadata["application"]["name"] == "mine"
+    finally:
+        client.close()
+    default = get_client("mongodb://127.0.0.1:1/")
+    try:
+        assert default.options.server_selection_timeout == 5
+    finally:
+        default.close()

@@ -204,7 +204,7 @@ def test_revision_write_repeated_after_a_crash_is_kept_once(mongo_db):
 # -- MongoDB unreachable: spool at once, not one driver timeout per batch ----------------------
 
 def test_unreachable_archive_spools_without_waiting_again(tmp_path):
-    settings = Settings({"MONGO_URI": f"mongodb://127.0.0.1:{free_port()}", "MONGO_DATABASE": "x",
+    settings = Settings({"MONGO_URI": f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300", "MONGO_DATABASE": "x",
                          "NEWSCRAWLER_DATA_DIR": str(tmp_path), "ARCHIVE_RETRY_INTERVAL": 60})
     archive = CrawlArchive(settings)
     try:

@@ -105,7 +105,7 @@ class _DiskFull:
 
 def _unreachable_crawler(tmp_path):
     crawler = get_crawler(settings_dict={
-        "MONGO_URI": f"mongodb://127.0.0.1:{free_port()}", "MONGO_DATABASE": "x",
+        "MONGO_URI": f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300", "MONGO_DATABASE": "x",
         "NEWSCRAWLER_DATA_DIR": str(tmp_path), "ARCHIVE_RETRY_INTERVAL": 60})
     crawler.stats.open_spider()
     return crawler

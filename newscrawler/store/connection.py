@@ -96,7 +96,10 @@ def get_client(uri: str, **kwargs: Any) -> pymongo.MongoClient:
     first operation; a malformed URI is reported here as :class:`ArchiveConfigError`, without
     the credentials the URI may contain.
     """
-    options = {**DEFAULT_CLIENT_OPTIONS, **kwargs}
+    # An option the URI names itself wins over our default (pymongo lets keywords win).
+    named = {key.lower() for key in re.findall(r"[?&]([^=&]+)=", uri or "")}
+    defaults = {key: value for key, value in DEFAULT_CLIENT_OPTIONS.items() if key.lower() not in named}
+    options = {**defaults, **kwargs}
     try:
         return pymongo.MongoClient(uri, **options)
     except (ConfigurationError, ValueError, TypeError) as exc:
