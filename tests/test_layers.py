@@ -94,17 +94,3 @@ def test_the_check_sees_upward_imports_lazy_and_relative_ones_too():
                      "line 4: scrapy (a framework of a layer above)"]
     assert violations("newscrawler.cli.probe", source, "newscrawler.cli") == []
 
-
-def test_order_dependent_components_out_of_order_refuse_to_start():
-    from scrapy.settings import Settings
-
-    from newscrawler.crawl import settings as project
-    from newscrawler.crawl.addons import ComponentOrder
-
-    settings = Settings()
-    settings.setmodule(project, priority="project")
-    ComponentOrder().update_settings(settings)  # the project's own order is right
-    settings.set("EXTENSIONS", {**project.EXTENSIONS, "newscrawler.crawl.extensions.CrawlRecord": 420},
-                 priority="cmdline")
-    with pytest.raises(ValueError, match="Spidermon must come before newscrawler.crawl.extensions.CrawlRecord"):
-        ComponentOrder().update_settings(settings)

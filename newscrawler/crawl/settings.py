@@ -94,6 +94,7 @@ FEED_EXPORTERS = {
 
 # -- engine --------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"  # NEWSCRAWLER_LOG_LEVEL in the environment sets it (below)
 TELNETCONSOLE_ENABLED = False
 
 # Last: what the environment gives (MONGO_URI, NEWSCRAWLER_DATA_DIR, ...; see config.py).
