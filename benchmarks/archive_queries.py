@@ -6,7 +6,8 @@ Without --uri it starts a throwaway SecantusDB (storage in a temporary directory
 it afterwards. Loads synthetic articles shaped like the archive's (12 categories, dates over
 three years, 30 search tokens each from a Zipf-like vocabulary), creates the archive indexes
 (``newscrawler.store.indexes``) and times the query shapes the crawler and people use, with
-each query's plan (IXSCAN / COLLSCAN) from explain. The figures are quoted in indexes.py.
+each query's plan (IXSCAN / COLLSCAN) from explain. newscrawler/store/indexes.py says, without
+the figures, what these runs found.
 """
 
 from __future__ import annotations

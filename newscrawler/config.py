@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     # Stop the crawl after this many 403 answers in a row (the site is blocking us).
     "NBD_MAX_CONSECUTIVE_403": 3,
     # Article and column pages larger than this are refused while downloading (and recorded):
-    # the site's pages are about 100 KB; the generic fallback extractor takes ~5 s per MB.
+    # the site's pages are about 100 KB; the generic fallback extractor is slow on large pages.
     "NBD_MAX_PAGE_BYTES": 2 * 1024 * 1024,
     # -- storage ---------------------------------------------------------------------
     # Unset: an embedded MongoDB-compatible server is started under NEWSCRAWLER_DATA_DIR.
@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "WARC_DIR": None,  # unset: <data dir>/warc
     "WARC_MAX_SIZE": 1024 ** 3,
     "WARC_PREFIX": "newscrawler",
-    "WARC_GZIP_LEVEL": 3,  # 6 gives slightly smaller files for twice the CPU (benchmarks/bench_warc.py)
+    "WARC_GZIP_LEVEL": 3,  # 6 gives slightly smaller files for much more CPU (benchmarks/bench_warc.py)
     "WARC_FLUSH_INTERVAL": 5.0,  # seconds between hand-overs of the write buffer to the OS
     # Write-ahead: before each MongoDB batch the WARC records its articles point to are flushed
     # and, with WARC_FSYNC, fsynced (one fsync per batch; off: a killed process still loses no
@@ -75,10 +75,11 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_RETRIES": 2,
     "REDIS_UNAVAILABLE_TIMEOUT": 60,  # seconds
     # Alerts (crawl/monitoring.py): minimum share of the NEW articles with each field; a crawl
-    # below it (from NBD_COVERAGE_MIN_ARTICLES new articles on) ends with an alert. Normal shares
-    # over the main columns: authors ~70% (AI flashes and commentaries name nobody), category
-    # ~50% (site-wide columns such as 要闻 have no section), time and body 100%; the minimums
-    # are about half of that, so only a broken layout trips them.
+    # below it (from NBD_COVERAGE_MIN_ARTICLES new articles on) ends with an alert. Normally,
+    # over the main columns, most articles name authors (AI flashes and commentaries name
+    # nobody), about half have a category (site-wide columns such as 要闻 have no section), all
+    # have a time and a body; the minimums are about half of that, so only a broken layout
+    # trips them.
     "NBD_MIN_COVERAGE": {"authors": 0.3, "published_at": 0.9, "category": 0.2, "body": 0.9},
     "NBD_COVERAGE_MIN_ARTICLES": 10,
     "NBD_MAX_REJECTED_SHARE": 0.5,

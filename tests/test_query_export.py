@@ -8,8 +8,10 @@ import io
 import json
 import logging
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 
 import pytest
+import yaml
 
 from newscrawler.store import counts
 from newscrawler.store.export import HexoOptions, hexo_filename, hexo_post, sanitize_title, write_hexo
@@ -261,18 +263,19 @@ def test_stats_by_aggregation_and_from_kept_counts_agree_and_stay_current(archiv
 
 # -- exports ----------------------------------------------------------------------------------
 
-EXPECTED_HEXO = """
----
-title: '宁德时代发布三季报'
-categories: 
- - 公司
- - 每经网
- - 分类
-headimg: 'https://image.nbd.com.cn/1.jpg'
+EXPECTED_HEXO = """---
+title: 宁德时代发布三季报
+categories:
+- 公司
+- 每经网
+- 分类
+tags:
+- 新能源
+headimg: https://image.nbd.com.cn/1.jpg
 author: 每经网
 comments: false
 date: Tue, 03 Dec 2024 15:30:00 GMT
-thumbnail: 'https://image.nbd.com.cn/1.jpg'
+thumbnail: https://image.nbd.com.cn/1.jpg
 ---
 
 <div>
@@ -287,14 +290,38 @@ def test_hexo_post_byte_for_byte(archive):
     assert hexo_post(doc) == EXPECTED_HEXO
     custom = hexo_post(get_article(archive, 6), HexoOptions(site_name="我的站", extra_category="转载",
                                                           placeholder="/img/none.png"))
-    assert "\n - 证券\n - 我的站\n - 转载\nheadimg: '/img/none.png'\nauthor: 我的站\n" in custom
+    assert "\n- 证券\n- 我的站\n- 转载\ntags: []\nheadimg: /img/none.png\nauthor: 我的站\n" in custom
     assert "<div>\n<p>沪指涨0.8%，券商板块领涨。</p>\n</div>\n" in custom  # no byline paragraph
+
+
+def _front_matter(post: str) -> dict:
+    """The front matter as Hexo splits it (``---`` on the first line, then up to the next)."""
+    assert post.startswith("---\n")
+    matter, _, rest = post[4:].partition("\n---\n")
+    assert rest.startswith("\n<div>")
+    return yaml.safe_load(matter)
+
+
+@pytest.mark.parametrize("title", [
+    "“内卷式”竞争何时休？", "“双11”来了：电商/快递迎高峰?", "It's \"quoted\": yes", "#1 标题 # 不是注释",
+    "- 列表? [不是] {也不是}", "2024", "true", "a: b", "  空格  ", "制表\t符", "'单引号' 与 ‘中文’",
+])
+def test_hexo_front_matter_reads_back_as_the_article(title):
+    doc = {**DOCS[0], "title": title, "tags": ["新能源", "a: b", "#标签"]}
+    matter = _front_matter(hexo_post(doc))
+    assert matter["title"] == title
+    assert parsedate_to_datetime(matter["date"]) == doc["published_at"]
+    assert matter["tags"] == doc["tags"]
+    assert matter["categories"] == [doc["category"], "每经网", "分类"]
+    assert (matter["headimg"], matter["thumbnail"], matter["comments"]) == (doc["thumbnail_url"],) * 2 + (False,)
+    no_extras = _front_matter(hexo_post({"title": title, "category": None, "tags": []}))
+    assert (no_extras["categories"][0], no_extras["tags"], "date" in no_extras) == ("未分类", [], False)
 
 
 def test_hexo_file_names_are_sanitised_and_reexport_overwrites(archive, tmp_path):
     assert sanitize_title('a"b\'c“d”e‘f’g/h\\i:j*k?l<m>n|o\tp\x00q') == "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q"
     assert hexo_filename(DOCS[6]) == "双11_来了：电商_快递迎高峰_.md"  # leading _ dropped: Hexo hides such files
-    assert "title: '_双11_来了：电商_快递迎高峰_'\n" in hexo_post(DOCS[6])
+    assert "title: “双11”来了：电商/快递迎高峰?\n" in hexo_post(DOCS[6])  # the title line keeps it as it is
     assert hexo_filename({"title": "“”", "article_id": 42}) == "42.md"
     assert len(hexo_filename({"title": "长" * 200}).encode()) <= 243
     out = tmp_path / "_posts"

@@ -1,23 +1,28 @@
 """The page archive: WARC files written by the crawl, read back, checked, and re-extracted.
 
-One crawl of a replica (half its article pages served gzip-encoded, one answered 503 once,
-files rotated every 60 kB) feeds most tests; they read what it left.
+One crawl of a replica (half its article pages served gzip-encoded, a quarter brotli-encoded,
+one answered 503 once, files rotated every 60 kB) feeds most tests; they read what it left.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
+import brotli
 import pymongo
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from newscrawler.cli import main
 from newscrawler.record import content_hash
@@ -27,21 +32,36 @@ from nbd_replica.site import ReplicaSite
 from newscrawler.warc.reader import check_file, read_response
 from tests.crawling import archive, crawl
 
+try:
+    from compression import zstd  # Python 3.14+
+except ImportError:
+    from backports import zstd  # installed with Scrapy before 3.14
+
 MAX_SIZE = 60_000
+WARCIO_WITH_OUR_DECODERS = "import newscrawler.warc.reader, warcio.cli; warcio.cli.main()"
 PAGE_KINDS = ("article", "column", "load_more")
 
 
-class GzipReplica(ReplicaSite):
-    """The replica, with even-numbered article pages sent ``Content-Encoding: gzip``."""
+class EncodingReplica(ReplicaSite):
+    """The replica, with article pages sent encoded to a client that accepts it: even-numbered
+    ones ``Content-Encoding: gzip``, numbers 1 more than a multiple of 4 ``Content-Encoding: br``."""
 
     def handle(self, method, target, headers, base_url):
         resp = super().handle(method, target, headers, base_url)
         accepts = {k.lower(): v for k, v in headers.items()}.get("accept-encoding", "")
         article = re.search(r"/articles/[\d-]+/(\d+)\.html$", target)
-        if resp.status == 200 and "gzip" in accepts and article and int(article.group(1)) % 2 == 0:
-            resp = dataclasses.replace(resp, body=gzip.compress(resp.body, mtime=0),
-                                       headers=resp.headers + (("Content-Encoding", "gzip"),))
+        if resp.status != 200 or not article:
+            return resp
+        number = int(article.group(1))
+        if number % 2 == 0 and "gzip" in accepts:
+            return _encoded(resp, "gzip", gzip.compress(resp.body, mtime=0))
+        if number % 4 == 1 and "br" in accepts:
+            return _encoded(resp, "br", brotli.compress(resp.body))
         return resp
+
+
+def _encoded(resp, encoding: str, body: bytes):
+    return dataclasses.replace(resp, body=body, headers=resp.headers + (("Content-Encoding", encoding),))
 
 
 def warc_files(warc_dir: Path) -> list[Path]:
@@ -59,7 +79,7 @@ def records(path: Path):
 def crawled(mongo_uri, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("warc-crawl")
     db_name = f"nc_warc_{id(data_dir) % 100000}"
-    site = GzipReplica(generate_articles(30, seed=5), columns_per_page=6)
+    site = EncodingReplica(generate_articles(30, seed=5), columns_per_page=6)
     retried = sorted(site.articles)[3]
     site.faults.add(rf"/{retried}\.html$", "status", count=1, status=503)
     with serve(site) as server:
@@ -87,7 +107,7 @@ def test_every_fetched_page_is_in_the_warc_files_byte_for_byte(crawled):
     assert not [r for r in log if r.kind in ("robots", "image")
                 if r.path in archived]  # robots.txt and thumbnails are not pages
 
-    gzipped = 0
+    encoded = {"gzip": 0, "br": 0}
     for warc, http, payload in responses:
         target = "/" + warc.get_header("WARC-Target-URI").split("/", 3)[3]
         request = requests[warc.get_header("WARC-Record-ID")]  # a request record for each
@@ -96,11 +116,11 @@ def test_every_fetched_page_is_in_the_warc_files_byte_for_byte(crawled):
             assert target.endswith(f"/{crawled['retried']}.html")
             continue
         expected = site.handle("GET", target, dict(request.headers), server.base_url)
-        assert payload == expected.body, target  # as sent: gzip-encoded pages stay encoded
-        if http.get_header("Content-Encoding") == "gzip":
-            gzipped += 1
-            assert payload[:2] == b"\x1f\x8b"
-    assert gzipped >= 10
+        assert payload == expected.body, target  # as sent: encoded pages stay encoded
+        if http.get_header("Content-Encoding") in encoded:
+            encoded[http.get_header("Content-Encoding")] += 1
+            assert payload != site.handle("GET", target, {}, server.base_url).body
+    assert encoded["gzip"] >= 10 and encoded["br"] >= 3, encoded
     assert sum(1 for _, h, _ in responses if h.get_statuscode() == "503") == 1
 
 
@@ -115,7 +135,8 @@ def test_articles_point_at_their_record(crawled, mongo_uri):
                              where["record_id"])
         assert page.status == 200  # the retried article points at its 200, not the 503
         assert page.url == doc["fetched_url"]
-        assert b"<html" in page.content()
+        plain = crawled["site"].handle("GET", "/" + page.url.split("/", 3)[3], {}, crawled["server"].base_url)
+        assert page.content() == plain.body  # gzip and br undone, as Scrapy did for the spider
         assert page.column_id is not None and page.base_url == crawled["server"].base_url
 
 
@@ -140,8 +161,12 @@ def test_files_rotate_by_size_and_open_in_standard_tools(crawled, mongo_uri):
             lines = [json.loads(line) for line in index.stdout.splitlines()]
             assert lines[0]["warc-type"] == "warcinfo"
             assert sum(1 for x in lines if x["warc-type"] == "response") == check_file(path).responses
-            checked = subprocess.run([str(warcio_cli), "check", str(path)], capture_output=True, text=True)
-            assert checked.returncode == 0, checked.stdout
+            # warcio check decodes every payload, and its own br decoder is brotlipy's: with
+            # Google's brotli (Scrapy's) it fails on br pages (warcio issue #73). Run it with the
+            # decoder our reader registers.
+            checked = subprocess.run([sys.executable, "-c", WARCIO_WITH_OUR_DECODERS, "check", str(path)],
+                                     capture_output=True, text=True)
+            assert checked.returncode == 0, checked.stdout + checked.stderr[-2000:]
 
 
 @pytest.fixture
@@ -308,3 +333,52 @@ def test_a_failed_write_leaves_earlier_records_readable_and_goes_on_in_a_new_fil
     assert read_response(tmp_path / third.file, third.offset, third.length).body == page
     (tmp_path / "empty.warc.gz").write_bytes(b"")
     assert not check_file(tmp_path / "empty.warc.gz").ok
+
+
+PAGE = ("<html><body>" + "每经网" * 2000 + "</body></html>").encode()
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+@pytest.mark.parametrize("encoding, encode", [
+    ("gzip", lambda b: gzip.compress(b, mtime=0)),
+    ("br", brotli.compress),
+    ("deflate", zlib.compress),
+    ("deflate", _raw_deflate),  # without the zlib wrapper, as some servers send
+    ("zstd", zstd.compress),
+    ("gzip, br", lambda b: brotli.compress(gzip.compress(b, mtime=0))),
+    ("x-gzip", lambda b: gzip.compress(b, mtime=0)),
+])
+def test_an_encoded_page_is_stored_as_received_and_reads_back_decoded(tmp_path, encoding, encode):
+    from newscrawler.warc.writer import WarcFileWriter
+
+    encoded = encode(PAGE)
+    writer = WarcFileWriter(tmp_path, "c1", info={"software": "test"})
+    where = writer.write_exchange("http://127.0.0.1/articles/2024-01-01/1.html", status=200,
+                                  headers=[("Content-Type", "text/html; charset=utf-8"),
+                                           ("Content-Encoding", encoding)],
+                                  body=encoded, request=("GET", "/articles/2024-01-01/1.html", []))
+    writer.close()
+    page = read_response(tmp_path / where.file, where.offset, where.length, where.record_id)
+    assert page.body == encoded
+    assert page.content() == PAGE
+
+
+def test_a_chunked_record_from_another_tool_reads_back_dechunked(tmp_path):
+    """Tools that archive the bytes off the wire (wget, warcprox) keep the chunking."""
+    body = gzip.compress(PAGE, mtime=0)
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 4096]), body[i:i + 4096])
+                       for i in range(0, len(body), 4096)) + b"0\r\n\r\n"
+    path = tmp_path / "other.warc.gz"
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        http = StatusAndHeaders("200 OK", [("Content-Encoding", "gzip"), ("Transfer-Encoding", "chunked")],
+                                protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("http://127.0.0.1/a.html", "response",
+                                                      payload=io.BytesIO(chunked), http_headers=http))
+    page = read_response(path, 0)
+    assert page.body == chunked
+    assert page.content() == PAGE

@@ -131,7 +131,7 @@ class NbdSpider(scrapy.Spider):
         spider.allowed_domains = sorted({base_host, site.NBD_DOMAIN})
         spider.archive = CrawlContext.of(crawler).archive
         # Pages over this size are refused while downloading (recorded as rejects): the site's
-        # pages are about 100 KB, and the generic fallback takes seconds per MB of HTML.
+        # pages are about 100 KB, and the generic fallback extractor is slow on large pages.
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
         # Workers of a distributed crawl each see only some of a column's list pages: no one
         # of them can tell what was walked, so they keep the old stopping rule.

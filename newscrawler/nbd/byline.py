@@ -1,6 +1,6 @@
 """每经网 bylines: the first paragraph of an article body names its reporters and editor.
 
-Spellings seen on the site (NOTES.md):
+Spellings seen on the site (the site notes):
     每经记者 冯彪 全国两会现场报道 每经编辑 陈星
     每经记者 胥帥 朱成祥 黄鑫磊 每经编辑 陈俊杰
     每经记者｜X      每经记者：X      记者 X

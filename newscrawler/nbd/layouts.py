@@ -4,8 +4,8 @@ Layouts are tried in order; the first whose anchor element is on the page parses
 template (or a redesign) is a new subclass here with its own selectors and date range:
 nothing else in the project knows the site's markup.
 
-Field fallbacks follow the notes: page markup first, then ld+json and <meta>, then the date in
-the URL (with a warning). See shared/nbd-site/NOTES.md for the markup this encodes.
+Field fallbacks follow the site notes: page markup first, then ld+json and <meta>, then the
+date in the URL (with a warning).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""每经网's URLs, columns and sections: the facts of shared/nbd-site/NOTES.md, in one place.
+"""每经网's URLs, columns and sections: the facts of the site notes, in one place.
 
 Every article exists under many addresses (www, m., section hosts, http or https,
 protocol-relative, partner syndication copies under ``/rss/<partner>/``); all reduce to one

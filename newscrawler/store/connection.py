@@ -113,7 +113,7 @@ def journaled_options(uri: str) -> dict[str, Any]:
     Every writer of the archive uses them: without the journal a server killed (kill -9, OOM,
     power) loses writes it had acknowledged, and the crawl would believe them archived.
     """
-    # Measured on SecantusDB: all 50 of 50 acknowledged unjournaled writes lost to a kill -9.
+    # Not hypothetical: on SecantusDB a kill -9 lost every acknowledged unjournaled write we tried.
     return {} if re.search(r"[?&](journal|w)=", uri, re.I) else {"journal": True}
 
 

@@ -1,8 +1,8 @@
 """Article counts for ``newscrawler stats``, kept up to date at write time.
 
 Why: every statistic over the archive (per day, per category, per author) is a group over
-all articles, and SecantusDB decodes every document it groups: several seconds at 100,000
-articles (``benchmarks/bench_query.py``). So the counts live in a small collection,
+all articles, and SecantusDB decodes every document it groups: slow on a large archive
+(the README's "Query speed", from ``benchmarks/bench_query.py``). So the counts live in a small collection,
 ``article_counts``, one document per (kind, key) with its count ``n``:
 
 * ``day`` (Beijing date of ``published_at``), ``category``, ``author``: articles;

@@ -21,10 +21,9 @@ answers a ping. A stale state file (dead pid) is replaced by a fresh start. A li
 does not answer is NOT killed behind the user's back (it may be busy serving a concurrent
 crawl): ensure raises an error that says to run ``newscrawler db stop``.
 
-Measured here (SecantusDB 0.7.0b3): start-up to first ping about 0.6 s. A plain SIGTERM takes
-about 2 s to exit because the server's accept thread stays blocked in accept() until its join
-times out; one TCP connection after the signal wakes it, and the server then exits in about
-0.1 s, so :func:`stop_embedded_server` does that.
+SecantusDB 0.7.0b3 is slow to exit on a plain SIGTERM: its accept thread stays blocked in
+accept() until its join times out. One TCP connection after the signal wakes it and the
+server exits at once, so :func:`stop_embedded_server` does that.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
+
 from newscrawler.nbd.dates import UTC
 from newscrawler.nbd.site import SITE_NAME
 from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
@@ -41,8 +43,9 @@ CSV_FIELDS = record_fields(
 DEFAULT_PLACEHOLDER = "/images/placeholder.jpg"
 DEFAULT_EXTRA_CATEGORY = "分类"
 NO_CATEGORY = "未分类"
-# ASCII and Chinese quotes would end the single-quoted YAML title; the rest are unsafe in
-# file names on some system. Control characters are added by _sanitize.
+# Characters unsafe in file names on some system, and quotes of both scripts: earlier exports
+# named their files without them, and a re-export must overwrite those files. Control
+# characters are added by sanitize_title.
 _UNSAFE = re.compile(r"[\"'“”‘’/\\:*?<>|]")
 # File names are at most 255 bytes on Linux and macOS: a long Chinese title (3 bytes a
 # character) is cut, the title line keeps it whole.
@@ -133,31 +136,33 @@ def hexo_filename(doc: Mapping[str, Any]) -> str:
     return f"{stem or doc.get('article_id')}.md"
 
 
-def _yaml_quoted(text: str) -> str:
-    """Single-quoted YAML scalar: a quote inside is written twice."""
-    return "'" + text.replace("'", "''") + "'"
+def front_matter(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> dict[str, Any]:
+    """The post's front matter as Hexo reads it, in the order it is written."""
+    image = doc.get("thumbnail_url") or options.placeholder
+    matter: dict[str, Any] = {
+        "title": doc.get("title") or "",
+        "categories": [doc.get("category") or NO_CATEGORY, options.site_name, options.extra_category],
+        "tags": list(doc.get("tags") or []),
+        "headimg": image,
+        "author": options.site_name,
+        "comments": False,
+    }
+    when = doc.get("published_at") or doc.get("first_seen_at")
+    if isinstance(when, dt.datetime):
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        # A string, not a YAML timestamp: Hexo shifts a timestamp by the machine's time zone
+        # (hexo-front-matter), and reads an RFC 2822 date with its zone as written.
+        matter["date"] = format_datetime(when.astimezone(UTC), usegmt=True)
+    matter["thumbnail"] = image
+    return matter
 
 
 def hexo_post(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> str:
     """The Markdown source of one post: YAML front matter, then the body in a ``<div>``."""
-    image = _yaml_quoted(doc.get("thumbnail_url") or options.placeholder)
-    when = doc.get("published_at") or doc.get("first_seen_at")
-    lines = [
-        "",
-        "---",
-        f"title: {_yaml_quoted(sanitize_title(doc.get('title') or ''))}",
-        "categories: ",
-        f" - {doc.get('category') or NO_CATEGORY}",
-        f" - {options.site_name}",
-        f" - {options.extra_category}",
-        f"headimg: {image}",
-        f"author: {options.site_name}",
-        "comments: false",
-    ]
-    if isinstance(when, dt.datetime):
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        lines.append(f"date: {format_datetime(when.astimezone(UTC), usegmt=True)}")
-    lines += [f"thumbnail: {image}", "---", "", "<div>"]
+    # PyYAML quotes what needs quoting (quotes, colons, ``#``...); width: one line per value.
+    matter = yaml.safe_dump(front_matter(doc, options), allow_unicode=True, sort_keys=False,
+                            default_flow_style=False, width=float("inf"))
+    lines = ["---", matter.rstrip("\n"), "---", "", "<div>"]
     if doc.get("byline"):
         lines.append(f"<p>{html.escape(doc['byline'], quote=False)}</p>")
     lines += [(doc.get("body_html") or "").strip(), "</div>", ""]
@@ -192,6 +197,7 @@ __all__ = [
     "FORMATS",
     "LIST_SEPARATOR",
     "HexoOptions",
+    "front_matter",
     "hexo_filename",
     "hexo_post",
     "json_record",

@@ -4,28 +4,29 @@ Each index exists for a query people (or the pipeline) run; see ARCHITECTURE.md 
 collections. Default index names (``category_1_published_at_-1``) are used on purpose: an
 index someone created by hand with the same keys is then recognised instead of conflicting.
 
-What SecantusDB 0.7.0b3 serves from these indexes (``benchmarks/archive_queries.py``: 20,000
-synthetic articles, mean of 5 runs on this machine; "scan" = same query, no index):
+What SecantusDB 0.7.0b3 serves from these indexes (``benchmarks/archive_queries.py`` prints
+the figures, each beside the same query with no index; the README's "Query speed" has those
+of ``benchmarks/bench_query.py``):
 
 * The planner uses an index for the FILTER but never stops early for ``sort + limit``: it
   fetches every matching document, sorts in Python, then cuts. Cost follows the number of
   matches, so every list query should bound ``published_at`` as well. Hence the compound
   ``(field, published_at desc)`` indexes: equality on the prefix + a date range rides them.
-* ``{category: c}`` + sort ``published_at`` desc, limit 20 (1,584 matches): 57 ms (scan 960 ms);
-  with ``published_at >= 30 days ago`` added: 2.9 ms.
-* ``{search_tokens: w}`` limit 20: rare word (163 matches) 7.5 ms, 8.8 ms sorted by date;
-  common word (1,919 matches) + sort 99 ms, 9.9 ms with a 90-day window (scan 830-940 ms).
+* ``{category: c}`` + sort ``published_at`` desc, limit 20: served by the index, and much
+  cheaper again with a ``published_at`` window added.
+* ``{search_tokens: w}`` limit 20: served by the index, cost growing with the word's matches.
   The compound ``(search_tokens, published_at)`` serves plain equality as fast as a
-  single-field index did (8.2 ms) and adds the date window (98.7 -> 9.8 ms) -- why it is
-  compound. ``$all`` of two words is a COLLSCAN (895 ms): query the rarest word, filter the
-  rest in Python. ``$and`` / ``$or`` at top level are not index-planned either.
-* ``{published_at: {$gte, $lt}}``: one day 1.9 ms, one month (546 docs) 38 ms (scan 510 ms).
-* ``find().sort(published_at desc).limit(20)``: 550 ms, linear in the archive (it walks the
-  whole index); "latest 20" with a 3-day window: 3.6 ms.
-* ``{authors: a}`` + sort, limit 20: 4.7 ms; ``{source: s, published_at >= 30 days}``: 8.7 ms.
-* ``{article_id: {$in: 500 ids}}``, projected (``existing_ids``): 180 ms (scan 11.7 s).
-* Writes: loading 20,000 articles 19.7 s with these indexes (1.1 s with none); an unordered
-  bulk upsert of 500 existing articles about 1.0 s. Both far above a polite crawl's rate.
+  single-field index did and adds the date window -- why it is compound. ``$all`` of two
+  words is a COLLSCAN: query the rarest word, filter the rest in Python. ``$and`` / ``$or``
+  at top level are not index-planned either.
+* ``{published_at: {$gte, $lt}}``: served by the index, cost following the window's matches.
+* ``find().sort(published_at desc).limit(20)``: linear in the archive (it walks the whole
+  index); "latest 20" with a window of a few days is cheap.
+* ``{authors: a}`` + sort, limit 20, and ``{source: s, published_at >= 30 days}``: served.
+* ``{article_id: {$in: 500 ids}}``, projected (``existing_ids``): served by the index, where a
+  scan would read the whole collection.
+* Writes: the indexes make loading articles much slower than into a bare collection, and an
+  unordered bulk upsert of 500 existing articles is still far above a polite crawl's rate.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ the ``search_tokens`` index for ONE token and checks everything else in Python, 
   word, but "中国" and "银行" in "...中国，银行..." are), so matching tokens is not enough:
   :meth:`KeywordSearch.matches` requires every searched word literally in the title or the
   body (case-insensitive, NFKC-normalised), which removes such false positives.
-* ``$all`` over several tokens is not served by SecantusDB's index (1.7 s on 20,000
-  documents, see shared/TOOLING-NOTES.md), while one equality on the multikey index is. The
+* ``$all`` over several tokens is not served by SecantusDB's index (a full scan:
+  ``benchmarks/archive_queries.py``), while one equality on the multikey index is. The
   token asked for is the rarest one by jieba's own corpus frequency, a free estimate of how
   many documents carry it.
 
@@ -49,7 +49,7 @@ _tokenizer: jieba.Tokenizer | None = None
 def _jieba() -> jieba.Tokenizer:
     """jieba's default tokenizer, initialised once per process and quietly.
 
-    jieba loads its 350,000-word dictionary lazily (about 0.7 s) and announces it on stderr
+    jieba loads its 350,000-word dictionary lazily (noticeably slow) and announces it on stderr
     ("Building prefix dict from the default dictionary ..."), which would pollute the CLI's
     output; the lock keeps two threads from loading it twice.
     """

@@ -12,14 +12,17 @@ as any WARC tool would. Two things warcio does not report are checked here:
 
 from __future__ import annotations
 
-import gzip
+import io
 import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
 
 from newscrawler.warc.writer import HEADER_BASE_URL, HEADER_COLUMN_ID
 
@@ -67,34 +70,65 @@ class StoredResponse:
         return self.warc_headers.get(HEADER_BASE_URL) or None
 
     def content(self) -> bytes:
-        """The body with its Content-Encoding undone (what Scrapy hands the spider)."""
+        """The body with its Content-Encoding undone (what Scrapy hands the spider).
+
+        warcio's ``content_stream()`` does the decoding: gzip, deflate, br and zstd (the last two
+        through decompressors registered below), and the chunking of records from tools that
+        keep it (our writer stores the body unchunked). Several encodings (``gzip, br``) are
+        undone one at a time, the last applied first. A body that is not what its header says
+        comes back as stored (warcio's rule), and the extractor refuses it.
+        """
         data = self.body
         encodings = [e.strip().lower() for e in (self.header("Content-Encoding") or "").split(",") if e.strip()]
-        for encoding in reversed(encodings):
-            data = _decode(data, encoding)
+        chunked = (self.header("Transfer-Encoding") or "").strip().lower() == "chunked"
+        for encoding in reversed(encodings or [None]):
+            data = _decoded(data, _ENCODING_ALIASES.get(encoding, encoding), chunked)
+            chunked = False  # the framing wraps the whole body: undone on the first pass
         return data
 
 
-def _decode(data: bytes, encoding: str) -> bytes:
-    if encoding in ("gzip", "x-gzip"):
-        return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else zlib.decompress(data)
-    if encoding == "deflate":
-        try:
-            return zlib.decompress(data)
-        except zlib.error:
-            return zlib.decompress(data, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    if encoding == "br":
+# Names Scrapy accepts for an encoding warcio knows under another.
+_ENCODING_ALIASES = {"x-gzip": "gzip"}
+
+
+def _decoded(data: bytes, encoding: str | None, chunked: bool) -> bytes:
+    """``data`` decoded by warcio as a response record with this one encoding."""
+    headers = [("Content-Encoding", encoding)] if encoding else []
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+    record = ArcWarcRecord("warc", "response", None, io.BytesIO(data), http, "application/http", len(data))
+    return record.content_stream().read()
+
+
+class _BrotliDecompressor:
+    """Google's ``brotli`` (the one Scrapy depends on) with the interface warcio expects of a
+    decompressor. warcio registers brotlipy's, whose module has the same name: with Google's
+    installed, warcio's ``br`` decompressor fails on its first use (warcio issue #73)."""
+
+    unused_data = b""  # a brotli stream is one member: nothing ever follows it
+
+    def __init__(self):
         import brotli
 
-        return brotli.decompress(data)
-    if encoding == "zstd":
-        try:
-            from compression import zstd  # Python 3.14+
-        except ImportError:
-            from backports import zstd  # what Scrapy's own zstd support uses before 3.14
+        self._brotli = brotli.Decompressor()
 
-        return zstd.decompress(data)
-    return data  # identity, or an encoding we keep as is
+    def decompress(self, data: bytes) -> bytes:
+        return self._brotli.process(data)
+
+
+def _zstd_decompressor():
+    try:
+        from compression import zstd  # Python 3.14+
+    except ImportError:
+        from backports import zstd  # what Scrapy depends on before 3.14
+
+    return zstd.ZstdDecompressor()
+
+
+# Every encoding Scrapy accepts is one warcio can undo: warcio knows gzip and deflate, and
+# takes further decompressors in this table (it fills ``br`` itself the same way).
+BufferedReader.DECOMPRESSORS.update(br=_BrotliDecompressor, zstd=_zstd_decompressor)
 
 
 def _record_problem(record) -> str | None:

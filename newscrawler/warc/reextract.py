@@ -140,7 +140,7 @@ def reextract_one(old: dict, warc_dir: Path, default_base_url: str | None) -> _R
         body = page.content()
     except WarcReadError as exc:
         return _Result(old, "failed", reason=exc.reason, message=str(exc))
-    except Exception as exc:  # noqa: BLE001 - a bad Content-Encoding, say: one article fails
+    except Exception as exc:  # noqa: BLE001 - whatever the page's bytes raise: one article fails
         return _Result(old, "failed", reason="unreadable", message=f"{type(exc).__name__}: {exc}")
     charset = http_content_type_encoding(page.content_type)
     try:

@@ -7,9 +7,9 @@ a record can be read on its own from its byte offset. warcio builds the records 
 ``sync()`` makes what was written durable (flush, and fsync unless told not to) and records
 how far each file is durable, so a caller can tell whether a record has reached the disk
 (``is_durable``) before storing a pointer to it (write-ahead: see the WARC middleware).
-Measured on the replica's 54 kB article pages (``benchmarks/bench_warc.py``): level 3 takes
-0.34 ms and stores 11.6 kB, level 6 0.63 ms for 10.7 kB, level 9 (warcio's own writer) more
-still for 10.6 kB; level 3 is the default, which keeps the crawl's CPU cost near 5 %.
+Level 3 is the default: higher levels (warcio's own writer uses 9) cost markedly more CPU
+per record for files only slightly smaller (``benchmarks/bench_warc.py`` prints the figures;
+the README's "Page archive cost" has what the writer costs the crawl).
 
 Files are named ``<prefix>-<crawl id>-<serial>.warc.gz`` and begin with a ``warcinfo``
 record naming the crawl and the software. A file is rotated once it holds ``max_size``

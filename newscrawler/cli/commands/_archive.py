@@ -12,9 +12,10 @@ from newscrawler.cli import CommandError, ExitStatus, argtypes
 
 # pymongo's monitor gives up on a server whose heartbeat takes longer than connectTimeoutMS
 # and then CANCELS the operations in flight ("operation cancelled"): seen once on an
-# aggregation over 100,000 articles (stats --exact, ~20 s on SecantusDB, whose heartbeat
-# answer waits behind it). So the read verbs wait longer than the crawler's 5 s; an
-# unreachable server still fails after serverSelectionTimeoutMS.
+# aggregation over 100,000 articles (stats --exact, far longer than that timeout on
+# SecantusDB, whose heartbeat answer waits behind it; the README's "Query speed" times it).
+# So the read verbs wait longer than the crawler's 5 s; an unreachable server still fails
+# after serverSelectionTimeoutMS.
 BUSY_SERVER_MS = 120_000
 
 

@@ -21,14 +21,14 @@ Archived: responses to the spider's requests (article pages, column pages, "load
 fragments). Not archived: robots.txt and thumbnail downloads (their requests use
 ``NO_CALLBACK``) and responses served from Scrapy's HTTP cache.
 
-Cost: about 0.5 ms of CPU per 54 kB article page (two records built by warcio, gzip level 3,
-appended to a 1 MiB write buffer that goes to the OS every WARC_FLUSH_INTERVAL seconds and at
-the end; never an fsync per record): about 5 % of the crawl's CPU time per page, list pages
-included (``benchmarks/bench_warc.py``). With ``WARC_WRITER_THREAD`` the records are built and
+Cost: two records built by warcio per page, gzip level 3, appended to a 1 MiB write buffer
+that goes to the OS every WARC_FLUSH_INTERVAL seconds and at the end; never an fsync per
+record. What that costs the crawl is in the README's "Page archive cost"
+(``benchmarks/bench_warc.py``). With ``WARC_WRITER_THREAD`` the records are built and
 compressed in one writer thread instead (one: records stay in order, offsets exact) and
 this middleware awaits the location; zlib releases the GIL, yet on a 2-core machine that
-crawled 15-20 % slower than writing inline (GIL hand-offs with the reactor thread), so it
-is off by default.
+crawled slower than writing inline (GIL hand-offs with the reactor thread;
+``benchmarks/bench_warc.py`` prints the figures), so it is off by default.
 
 For each archived response ``request.meta["warc"]`` is set to
 ``{"file", "offset", "length", "record_id"}`` (``response.meta`` is that same dict), which
