@@ -3,7 +3,8 @@
 ``status`` says which server the crawler would use (``MONGO_URI`` or the embedded SecantusDB
 under ``NEWSCRAWLER_DATA_DIR``), whether it runs and answers, and how many articles and spooled
 items there are. ``start`` / ``stop`` manage the embedded server; a crawl starts it by itself,
-so ``start`` is only needed to query the archive before any crawl ran.
+so ``start`` is only needed to query the archive before any crawl ran. ``dump``, ``restore`` and
+``copy`` move the archive (``_portable.py``).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ _EPILOG = ("status exits with 1 when the server is not running or not reachable.
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("db", help="status / start / stop of the archive's MongoDB server",
+    p = subparsers.add_parser("db", help="status / start / stop of the archive's MongoDB server; dump / restore / copy",
                               description="Status, start and stop of the archive's MongoDB server: the embedded "
-                                          "SecantusDB, or the server MONGO_URI names.", epilog=_EPILOG)
+                                          "SecantusDB, or the server MONGO_URI names. dump, restore and copy move "
+                                          "the archive out of it and into another MongoDB.", epilog=_EPILOG)
     p.add_argument("action", choices=("status", "start", "stop", *_portable.ACTIONS), nargs="?", default="status",
                    help="what to do (default: status); dump, restore and copy move the archive")
     p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR or ./data)")
