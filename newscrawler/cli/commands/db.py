@@ -3,12 +3,14 @@
 ``status`` says which server the crawler would use (``MONGO_URI`` or the embedded SecantusDB
 under ``NEWSCRAWLER_DATA_DIR``), whether it runs and answers, and how many articles and spooled
 items there are. ``start`` / ``stop`` manage the embedded server; a crawl starts it by itself,
-so ``start`` is only needed to query the archive before any crawl ran.
+so ``start`` is only needed to query the archive before any crawl ran. ``dump``, ``restore`` and
+``copy`` move the archive (``_portable.py``).
 """
 
 from __future__ import annotations
 
 from newscrawler.cli import CommandError, ExitStatus
+from newscrawler.cli.commands import _portable
 
 STATUS_TIMEOUT_MS = 3000  # status must answer quickly even when the server is unreachable
 _EPILOG = ("status exits with 1 when the server is not running or not reachable. "
@@ -16,14 +18,16 @@ _EPILOG = ("status exits with 1 when the server is not running or not reachable.
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("db", help="status / start / stop of the archive's MongoDB server",
+    p = subparsers.add_parser("db", help="status / start / stop of the archive's MongoDB server; dump / restore / copy",
                               description="Status, start and stop of the archive's MongoDB server: the embedded "
-                                          "SecantusDB, or the server MONGO_URI names.", epilog=_EPILOG)
-    p.add_argument("action", choices=("status", "start", "stop"), nargs="?", default="status",
-                   help="what to do (default: status)")
+                                          "SecantusDB, or the server MONGO_URI names. dump, restore and copy move "
+                                          "the archive out of it and into another MongoDB.", epilog=_EPILOG)
+    p.add_argument("action", choices=("status", "start", "stop", *_portable.ACTIONS), nargs="?", default="status",
+                   help="what to do (default: status); dump, restore and copy move the archive")
     p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR or ./data)")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="stop: seconds to wait after SIGTERM before SIGKILL (default 10)")
+    _portable.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -32,6 +36,8 @@ def run(args) -> int:
 
     settings = _settings(args)
     try:
+        if args.action in _portable.ACTIONS:
+            return _portable.run(args.action, args, settings)
         return {"status": _status, "start": _start, "stop": _stop}[args.action](args, settings)
     except ArchiveError as exc:
         raise CommandError(str(exc)) from None

@@ -7,6 +7,10 @@ every archived article's ``warc`` pointer (its file exists and holds a whole res
 with that id at that offset and length). A dangling pointer is reported; with ``--repair`` it
 is replaced by a "missing" marker and the next crawl fetches the article's page again.
 Exits with 1 when a file is damaged or a pointer dangles (and was not marked for refetching).
+
+`newscrawler warc rebuild [--warc-dir DIR]`: the last resort when the archive database is lost:
+the articles rebuilt from the pages the WARC files keep (``warc/rebuild.py``), into an archive
+whose articles collection is empty.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ MAX_LISTED = 20
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("warc", help="the page archive (WARC files): check them",
+    p = subparsers.add_parser("warc", help="the page archive (WARC files): check them, rebuild the articles from them",
                               description="Tools for the WARC files the crawl writes.")
     sub = p.add_subparsers(dest="warc_verb", metavar="ACTION")
     check = sub.add_parser("check", help="read every record, report damaged files and dangling pointers",
@@ -33,6 +37,16 @@ def register(subparsers) -> None:
                        help="mark articles whose pointer dangles: the next crawl fetches their page again")
     check.add_argument("--no-pointers", action="store_true", help="check the files only (no MongoDB)")
     check.set_defaults(func=run_check)
+    rebuild = sub.add_parser("rebuild", help="the last resort: rebuild the articles from the WARC files",
+                             description="Read every article page kept in the WARC files, extract it again "
+                                         "and write the articles (with their WARC pointers, and earlier "
+                                         "versions as revisions) into an archive whose articles collection "
+                                         "is empty. Thumbnail facts, rejects and crawl records are not in "
+                                         "the pages and do not come back. Exits with 1 when a file is damaged.")
+    rebuild.add_argument("--warc-dir", help="where the WARC files are (default: WARC_DIR, else "
+                                            "<NEWSCRAWLER_DATA_DIR>/warc)")
+    rebuild.add_argument("--json", action="store_true", help="the report as JSON")
+    rebuild.set_defaults(func=run_rebuild)
     p.set_defaults(func=lambda args: (p.print_help(), ExitStatus.USAGE)[1])
 
 
@@ -57,6 +71,40 @@ def run_check(args) -> int:
     if directory is not None and not args.no_pointers:
         dangling = check_article_pointers(directory, checks, repair=args.repair)
     return ExitStatus.FAILURE if damaged or dangling else 0
+
+
+def run_rebuild(args) -> int:
+    import json
+
+    from newscrawler import config
+    from newscrawler.cli.commands._archive import archive_database
+    from newscrawler.crawl.runner import project_settings
+    from newscrawler.warc.rebuild import RebuildRefused, rebuild_articles
+
+    settings = project_settings()
+    directory = config.warc_dir({"WARC_DIR": args.warc_dir} if args.warc_dir else settings)
+    if not directory.is_dir():
+        raise CommandError(f"no WARC directory at {directory} (set WARC_DIR or --warc-dir)")
+    with archive_database() as db:
+        try:
+            report = rebuild_articles(db, directory, default_base_url=settings.get("NBD_BASE_URL"))
+        except RebuildRefused as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"Rebuild {report.run_id} from {directory}: {report.files} file(s), {report.responses} responses, "
+              f"{report.article_pages} article page(s)")
+        print(f"  articles  {report.articles:>7}")
+        for kind in ("updated", "unchanged", "stale", "errors"):
+            if report.written.get(kind):
+                print(f"  {kind:9} {report.written[kind]:>7}" + ("  (earlier versions kept as revisions)"
+                                                                 if kind == "updated" else ""))
+        for reason, count in report.skipped.most_common():
+            print(f"  skipped   {count:>7}  {reason}")
+        for problem in report.damaged_files:
+            print(f"DAMAGED   {problem}  (its records before the damage were used)")
+    return ExitStatus.FAILURE if report.damaged_files or report.written.get("errors") else ExitStatus.OK
 
 
 def check_files(files: list[Path]) -> list:
