@@ -33,6 +33,10 @@ DEFAULTS: dict[str, Any] = {
     "ARCHIVE_RETRY_INTERVAL": 30,
     # Embedded database, spool, thumbnails and WARC files, unless each is given itself.
     "NEWSCRAWLER_DATA_DIR": "data",
+    # A crawl does not start when the disk of the data directory (or of WARC_DIR, or of a
+    # directory IMAGES_STORE) has less free space than this (MB); 0 turns the check off. A full
+    # disk panics the embedded database and leaves thumbnails and WARC records half written.
+    "NEWSCRAWLER_MIN_FREE_MB": 500,
     # Thumbnails: a directory, or "gridfs://" for the archive's GridFS; unset: <data dir>/images.
     "IMAGES_STORE": None,
     # A thumbnail source larger than this is refused (bytes), as are images over this many pixels.
@@ -97,6 +101,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "MONGO_DATABASE": "MONGO_DATABASE",
     "NBD_BASE_URL": "NBD_BASE_URL",
     "NEWSCRAWLER_DATA_DIR": "NEWSCRAWLER_DATA_DIR",
+    "NEWSCRAWLER_MIN_FREE_MB": "NEWSCRAWLER_MIN_FREE_MB",
     "IMAGES_STORE": "IMAGES_STORE",
     "WARC_ENABLED": "WARC_ENABLED",
     "WARC_DIR": "WARC_DIR",

@@ -7,6 +7,9 @@ add-on loads ``distributed.py`` (scrapy-redis) only when REDIS_URL is set.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from scrapy.utils.conf import build_component_list
 
 from newscrawler import config
@@ -45,6 +48,54 @@ class ComponentOrder:
                 if first in order and then in order and order.index(first) > order.index(then):
                     raise ValueError(f"{setting}: {first} must come before {then} "
                                      f"(give it a lower priority number)")
+
+class InsufficientDiskSpace(RuntimeError):
+    """A disk the crawl writes to has less free space than NEWSCRAWLER_MIN_FREE_MB."""
+
+
+class FreeSpaceFloor:
+    """Refuse to start a crawl when a disk it writes to is under NEWSCRAWLER_MIN_FREE_MB:
+    on a full disk the embedded database panics, and thumbnails, WARC records and the spool
+    would be written in part (``newscrawler crawl`` checks the same before it starts)."""
+
+    def update_settings(self, settings) -> None:
+        shortfall = free_space_shortfall(settings)
+        if shortfall:
+            raise InsufficientDiskSpace(shortfall)
+
+
+def crawl_directories(settings) -> list[Path]:
+    """The directories a crawl writes to: the data directory (embedded database, spool), the
+    WARC directory when pages are archived, the thumbnail store when it is a directory."""
+    directories = [config.data_dir(settings)]
+    if settings.getbool("WARC_ENABLED"):
+        directories.append(config.warc_dir(settings))
+    store = config.images_store(settings)
+    if "://" not in store or store.startswith("file://"):
+        directories.append(Path(store.removeprefix("file://")).expanduser().resolve())
+    return directories
+
+
+def free_space_shortfall(settings) -> str | None:
+    """One sentence naming the first crawl directory whose disk is under the floor; None if
+    every one has room (or the floor is 0)."""
+    floor_mb = settings.getint("NEWSCRAWLER_MIN_FREE_MB")
+    if floor_mb <= 0:
+        return None
+    for directory in crawl_directories(settings):
+        free_mb = shutil.disk_usage(_nearest_existing(directory)).free / 1024 ** 2
+        if free_mb < floor_mb:
+            return (f"not starting the crawl: the disk of {directory} has {free_mb:.0f} MB free, under "
+                    f"NEWSCRAWLER_MIN_FREE_MB={floor_mb} (free some space, or lower the setting)")
+    return None
+
+
+def _nearest_existing(path: Path) -> Path:
+    """``path`` or its closest existing parent (a directory the crawl would create)."""
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
 
 def redis_url(settings) -> str | None:
     """``REDIS_URL`` from the settings, else the environment; empty means unset."""

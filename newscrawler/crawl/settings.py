@@ -77,6 +77,7 @@ EXTENSIONS = {
 ADDONS = {
     "newscrawler.crawl.addons.ComponentOrder": 50,
     "newscrawler.crawl.addons.DataDirDefaults": 100,
+    "newscrawler.crawl.addons.FreeSpaceFloor": 150,  # after the data directory's defaults
     "newscrawler.crawl.addons.DistributedCrawl": 200,
 }
 SPIDERMON_ENABLED = True

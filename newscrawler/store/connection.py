@@ -120,11 +120,13 @@ def journaled_options(uri: str) -> dict[str, Any]:
 def get_database(source: Any = None, **client_kwargs: Any) -> Database:
     """The archive database (``MONGO_DATABASE``, default ``newscrawler``) on the resolved server.
 
-    The caller owns the client: close it with ``db.client.close()``.
+    Its writes are journaled (:func:`journaled_options`) unless the URI or ``client_kwargs`` say
+    otherwise: the command line's writers (reextract, db, demo) go through here. The caller owns
+    the client: close it with ``db.client.close()``.
     """
     uri, _embedded = resolve_mongo_uri(source)
     name = config.setting(source, "MONGO_DATABASE")
-    return get_client(uri, **client_kwargs)[name]
+    return get_client(uri, **{**journaled_options(uri), **client_kwargs})[name]
 
 
 def describe_client(client: pymongo.MongoClient) -> str:
@@ -152,6 +154,7 @@ __all__ = [
     "describe_error",
     "get_client",
     "get_database",
+    "journaled_options",
     "redact_text",
     "redact_uri",
     "resolve_mongo_uri",

@@ -12,14 +12,20 @@ Layout under ``<data_dir>/mongo/``::
     server.json    state: pid, port, uri, started_at, storage_path
     server.lock    fcntl.flock: start and stop are serialised across processes
     server.log     the server's stdout/stderr, appended
+    events.jsonl   the last EVENTS_KEPT starts, restarts and stops: when, why, which pids
     secantusd.toml empty config passed with --config, so no stray ./secantusd.toml or
                    ~/.secantus/secantusd.toml changes how our server runs
 
 A state file counts only when its pid is alive, is a secantusd process on OUR storage (checked
-in /proc where there is one, so a recycled pid is never reused or signalled) and the server
-answers a ping. A stale state file (dead pid) is replaced by a fresh start. A live server that
-does not answer is NOT killed behind the user's back (it may be busy serving a concurrent
-crawl): ensure raises an error that says to run ``newscrawler db stop``.
+in /proc where there is one, so a recycled pid is never reused or signalled) and the server is
+healthy. A stale state file (dead pid) is replaced by a fresh start.
+
+Health is a journaled write (an upsert into ``newscrawler_embedded._health``), not only a ping:
+on a full disk WiredTiger panics, and the server then keeps answering ping while every read and
+write fails ("internal server error"), even after space is freed. A server that fails the write,
+or answers nothing for HUNG_TIMEOUT_MS, is restarted (SIGTERM, then SIGKILL; the data survive,
+as after any kill), with a warning in the log and a line in ``events.jsonl``, which
+``newscrawler db status`` shows.
 
 SecantusDB 0.7.0b3 is slow to exit on a plain SIGTERM: its accept thread stays blocked in
 accept() until its join times out. One TCP connection after the signal wakes it and the
@@ -57,6 +63,14 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 30.0  # seconds from spawn to the first answered ping
 LOCK_TIMEOUT = 60.0  # a concurrent start holds the lock for at most START_TIMEOUT
 PING_TIMEOUT_MS = 2000
+# Under the lock, a server gets this long to answer (ping and write) before it is taken for
+# hung and restarted: far above what a busy server needs, so a concurrent crawl's heavy batch
+# never gets its server killed.
+HUNG_TIMEOUT_MS = 10_000
+RESTART_STOP_TIMEOUT = 10.0  # seconds from SIGTERM to SIGKILL when restarting a sick server
+HEALTH_DATABASE = "newscrawler_embedded"  # never the archive's database: dumps stay clean
+HEALTH_COLLECTION = "_health"
+EVENTS_KEPT = 50
 _START_ATTEMPTS = 3  # a free port can be taken between our probe and the server's bind
 
 # Popen objects of servers this process started, kept so they are never garbage-collected
@@ -94,32 +108,76 @@ class ServerPaths:
     def config(self) -> Path:
         return self.root / "secantusd.toml"
 
+    @property
+    def events(self) -> Path:
+        return self.root / "events.jsonl"
+
+
+@dataclass(frozen=True)
+class Health:
+    """What a probe of the server found: ``problem`` is None when it answered and wrote."""
+
+    answers: bool
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
 
 def ensure_embedded_server(data_dir: str | os.PathLike) -> str:
-    """URI of the embedded server for ``data_dir``, starting one if none is running.
+    """URI of the embedded server for ``data_dir``, starting one if none is running and
+    restarting one that is not healthy (see the module's doc).
 
     Safe to call from several processes at once: only one starts a server, the others wait
     on the lock and then reuse it.
     """
     paths = ServerPaths.for_data_dir(data_dir)
     state = _read_state(paths)
-    if state and _is_running(state, paths) and _ping(state["uri"], PING_TIMEOUT_MS):
+    if state and _is_running(state, paths) and probe_health(state["uri"], PING_TIMEOUT_MS).ok:
         return state["uri"]  # the common case: no lock needed
     with _locked(paths):
         state = _read_state(paths)
         if state and _is_running(state, paths):
-            if _ping(state["uri"], PING_TIMEOUT_MS * 3):
+            health = probe_health(state["uri"], HUNG_TIMEOUT_MS)
+            if health.ok:
                 return state["uri"]
-            raise EmbeddedServerError(
-                f"the embedded MongoDB server (pid {state['pid']}, port {state['port']}) is "
-                f"running but does not answer; stop it with `newscrawler db stop` "
-                f"(log: {paths.log})",
-                uri=state["uri"],
-            )
+            return _restart(paths, state, health.problem)["uri"]
         if state:
             logger.info("embedded MongoDB server pid %s is gone (or is not ours); starting a new one", state["pid"])
             paths.state.unlink(missing_ok=True)
-        return _start(paths)["uri"]
+            reason = f"the server (pid {state['pid']}) had exited"
+        else:
+            reason = "no server was running"
+        started = _start(paths)
+        _record_event(paths, "started", reason, pid=started["pid"])
+        return started["uri"]
+
+
+def probe_health(uri: str, timeout_ms: int) -> Health:
+    """Does the server at ``uri`` answer a ping AND take a journaled write within ``timeout_ms``?"""
+    client = pymongo.MongoClient(
+        uri, directConnection=True, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms,
+        socketTimeoutMS=timeout_ms, appname="newscrawler-probe", journal=True,
+    )
+    try:
+        try:
+            client.admin.command("ping")
+        except PyMongoError as exc:
+            return Health(answers=False, problem=f"does not answer ({_describe(exc)})")
+        try:
+            client[HEALTH_DATABASE][HEALTH_COLLECTION].update_one(
+                {"_id": "probe"}, {"$set": {"at": datetime.now(timezone.utc), "pid": os.getpid()}}, upsert=True)
+        except PyMongoError as exc:
+            return Health(answers=True, problem=f"answers ping but a write failed ({_describe(exc)})")
+        return Health(answers=True)
+    finally:
+        client.close()
+
+
+def embedded_events(data_dir: str | os.PathLike, limit: int = EVENTS_KEPT) -> list[dict[str, Any]]:
+    """The last ``limit`` events (started, restarted, restart_failed, stopped), oldest first."""
+    return _read_events(ServerPaths.for_data_dir(data_dir))[-limit:]
 
 
 def embedded_status(data_dir: str | os.PathLike) -> dict[str, Any] | None:
@@ -132,9 +190,11 @@ def embedded_status(data_dir: str | os.PathLike) -> dict[str, Any] | None:
     state = _read_state(paths)
     if not state or not _is_running(state, paths):
         return None
+    health = probe_health(state["uri"], PING_TIMEOUT_MS)
     return {
         **state,
-        "responding": _ping(state["uri"], PING_TIMEOUT_MS),
+        "responding": health.answers,
+        "problem": health.problem,
         "data_dir": str(paths.root.parent),
         "storage_path": str(paths.storage),
         "log": str(paths.log),
@@ -156,15 +216,9 @@ def stop_embedded_server(data_dir: str | os.PathLike, timeout: float = 10) -> bo
             servers = {int(state["pid"]): int(state["port"])}
         else:
             servers = _server_processes(paths)
-        for pid, port in servers.items():
-            logger.info("stopping the embedded MongoDB server (pid %s)", pid)
-            _signal(pid, signal.SIGTERM)
-            if not _wait_for_exit(pid, timeout, wake_port=port):
-                logger.warning("embedded MongoDB server pid %s ignored SIGTERM for %ss; killing it", pid, timeout)
-                _signal(pid, signal.SIGKILL)
-                if not _wait_for_exit(pid, 5):
-                    raise EmbeddedServerError(f"could not stop the embedded MongoDB server (pid {pid})")
-        paths.state.unlink(missing_ok=True)
+        _stop(paths, servers, timeout)
+        if servers:
+            _record_event(paths, "stopped", "asked to stop", pids=sorted(servers))
         return bool(servers)
 
 
@@ -180,6 +234,53 @@ def find_server_executable() -> str:
         f"{SERVER_EXECUTABLE} (the embedded MongoDB-compatible server, package secantusdb) is "
         f"not installed: run ./setup.sh, or set MONGO_URI to use an existing MongoDB server"
     )
+
+
+def _stop(paths: ServerPaths, servers: dict[int, int | None], timeout: float) -> None:
+    """SIGTERM each server, SIGKILL it after ``timeout`` s; then forget the state (lock held)."""
+    for pid, port in servers.items():
+        logger.info("stopping the embedded MongoDB server (pid %s)", pid)
+        _signal(pid, signal.SIGTERM)
+        if not _wait_for_exit(pid, timeout, wake_port=port):
+            logger.warning("embedded MongoDB server pid %s ignored SIGTERM for %ss; killing it", pid, timeout)
+            _signal(pid, signal.SIGKILL)
+            if not _wait_for_exit(pid, 5):
+                raise EmbeddedServerError(f"could not stop the embedded MongoDB server (pid {pid})")
+    paths.state.unlink(missing_ok=True)
+
+
+def _restart(paths: ServerPaths, state: dict[str, Any], problem: str) -> dict[str, Any]:
+    """Stop a sick server and start a new one on the same storage (lock held); its state.
+
+    A restart that does not cure it (the disk is still full) is reported with the free space,
+    so the next caller tries again rather than reusing a server that cannot write.
+    """
+    old_pid = int(state["pid"])
+    logger.warning("the embedded MongoDB server (pid %s, port %s) %s: restarting it (data %s)",
+                   old_pid, state["port"], problem, paths.storage)
+    try:
+        _stop(paths, {old_pid: int(state["port"])}, RESTART_STOP_TIMEOUT)
+        started = _start(paths)
+        health = probe_health(started["uri"], HUNG_TIMEOUT_MS)
+        if not health.ok:
+            raise EmbeddedServerError(
+                f"the embedded MongoDB server was restarted because it {problem}, and the new one "
+                f"(pid {started['pid']}) {health.problem}; {_free_space(paths)} (log: {paths.log})",
+                uri=started["uri"])
+    except EmbeddedServerError as exc:
+        _record_event(paths, "restart_failed", problem, old_pid=old_pid, error=str(exc)[:500])
+        raise
+    _record_event(paths, "restarted", problem, old_pid=old_pid, pid=started["pid"])
+    logger.warning("restarted the embedded MongoDB server: %s (pid %s, was %s)", started["uri"], started["pid"], old_pid)
+    return started
+
+
+def _free_space(paths: ServerPaths) -> str:
+    try:
+        free = shutil.disk_usage(paths.storage).free
+    except OSError:
+        return "free space unknown"
+    return f"{free / 1024 ** 2:.1f} MB free on {paths.storage}"
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -215,7 +316,13 @@ def _start(paths: ServerPaths) -> dict[str, Any]:
                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "storage_path": str(paths.storage),
             }
-            _write_state(paths, state)
+            try:
+                _write_state(paths, state)
+            except OSError as exc:  # a full disk: don't leave a server nobody can find
+                _signal(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+                raise EmbeddedServerError(
+                    f"cannot write {paths.state} ({exc.strerror}); {_free_space(paths)}") from None
             logger.info("started the embedded MongoDB server at %s (pid %s, data %s)", uri, proc.pid, paths.storage)
             return state
         last_error = _read_from(paths.log, log_offset)
@@ -302,6 +409,36 @@ def _locked(paths: ServerPaths) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _record_event(paths: ServerPaths, event: str, reason: str, **details: Any) -> None:
+    """Append an event to ``events.jsonl``, keeping the last EVENTS_KEPT; never raises (a full
+    disk must not turn a restart that worked into a failure)."""
+    entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "event": event,
+             "reason": reason, **details}
+    kept = _read_events(paths)[-(EVENTS_KEPT - 1):] + [entry]
+    tmp = paths.events.with_name(f".{paths.events.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept), encoding="utf-8")
+        os.replace(tmp, paths.events)
+    except OSError as exc:
+        logger.warning("could not record the embedded server's event %r in %s: %s", event, paths.events, exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _read_events(paths: ServerPaths) -> list[dict[str, Any]]:
+    try:
+        lines = paths.events.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    events = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                events.append(entry)
+    return events
 
 
 # -- processes --------------------------------------------------------------------------------
@@ -403,6 +540,12 @@ def _ping(uri: str, timeout_ms: int) -> bool:
         client.close()
 
 
+def _describe(exc: BaseException) -> str:
+    """One short line of a driver error (the embedded URI carries no credentials)."""
+    text = (str(exc).strip().splitlines() or [""])[0].split(", full error:")[0].split(", Timeout:")[0]
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
 def _read_from(path: Path, offset: int) -> str:
     """What the server wrote to its log since ``offset`` (this start attempt's output)."""
     try:
@@ -418,9 +561,12 @@ def _tail(text: str, lines: int = 15) -> str:
 
 
 __all__ = [
+    "Health",
     "ServerPaths",
+    "embedded_events",
     "embedded_status",
     "ensure_embedded_server",
     "find_server_executable",
+    "probe_health",
     "stop_embedded_server",
 ]

@@ -52,6 +52,12 @@ class BulkResult:
         return self.matched - self.modified
 
 
+# Crawl fields that exclude each other: the crawl that records one removes the other, so an
+# article whose thumbnail is stored on a later crawl no longer says it failed (and one whose
+# thumbnail failed no longer points to files that are not all there).
+EXCLUSIVE_FIELDS = {"thumbnail": "thumbnail_error", "thumbnail_error": "thumbnail"}
+
+
 class ArticleStore:
     """Articles, revisions, rejects and crawl records in one database.
 
@@ -108,6 +114,9 @@ class ArticleStore:
                 update = {"$setOnInsert": {**fields, "first_seen_at": first_seen}}
             else:
                 update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
+                stale = {other: "" for field, other in EXCLUSIVE_FIELDS.items() if field in fields and other not in fields}
+                if stale:
+                    update["$unset"] = stale
             ops.append(UpdateOne({"article_id": doc["article_id"], **(condition or {})}, update,
                                  upsert=condition is None))
             ids.append(doc["article_id"])

@@ -12,8 +12,9 @@ says what the crawl did and where the data are.
 A ``--job`` run holds the job's lock: started while the same job still runs on this machine
 (from cron, the scheduler or by hand), it does nothing, says so, and exits with 0.
 
-Exit codes: 0 done; 1 the crawl failed (it did not finish, the site blocked it, MongoDB was
-unavailable and nothing was written, or pages could not be written to the WARC files); 2 bad
+Exit codes: 0 done; 1 the crawl failed (a disk it writes to is under NEWSCRAWLER_MIN_FREE_MB,
+it did not finish, the site blocked it, MongoDB was unavailable and nothing was written, or
+pages could not be written to the WARC files); 2 bad
 arguments or jobs file; 3 the crawl finished but monitoring raised alerts (low field coverage,
 no article links; see monitoring.py) or a column walk was left unfinished (a list page failed:
 the next crawl continues from it).
@@ -109,6 +110,7 @@ def run(args) -> int:
 
     settings = project_settings(overrides)
     check_redis(settings)
+    check_free_space(settings)
     lock = None
     if job is not None:
         try:
@@ -145,6 +147,16 @@ def check_redis(settings) -> None:
             client.close()
     except (redis.RedisError, ValueError) as exc:
         raise CommandError(f"REDIS_URL is set but Redis at {redact_redis_url(url)} does not answer: {exc}") from None
+
+
+def check_free_space(settings) -> None:
+    """Every disk the crawl writes to has NEWSCRAWLER_MIN_FREE_MB free (exit 1 otherwise); the
+    add-on FreeSpaceFloor refuses a `scrapy crawl` the same way."""
+    from newscrawler.crawl.addons import free_space_shortfall
+
+    shortfall = free_space_shortfall(settings)
+    if shortfall:
+        raise CommandError(shortfall)
 
 
 def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:

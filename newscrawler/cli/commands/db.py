@@ -1,8 +1,9 @@
 """`newscrawler db status|start|stop`: the archive's MongoDB, embedded or external.
 
 ``status`` says which server the crawler would use (``MONGO_URI`` or the embedded SecantusDB
-under ``NEWSCRAWLER_DATA_DIR``), whether it runs and answers, and how many articles and spooled
-items there are. ``start`` / ``stop`` manage the embedded server; a crawl starts it by itself,
+under ``NEWSCRAWLER_DATA_DIR``), whether it runs, answers and takes a write, the embedded
+server's last starts and restarts (when and why), and how many articles and spooled items
+there are. ``start`` / ``stop`` manage the embedded server; a crawl starts it by itself,
 so ``start`` is only needed to query the archive before any crawl ran. ``dump``, ``restore`` and
 ``copy`` move the archive (``_portable.py``).
 """
@@ -13,7 +14,8 @@ from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.commands import _portable
 
 STATUS_TIMEOUT_MS = 3000  # status must answer quickly even when the server is unreachable
-_EPILOG = ("status exits with 1 when the server is not running or not reachable. "
+EVENTS_SHOWN = 5  # the embedded server's last starts, restarts and stops
+_EPILOG = ("status exits with 1 when the server is not running, not reachable or not healthy. "
            "Settings: MONGO_URI, MONGO_DATABASE, NEWSCRAWLER_DATA_DIR (environment or settings.py).")
 
 
@@ -53,7 +55,7 @@ def _settings(args):
 def _status(args, settings) -> int:
     from newscrawler import config
     from newscrawler.store.connection import redact_uri
-    from newscrawler.store.embedded import ServerPaths, embedded_status
+    from newscrawler.store.embedded import ServerPaths, embedded_events, embedded_status
 
     data_dir = config.data_dir(settings)
     database = config.setting(settings, "MONGO_DATABASE")
@@ -69,21 +71,40 @@ def _status(args, settings) -> int:
     elif server:
         uri = server["uri"]
         answering = "answering" if server["responding"] else "NOT answering"
-        rows += [("MongoDB", f"{redact_uri(uri)} (embedded SecantusDB, {answering})"),
+        health = "healthy" if server["problem"] is None else "NOT healthy"
+        rows += [("MongoDB", f"{redact_uri(uri)} (embedded SecantusDB, {answering}, {health})"),
                  ("pid", server["pid"]), ("port", server["port"]), ("started", server.get("started_at")),
                  ("data dir", server["storage_path"]), ("log", server["log"])]
+        if server["problem"]:
+            rows.append(("problem", f"it {server['problem']}; the next crawl (or `newscrawler db start`) "
+                                    f"restarts it"))
+        rows += _event_rows(embedded_events(data_dir, limit=EVENTS_SHOWN))
     else:
         print(f"No embedded MongoDB server is running (data dir {ServerPaths.for_data_dir(data_dir).root}).\n"
               f"A crawl starts it by itself; `newscrawler db start` starts it now. "
               f"Set MONGO_URI to use another MongoDB server.")
-        _print_rows([("spooled", _spooled(data_dir))])
+        _print_rows([("spooled", _spooled(data_dir)), *_event_rows(embedded_events(data_dir, limit=EVENTS_SHOWN))])
         return ExitStatus.FAILURE
     rows.append(("database", database))
     count, error = _count_articles(uri, database)
     rows.append(("articles", count if error is None else f"unknown: {error}"))
     rows.append(("spooled", _spooled(data_dir)))
     _print_rows(rows)
-    return ExitStatus.OK if error is None else ExitStatus.FAILURE
+    healthy = error is None and not (server and not external and server["problem"])
+    return ExitStatus.OK if healthy else ExitStatus.FAILURE
+
+
+def _event_rows(events: list[dict]) -> list[tuple[str, str]]:
+    """The embedded server's recent starts, restarts and stops, newest first: what and when."""
+    rows = []
+    for event in reversed(events):
+        pids = (f"pid {event['old_pid']} -> {event['pid']}" if "old_pid" in event and "pid" in event
+                else f"pid {event.get('pid', event.get('old_pid', event.get('pids', '?')))}")
+        line = f"{event.get('at')} {event.get('event')} ({pids}): {event.get('reason')}"
+        if event.get("error"):
+            line += f"; {event['error'].splitlines()[0]}"
+        rows.append(("event" if rows else "events", line))
+    return rows
 
 
 def _start(args, settings) -> int:

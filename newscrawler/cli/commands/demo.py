@@ -36,8 +36,10 @@ def run(args) -> int:
     except ImportError:
         raise CommandError("the demo needs the site replica, which lives in the repository: install it "
                            "with `pip install -e ./testing` in a checkout (setup.sh does)") from None
+    from newscrawler.cli.commands.crawl import check_free_space
     from newscrawler.crawl.runner import project_settings, run_crawl
 
+    check_free_space(project_settings())
     # Recent news: the replica's articles run up to yesterday (Beijing), none in the future.
     days = max(1, args.articles // ARTICLES_PER_DAY)
     start = dt.datetime.now(BEIJING).date() - dt.timedelta(days=days)

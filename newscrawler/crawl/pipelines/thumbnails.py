@@ -14,6 +14,10 @@
   travel in Scrapy's per-file result (FileInfo), which its media cache also hands to every
   other article with the same image URL. A failed download or a file that is not an image is
   recorded as ``thumbnail_error`` and counted, and the article is stored all the same.
+- All files or none: the thumbs are stored before the full image, and the full image is what
+  marks the set as stored; a set with any file missing (a store that failed midway, say on a
+  full disk) counts as not stored, and the next crawl of the article stores it again. A store
+  that fails records ``thumbnail_error`` and no pointer to files.
 - Limits: THUMBNAIL_MAX_BYTES per download, THUMBNAIL_MAX_PIXELS per image (decompression
   bombs are refused before they are decoded); only JPEG, PNG, GIF and WebP are accepted.
 """
@@ -35,6 +39,7 @@ from scrapy.pipelines.files import FSFilesStore
 from scrapy.pipelines.images import ImageException, ImagesPipeline
 from scrapy.pipelines.media import FileException
 from scrapy.utils.defer import ensure_awaitable, maybe_deferred_to_future
+from twisted.internet.defer import maybeDeferred
 from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl import stats as keys
@@ -208,8 +213,23 @@ class ThumbnailPipeline(ImagesPipeline):
 
     # -- the per-file result: Scrapy's, plus what the store says of the picture ----------
     async def media_to_download(self, request, info, *, item=None):
+        """Scrapy's "uptodate" check (the full image is stored and fresh), and every thumb
+        stored too: a set a failed store left without one of them is downloaded again."""
         file_info = await maybe_deferred_to_future(super().media_to_download(request, info, item=item))
-        return self.with_stored_facts(file_info) if file_info else None
+        if not file_info or not await self.thumbs_stored(request, info, item):
+            return None
+        return self.with_stored_facts(file_info)
+
+    async def thumbs_stored(self, request, info, item) -> bool:
+        for thumb_id in self.thumbs:
+            path = self.thumb_path(request, thumb_id, info=info, item=item)
+            try:
+                stat = await maybe_deferred_to_future(maybeDeferred(self.store.stat_file, path, info))
+            except Exception:  # noqa: BLE001 - a store that cannot tell: store the set again
+                return False
+            if not stat:
+                return False
+        return True
 
     async def media_downloaded(self, response, request, info, *, item=None):
         return self.with_stored_facts(await super().media_downloaded(response, request, info, item=item))
@@ -267,18 +287,20 @@ class ThumbnailPipeline(ImagesPipeline):
 
     async def image_downloaded(self, response, request, info, *, item=None):
         """Scrapy's, with the decoding in a worker thread (PIL releases the GIL, so the
-        reactor keeps crawling); files are written back on the reactor thread."""
+        reactor keeps crawling); files are written back on the reactor thread, the thumbs
+        first and the full image last (see the module's doc)."""
         images = await maybe_deferred_to_future(deferToThread(
             lambda: [(path, image.size, buf) for path, image, buf in
                      self.get_images(response, request, info, item=item)]))
-        checksum = None
-        for path, (width, height), buf in images:
-            if checksum is None:
-                checksum = hashlib.md5(buf.getvalue()).hexdigest()  # noqa: S324 - Scrapy's checksum
-            await ensure_awaitable(self.store.persist_file(
-                path, buf, info, meta={"width": width, "height": height},
-                headers={"Content-Type": "image/jpeg"}))
-        return checksum
+        full, *thumbs = images
+        for path, (width, height), buf in [*thumbs, full]:
+            try:
+                await ensure_awaitable(self.store.persist_file(
+                    path, buf, info, meta={"width": width, "height": height},
+                    headers={"Content-Type": "image/jpeg"}))
+            except Exception as exc:  # noqa: BLE001 - any store's failure: the set is not stored
+                raise FileException(f"could not store {path} ({type(exc).__name__}: {exc})") from exc
+        return hashlib.md5(full[2].getvalue()).hexdigest()  # noqa: S324 - Scrapy's checksum
 
     # -- the outcome, on the article ------------------------------------------------------
     def item_completed(self, results, item, info):
