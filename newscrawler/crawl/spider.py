@@ -284,7 +284,13 @@ class NbdSpider(scrapy.Spider):
                                          next_page.after_id))
 
     def parse_column(self, response):
-        column_id, page = response.meta["column_id"], response.meta["page"]
+        """A list page: requests for its articles not archived yet, then the next list page.
+
+        @site_url /columns/329
+        @lists 1
+        @returns items 0 0
+        """
+        column_id, page = self._column_page_of(response)
         walk_key, index, depth, after_id = response.meta.get("walk") or (None, None, page, None)
         walk = self.walks.get(walk_key)
         if walk is not None:
@@ -335,6 +341,14 @@ class NbdSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def _column_page_of(self, response) -> tuple[int | None, int]:
+        """(column id, page number) of a list page: the request says, else (a sample request of
+        `scrapy check` or `scrapy parse`) its URL."""
+        meta = response.meta
+        if "column_id" in meta:
+            return meta["column_id"], meta.get("page", 1)
+        return site.parse_column_url(response.url, self.base_url) or (None, 1)
+
     def _reached(self, walk: Walk, ids: list[int]) -> bool:
         """Whether a page reaches the article the walk stops at (listed, or every article on
         the page older: it left the listing). A full run walks to its depth."""
@@ -353,6 +367,13 @@ class NbdSpider(scrapy.Spider):
 
     # -- article pages ----------------------------------------------------------------
     def parse_article(self, response):
+        """An article page: its record, or a rejected item saying why the page gave none.
+
+        @site_url /articles/2026-09-01/4595080.html
+        @returns items 1 1
+        @returns requests 0 0
+        @archivable
+        """
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))

@@ -1,0 +1,89 @@
+"""Scrapy's own commands on the project, as a Scrapy user runs them against the replica:
+`scrapy check nbd` (the callbacks' contracts), `scrapy parse`, and `newscrawler crawl` of a
+site that does not answer."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from nbd_replica.corpus import generate_articles
+from nbd_replica.procs import FAST_SETTINGS, REPO
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite
+
+pytestmark = pytest.mark.e2e
+
+# The sample pages the spider's contracts name (crawl/spider.py docstrings).
+SAMPLE_ARTICLE = 4595080
+SAMPLE_COLUMN = 329
+
+
+@contextmanager
+def sample_site():
+    """A replica serving the contracts' sample pages: the article (on 2026-09-01, like every
+    generated article) listed in the sample column."""
+    specs = generate_articles(12, seed=5)
+    # The newest article takes the sample id: ids keep growing with publish times.
+    specs[-1] = dataclasses.replace(specs[-1], article_id=SAMPLE_ARTICLE, column_id=SAMPLE_COLUMN)
+    site = ReplicaSite(specs)
+    with serve(site) as server:
+        yield site, server
+
+
+def scrapy(server, mongo_uri: str, db_name: str, data_dir, *argv: str, settings: dict | None = None,
+           timeout: float = 120) -> subprocess.CompletedProcess:
+    """`scrapy ARGV...` in the project, NBD_BASE_URL on the replica, into database ``db_name``."""
+    args = [sys.executable, "-m", "scrapy", *argv]
+    for key, value in {**FAST_SETTINGS, **(settings or {})}.items():
+        args += ["-s", f"{key}={value}"]
+    env = {**os.environ, "NBD_BASE_URL": server.base_url, "MONGO_URI": mongo_uri, "MONGO_DATABASE": db_name,
+           "NEWSCRAWLER_DATA_DIR": str(data_dir), "IMAGES_STORE": str(Path(data_dir) / "images")}
+    return subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def contracts_run(output: str) -> int:
+    found = re.search(r"^Ran (\d+) contracts?", output, re.MULTILINE)
+    assert found, output[-3000:]
+    return int(found.group(1))
+
+
+# -- scrapy check --------------------------------------------------------------------------------
+
+def test_scrapy_check_runs_the_callbacks_contracts(mongo_uri, mongo_db_name, tmp_path):
+    with sample_site() as (site, server):
+        result = scrapy(server, mongo_uri, mongo_db_name, tmp_path, "check", "nbd", "-v")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert contracts_run(output) >= 2
+    assert re.search(r"^OK$", output, re.MULTILINE), output[-3000:]
+    # Each callback was checked against its sample page on the replica.
+    assert {r.path for r in site.requests} >= {f"/articles/2026-09-01/{SAMPLE_ARTICLE}.html",
+                                                f"/columns/{SAMPLE_COLUMN}"}
+
+
+def test_scrapy_check_fails_on_an_article_page_without_a_title(mongo_uri, mongo_db_name, tmp_path):
+    with sample_site() as (site, server):
+        site.edit_article(SAMPLE_ARTICLE, title="")
+        result = scrapy(server, mongo_uri, mongo_db_name, tmp_path, "check", "nbd")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "FAILED (failures=1)" in output
+    assert "not archivable: no_title" in output
+
+
+def test_scrapy_check_fails_on_a_column_page_listing_nothing(mongo_uri, mongo_db_name, tmp_path):
+    with sample_site() as (site, server):
+        # A page that answers 200 with no list on it (the layout changed).
+        site.faults.add(rf"^/columns/{SAMPLE_COLUMN}$", "status", count=None, status=200)
+        result = scrapy(server, mongo_uri, mongo_db_name, tmp_path, "check", "nbd")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "the column page lists 0 article(s)" in output
