@@ -18,6 +18,7 @@ from nbd_replica.corpus import generate_articles
 from nbd_replica.procs import FAST_SETTINGS, REPO
 from nbd_replica.server import serve
 from nbd_replica.site import ReplicaSite
+from tests.crawling import archive
 
 pytestmark = pytest.mark.e2e
 
@@ -87,3 +88,27 @@ def test_scrapy_check_fails_on_a_column_page_listing_nothing(mongo_uri, mongo_db
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert "the column page lists 0 article(s)" in output
+
+
+# -- scrapy parse --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, options, shows", [
+    (f"/articles/2026-09-01/{SAMPLE_ARTICLE}.html", ["-c", "parse_article"], f"'article_id': {SAMPLE_ARTICLE}"),
+    # No callback named: the spider's parse() tells an article page from a list page by its URL.
+    (f"/articles/2026-09-01/{SAMPLE_ARTICLE}.html", [], f"'article_id': {SAMPLE_ARTICLE}"),
+    (f"/columns/{SAMPLE_COLUMN}", [], f"/articles/2026-09-01/{SAMPLE_ARTICLE}.html"),
+], ids=["article-callback", "article", "column"])
+def test_scrapy_parse_is_no_crawl_to_judge(mongo_uri, mongo_db_name, tmp_path, path, options, shows):
+    """`scrapy parse` of one page walks no column: monitoring must not alert that no column page
+    was fetched, and its record must not say the run went wrong."""
+    with sample_site() as (site, server):
+        result = scrapy(server, mongo_uri, mongo_db_name, tmp_path, "parse", "--spider", "nbd", *options,
+                        server.base_url + path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert shows in output  # the callback the URL calls for gave what the page holds
+    assert "ALERT" not in output and "Traceback" not in output, output[-3000:]
+    records = list(archive(mongo_uri, mongo_db_name).crawls.find())
+    assert len(records) == 1
+    assert records[0]["alerts"] == [] and records[0]["finish_reason"] == "finished"
+    assert records[0]["sample"] is True

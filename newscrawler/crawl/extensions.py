@@ -4,7 +4,9 @@ Besides the counts (``stats``) and the finish reason, the record names the job t
 belongs to (``job``: ``NEWSCRAWLER_JOB``, set by ``newscrawler crawl --job``; null for an ad
 hoc run), the worker (host, pid, Scrapyd job, Redis namespace when distributed), the field
 coverage of the new articles (``coverage``) and the monitoring alerts (``alerts``, a list;
-empty when all is well). See monitoring.py.
+empty when all is well). See monitoring.py. A run that was no crawl (``scrapy parse``,
+``scrapy check``, ``scrapy shell``: the spider's own start() never ran) is recorded too, with
+``sample: true`` and no alerts.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ class CrawlRecord:
         from newscrawler.crawl.monitoring import crawl_coverage
 
         fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(keys.ALERTS) or [])}
+        if not keys.is_crawl(stats):
+            fields["sample"] = True  # scrapy parse / check / shell: its args were never walked
         if stats.get(keys.REDIS_NAMESPACE):
             fields["worker"] = {**self.archive.record.get("worker", {}),
                                 "redis": {"url": stats.get(keys.REDIS_URL),

@@ -148,7 +148,20 @@ class NbdSpider(scrapy.Spider):
                 "until": self.until.isoformat() if self.until else None,
                 "urls": self.urls, "full": self.full, "base_url": self.base_url}
 
+    def parse(self, response):
+        """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
+        or a list page, told apart by its URL."""
+        if site.parse_article_url(response.url, self.base_url) is not None:
+            return self.parse_article(response)
+        if site.parse_column_url(response.url, self.base_url) is not None:
+            return self.parse_column(response)
+        self.logger.warning("Neither an article nor a column page: %s", response.url)
+        return []
+
     async def start(self):
+        # This run is a crawl: scrapy parse, check and shell give the spider their own requests
+        # and never call start(); monitoring judges crawls only.
+        self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
         # Read off the reactor thread: the downloads of other crawls in this process go on.
         await maybe_deferred_to_future(threads.deferToThread(self._read_walks))
         if self.resuming:
