@@ -1,6 +1,6 @@
 """Scrapy's own commands on the project, as a Scrapy user runs them against the replica:
 `scrapy check nbd` (the callbacks' contracts), `scrapy parse`, and `newscrawler crawl` of a
-site that does not answer."""
+site that does not answer. (The tests with a server are e2e: conftest marks them.)"""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from nbd_replica.procs import FAST_SETTINGS, REPO
 from nbd_replica.server import serve
 from nbd_replica.site import ReplicaSite
 from tests.crawling import archive
-
-pytestmark = pytest.mark.e2e
 
 # The sample pages the spider's contracts name (crawl/spider.py docstrings).
 SAMPLE_ARTICLE = 4595080
@@ -112,3 +110,43 @@ def test_scrapy_parse_is_no_crawl_to_judge(mongo_uri, mongo_db_name, tmp_path, p
     assert len(records) == 1
     assert records[0]["alerts"] == [] and records[0]["finish_reason"] == "finished"
     assert records[0]["sample"] is True
+
+
+# -- a site that does not answer ------------------------------------------------------------------
+
+def test_crawl_of_a_site_that_does_not_answer_fails(mongo_uri, mongo_db_name, tmp_path):
+    """Nothing listens at NBD_BASE_URL: the crawl failed (exit 1) and says why in one sentence,
+    rather than finishing with alerts (exit 3) about column pages and walks."""
+    from types import SimpleNamespace
+
+    from nbd_replica.procs import free_port
+    from tests.operations_support import crawl_env, fast_settings, run_newscrawler
+
+    closed = SimpleNamespace(base_url=f"http://127.0.0.1:{free_port()}")
+    env = crawl_env(closed, mongo_uri, mongo_db_name, tmp_path / "data")
+    result = run_newscrawler("crawl", "--columns", "329,415", "--no-progress",
+                             *fast_settings(RETRY_TIMES=0, RETRY_BACKOFF_BASE=0, DOWNLOAD_TIMEOUT=3,
+                                            LOG_LEVEL="CRITICAL"), env=env)
+    assert result.returncode == 1, result.stderr[-3000:]
+    problems = [line for line in result.stderr.splitlines() if line.startswith("newscrawler crawl:")]
+    assert len(problems) == 1, result.stderr[-3000:]
+    assert problems[0].startswith("newscrawler crawl: the site did not answer: none of 3 requests")
+    assert "Connection was refused" in problems[0] and closed.base_url.split("//")[1] in problems[0]
+    record = archive(mongo_uri, mongo_db_name).crawls.find_one({})
+    assert record["stats"]["unanswered"] == 2 and record["stats"]["errors"] == 2
+
+
+def test_a_site_that_answered_some_requests_is_no_unanswered_site():
+    """Pages that timed out while others came back are errors of a crawl that ran, not a site
+    that was never there."""
+    from newscrawler.cli import ExitStatus
+    from newscrawler.cli.commands.crawl import judge
+    from newscrawler.crawl import stats as keys
+    from newscrawler.crawl.extensions import crawl_counts
+
+    stats = {"finish_reason": "finished", keys.ERRORS: 2, keys.UNANSWERED: 2,
+             keys.UNANSWERED_REASON: "example.org: DownloadTimeoutError", "downloader/request_count": 3}
+    code, problems = judge({"finish_reason": "finished", "stats": stats, "counts": crawl_counts(stats)})
+    assert code == ExitStatus.FAILURE and problems[0].startswith("the site did not answer: none of 3 requests")
+    stats["downloader/response_count"] = 1
+    assert judge({"finish_reason": "finished", "stats": stats, "counts": crawl_counts(stats)}) == (ExitStatus.OK, [])

@@ -31,6 +31,8 @@ RECORD_COUNTS = {
     "unchanged": keys.UNCHANGED,
     "rejected": keys.REJECTED,
     "errors": keys.ERRORS,
+    # Pages not fetched because the site gave no answer (connection refused, timed out, no DNS).
+    "unanswered": keys.UNANSWERED,
     "spooled": keys.SPOOLED,
     "duplicates_in_crawl": keys.DUPLICATES_IN_CRAWL,
     "content_duplicates": keys.CONTENT_DUPLICATES,

@@ -39,6 +39,16 @@ from newscrawler.nbd.extract import ExtractionError, extract_article
 
 DEFAULT_PAGES = 3
 
+# Failures where the site gave no answer at all (Scrapy's and Twisted's names for them): no
+# connection, no name, no response in time, the connection lost before a response.
+NO_ANSWER = (
+    "scrapy.exceptions.DownloadConnectionRefusedError", "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadTimeoutError", "scrapy.exceptions.DownloadFailedError",
+    "twisted.internet.error.ConnectionRefusedError", "twisted.internet.error.DNSLookupError",
+    "twisted.internet.error.TimeoutError", "twisted.internet.error.TCPTimedOutError",
+    "twisted.internet.error.ConnectionLost", "twisted.web._newclient.ResponseFailed",
+)
+
 
 def _failure_reason(failure) -> str:
     """A short reason for a failed download: the HTTP status, else the error's type and message
@@ -410,8 +420,7 @@ class NbdSpider(scrapy.Spider):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
-        self.crawler.stats.inc_value(keys.ERRORS)
-        reason = _failure_reason(failure)
+        reason = self.count_failure(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
         yield self.rejected_item(request.url, request.meta, "fetch_failed", reason)
 
@@ -435,11 +444,21 @@ class NbdSpider(scrapy.Spider):
         if walk is not None:
             walk.waiting.get(index, set()).discard(meta.get("article_id"))
 
+    def count_failure(self, failure) -> str:
+        """Count a page not fetched (and apart, one the site gave no answer for); returns why."""
+        stats = self.crawler.stats
+        stats.inc_value(keys.ERRORS)
+        reason = _failure_reason(failure)
+        if getattr(failure.value, "response", None) is None and failure.check(*NO_ANSWER):
+            stats.inc_value(keys.UNANSWERED)
+            if stats.get_value(keys.UNANSWERED_REASON) is None:
+                stats.set_value(keys.UNANSWERED_REASON, f"{urlsplit(failure.request.url).netloc}: {reason}")
+        return reason
+
     def column_failed(self, failure):
         """A list page that could not be fetched (after retries) is recorded in ``rejects`` too;
         its walk stays unfinished there, and the next crawl continues from this page."""
-        self.crawler.stats.inc_value(keys.ERRORS)
-        reason = _failure_reason(failure)
+        reason = self.count_failure(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
         self.archive.reject(failure.request.url, "column_failed", reason)
 
