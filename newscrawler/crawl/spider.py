@@ -158,26 +158,28 @@ class NbdSpider(scrapy.Spider):
                 "until": self.until.isoformat() if self.until else None,
                 "urls": self.urls, "full": self.full, "base_url": self.base_url}
 
-    def parse(self, response):
+    async def parse(self, response):
         """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
         or a list page, told apart by its URL."""
         if site.parse_article_url(response.url, self.base_url) is not None:
-            return self.parse_article(response)
-        if site.parse_column_url(response.url, self.base_url) is not None:
-            return self.parse_column(response)
-        self.logger.warning("Neither an article nor a column page: %s", response.url)
-        return []
+            for output in self.parse_article(response):
+                yield output
+        elif site.parse_column_url(response.url, self.base_url) is not None:
+            async for output in self.parse_column(response):
+                yield output
+        else:
+            self.logger.warning("Neither an article nor a column page: %s", response.url)
 
     async def start(self):
         # This run is a crawl: scrapy parse, check and shell give the spider their own requests
         # and never call start(); monitoring judges crawls only.
         self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
         # Read off the reactor thread: the downloads of other crawls in this process go on.
-        await maybe_deferred_to_future(threads.deferToThread(self._read_walks))
+        await self._off_reactor(self._read_walks)
         if self.resuming:
             self.logger.info("Earlier crawl(s) %s did not finish: walking every column with no stored "
                              "walk to %d pages (no early stop)", ", ".join(self.archive.resumed), self.max_pages)
-        for request in self.page_refetch_requests():
+        for request in await self._off_reactor(self.page_refetch_requests):
             yield request
         for value in self.urls:
             request = self.article_request_for(value)
@@ -189,6 +191,12 @@ class NbdSpider(scrapy.Spider):
         for column_id in self.columns:
             for request in self.walk_requests(column_id):
                 yield request
+
+    @staticmethod
+    async def _off_reactor(function, *args):
+        """``function(*args)`` in a worker thread (MongoDB waits there, not on the reactor: the
+        downloads and callbacks go on meanwhile; the archive session is thread-safe)."""
+        return await maybe_deferred_to_future(threads.deferToThread(function, *args))
 
     def _read_walks(self) -> None:
         if self.columns and self.keeps_walks:
@@ -306,7 +314,7 @@ class NbdSpider(scrapy.Spider):
                                    walk=(key, self.walks[key].request_page(next_page), next_page.depth,
                                          next_page.after_id))
 
-    def parse_column(self, response):
+    async def parse_column(self, response):
         """A list page: requests for its articles not archived yet, then the next list page.
 
         @site_url /columns/329
@@ -327,7 +335,8 @@ class NbdSpider(scrapy.Spider):
         if walk is not None and index == 0 and walk.gap is None:
             walk.head = entries[0][0]
         in_range = [(aid, c) for aid, c in entries if not self._outside_range(c)]
-        archived = set() if self.full else self.archive.existing_ids([aid for aid, _ in in_range])
+        archived = set() if self.full else await self._off_reactor(self.archive.existing_ids,
+                                                                    [aid for aid, _ in in_range])
         new = [(aid, c) for aid, c in in_range if aid not in archived]
         stats.inc_value(keys.LINKS_FOUND, len(entries))
         stats.inc_value(keys.LINKS_ALREADY_ARCHIVED, len(in_range) - len(new))
@@ -455,12 +464,12 @@ class NbdSpider(scrapy.Spider):
                 stats.set_value(keys.UNANSWERED_REASON, f"{urlsplit(failure.request.url).netloc}: {reason}")
         return reason
 
-    def column_failed(self, failure):
+    async def column_failed(self, failure):
         """A list page that could not be fetched (after retries) is recorded in ``rejects`` too;
         its walk stays unfinished there, and the next crawl continues from this page."""
         reason = self.count_failure(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
-        self.archive.reject(failure.request.url, "column_failed", reason)
+        await self._off_reactor(self.archive.reject, failure.request.url, "column_failed", reason)
 
     # -- what was walked ----------------------------------------------------------------
     def closed(self, reason):
