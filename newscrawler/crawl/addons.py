@@ -15,8 +15,9 @@ from scrapy.utils.conf import build_component_list
 from newscrawler import config
 
 # Components whose order decides correctness: each pair is (must run first, then).
-# Extensions: spider_closed handlers run in load order, so field coverage is in the stats before
-# Spidermon's monitors read it, and the alerts before the crawl record is written.
+# Extensions: spider_closed handlers start in load order (each runs to its first await before
+# the next starts), so field coverage (when not counted at the pipelines' close already) is in
+# the stats before Spidermon's monitors read it, and the alerts before the crawl record reads them.
 EXTENSION_ORDER = (
     ("newscrawler.crawl.monitoring.CoverageStats", "spidermon.contrib.scrapy.extensions.Spidermon"),
     ("spidermon.contrib.scrapy.extensions.Spidermon", "newscrawler.crawl.extensions.CrawlRecord"),

@@ -4,7 +4,11 @@ Besides the counts (``stats``) and the finish reason, the record names the job t
 belongs to (``job``: ``NEWSCRAWLER_JOB``, set by ``newscrawler crawl --job``; null for an ad
 hoc run), the worker (host, pid, Scrapyd job, Redis namespace when distributed), the field
 coverage of the new articles (``coverage``) and the monitoring alerts (``alerts``, a list;
-empty when all is well). See monitoring.py.
+empty when all is well). See monitoring.py. The record's writes run in a worker thread (the
+reactor does not wait on MongoDB); what the record holds is read from the stats on the reactor,
+when the spider_closed handlers before this one (the monitors) have run. A run that was no crawl (``scrapy parse``,
+``scrapy check``, ``scrapy shell``: the spider's own start() never ran) is recorded too, with
+``sample: true`` and no alerts.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import os
 import socket
 
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
@@ -29,6 +35,8 @@ RECORD_COUNTS = {
     "unchanged": keys.UNCHANGED,
     "rejected": keys.REJECTED,
     "errors": keys.ERRORS,
+    # Pages not fetched because the site gave no answer (connection refused, timed out, no DNS).
+    "unanswered": keys.UNANSWERED,
     "spooled": keys.SPOOLED,
     "duplicates_in_crawl": keys.DUPLICATES_IN_CRAWL,
     "content_duplicates": keys.CONTENT_DUPLICATES,
@@ -66,18 +74,27 @@ class CrawlRecord:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self, spider):
+    async def spider_opened(self, spider):
         args = spider.crawl_arguments() if hasattr(spider, "crawl_arguments") else {}
-        self.archive.start_crawl(spider.name, args)
         settings = self.crawler.settings
         worker = {"host": socket.gethostname(), "pid": os.getpid()}
         if getattr(spider, "_job", None):  # Scrapyd's job id (passed as the _job argument)
             worker["scrapyd_job"] = spider._job
-        self.archive.set_record_fields({"job": settings.get("NEWSCRAWLER_JOB") or None, "worker": worker,
-                                        "alerts": []})
+        fields = {"job": settings.get("NEWSCRAWLER_JOB") or None, "worker": worker, "alerts": []}
+        await maybe_deferred_to_future(deferToThread(self._open_record, spider.name, args, fields))
         logger.info("Crawl %s started", self.archive.crawl_id)
 
-    def spider_closed(self, spider, reason):
+    def _open_record(self, spider_name: str, args: dict, fields: dict) -> None:
+        self.archive.start_crawl(spider_name, args)
+        self.archive.set_record_fields(fields)
+
+    def _close_record(self, counts: dict, reason: str, fields: dict) -> None:
+        self.archive.finish_crawl(counts, reason, fields)
+        self.archive.close()
+
+    async def spider_closed(self, spider, reason):
+        # Read now, on the reactor: the handlers before this one (monitoring) have run; the
+        # handlers after it run while the record is written.
         counts = crawl_counts(self.crawler.stats.get_stats())
         blocked = self.crawler.stats.get_value(keys.BLOCKED)
         if blocked:
@@ -86,13 +103,14 @@ class CrawlRecord:
         from newscrawler.crawl.monitoring import crawl_coverage
 
         fields = {"coverage": crawl_coverage(stats), "alerts": list(stats.get(keys.ALERTS) or [])}
+        if not keys.is_crawl(stats):
+            fields["sample"] = True  # scrapy parse / check / shell: its args were never walked
         if stats.get(keys.REDIS_NAMESPACE):
             fields["worker"] = {**self.archive.record.get("worker", {}),
                                 "redis": {"url": stats.get(keys.REDIS_URL),
                                           "namespace": stats[keys.REDIS_NAMESPACE],
                                           "first_worker": stats.get(keys.REDIS_FRESH),
                                           "last_worker": stats.get(keys.REDIS_LAST_WORKER)}}
-        self.archive.finish_crawl(counts, reason, fields)
+        await maybe_deferred_to_future(deferToThread(self._close_record, counts, reason, fields))
         logger.info("Crawl %s finished (%s): %s", self.archive.crawl_id, reason,
                     ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-        self.archive.close()

@@ -11,9 +11,10 @@ How:
 
 - :class:`CoveragePipeline` (item pipeline, after validation and dedup) notes which fields
   each archived item has: five bits per article, no document kept;
-- :class:`CoverageStats` (extension) at the end of the crawl tells which of those articles
-  this crawl inserted (one indexed ``$in`` lookup per 500 ids, limited to this crawl's
-  articles) and puts the coverage in the stats (``newscrawler/coverage/...``);
+- :class:`CoverageStats` (extension), once the MongoDB pipeline has written the last batch
+  (its ``archive_flushed`` signal), tells which of those articles this crawl inserted (one
+  indexed ``$in`` lookup per 500 ids, limited to this crawl's articles, in a worker thread) and
+  puts the coverage in the stats (``newscrawler/coverage/...``);
 - Spidermon (``SPIDERMON_SPIDER_CLOSE_MONITORS`` = :class:`CrawlHealthMonitors`) runs the
   checks below as monitors; on failure :class:`RecordAlerts` logs each alert and puts them
   in the stats (``newscrawler/alerts``), which the crawl record stores as ``alerts`` and
@@ -40,10 +41,13 @@ import warnings
 
 from itemadapter import ItemAdapter
 from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
 from spidermon import Action, Monitor, MonitorSuite, monitors
+from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
+from newscrawler.crawl.pipelines.mongodb import archive_flushed
 
 logger = logging.getLogger(__name__)
 
@@ -108,37 +112,49 @@ def inserted_ids(archive, ids, since) -> set[int]:
 class CoverageStats:
     """At the end of a crawl: coverage of the new articles into the stats.
 
-    Runs on spider_closed, after the pipelines have written their last batch and before
-    Spidermon's monitors and the crawl record (lower EXTENSIONS number than both).
+    Counted once the MongoDB pipeline has written its last batch (``archive_flushed``, awaited
+    while the pipelines close), so before every spider_closed handler: Spidermon's monitors and
+    the crawl record read it there. A crawl without that pipeline is counted on spider_closed,
+    before those two (lower EXTENSIONS number), from every archived item.
     """
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.counted = False
 
     @classmethod
     def from_crawler(cls, crawler):
         ext = cls(crawler)
+        crawler.signals.connect(ext.archive_flushed, signal=archive_flushed)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_closed(self, spider, reason):
+    async def archive_flushed(self):
         from pymongo.errors import PyMongoError
 
         from newscrawler.store.errors import ArchiveUnavailable
 
         tally = CrawlContext.of(self.crawler).coverage.fields
-        stats = self.crawler.stats
-        basis = "new"
+        archive = CrawlContext.of(self.crawler).archive
         try:
-            new = inserted_ids(CrawlContext.of(self.crawler).archive, list(tally), stats.get_value("start_time"))
-            masks = [tally[i] for i in new]
+            new = await maybe_deferred_to_future(deferToThread(
+                inserted_ids, archive, list(tally), self.crawler.stats.get_value("start_time")))
         except (ArchiveUnavailable, PyMongoError) as exc:
             # Nothing could be written; the spider fetched only ids it did not find archived.
             logger.warning("Coverage from every archived item: the archive did not answer (%s)", exc)
-            basis, masks = "items", list(tally.values())
-        coverage = coverage_of(masks)
+            self.count("items", list(tally.values()))
+        else:
+            self.count("new", [tally[i] for i in new])
+
+    def spider_closed(self, spider, reason):
+        if not self.counted:  # no MongoDB pipeline: nothing says which articles were new
+            self.count("items", list(CrawlContext.of(self.crawler).coverage.fields.values()))
+
+    def count(self, basis: str, masks: list[int]) -> None:
+        self.counted = True
+        stats = self.crawler.stats
         stats.set_value(keys.COVERAGE_PREFIX + "basis", basis)
-        for key, value in coverage.items():
+        for key, value in coverage_of(masks).items():
             stats.set_value(keys.COVERAGE_PREFIX + key, value)
 
 
@@ -206,6 +222,10 @@ class _AlertMonitor(Monitor):
     alerts: list[str] = []
 
     def report(self, alerts: list[str]) -> None:
+        if not keys.is_crawl(self.data.stats):
+            # A sample run (scrapy parse, check, shell) walked no column and chose its pages
+            # itself: its user sees what it gave, and there is no crawl to judge.
+            return
         self.alerts = list(alerts)
         if alerts:
             self.fail("; ".join(alerts))

@@ -83,6 +83,13 @@ ADDONS = {
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["newscrawler.crawl.monitoring.CrawlHealthMonitors"]
 
+# -- `scrapy check nbd`: sample pages on NBD_BASE_URL, and what a page must give (crawl/contracts.py)
+SPIDER_CONTRACTS = {
+    "newscrawler.crawl.contracts.SiteUrlContract": 1,
+    "newscrawler.crawl.contracts.ListsContract": 2,
+    "newscrawler.crawl.contracts.ArchivableContract": 3,
+}
+
 # -- feeds (scrapy crawl nbd -O out.jsonl) ------------------------------------------------
 # Rows in the record's JSON form (times in UTC with Z) and, in CSV, mappings as JSON.
 FEED_EXPORTERS = {

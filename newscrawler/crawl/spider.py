@@ -39,6 +39,16 @@ from newscrawler.nbd.extract import ExtractionError, extract_article
 
 DEFAULT_PAGES = 3
 
+# Failures where the site gave no answer at all (Scrapy's and Twisted's names for them): no
+# connection, no name, no response in time, the connection lost before a response.
+NO_ANSWER = (
+    "scrapy.exceptions.DownloadConnectionRefusedError", "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadTimeoutError", "scrapy.exceptions.DownloadFailedError",
+    "twisted.internet.error.ConnectionRefusedError", "twisted.internet.error.DNSLookupError",
+    "twisted.internet.error.TimeoutError", "twisted.internet.error.TCPTimedOutError",
+    "twisted.internet.error.ConnectionLost", "twisted.web._newclient.ResponseFailed",
+)
+
 
 def _failure_reason(failure) -> str:
     """A short reason for a failed download: the HTTP status, else the error's type and message
@@ -148,13 +158,28 @@ class NbdSpider(scrapy.Spider):
                 "until": self.until.isoformat() if self.until else None,
                 "urls": self.urls, "full": self.full, "base_url": self.base_url}
 
+    async def parse(self, response):
+        """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
+        or a list page, told apart by its URL."""
+        if site.parse_article_url(response.url, self.base_url) is not None:
+            for output in self.parse_article(response):
+                yield output
+        elif site.parse_column_url(response.url, self.base_url) is not None:
+            async for output in self.parse_column(response):
+                yield output
+        else:
+            self.logger.warning("Neither an article nor a column page: %s", response.url)
+
     async def start(self):
+        # This run is a crawl: scrapy parse, check and shell give the spider their own requests
+        # and never call start(); monitoring judges crawls only.
+        self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
         # Read off the reactor thread: the downloads of other crawls in this process go on.
-        await maybe_deferred_to_future(threads.deferToThread(self._read_walks))
+        await self._off_reactor(self._read_walks)
         if self.resuming:
             self.logger.info("Earlier crawl(s) %s did not finish: walking every column with no stored "
                              "walk to %d pages (no early stop)", ", ".join(self.archive.resumed), self.max_pages)
-        for request in self.page_refetch_requests():
+        for request in await self._off_reactor(self.page_refetch_requests):
             yield request
         for value in self.urls:
             request = self.article_request_for(value)
@@ -166,6 +191,12 @@ class NbdSpider(scrapy.Spider):
         for column_id in self.columns:
             for request in self.walk_requests(column_id):
                 yield request
+
+    @staticmethod
+    async def _off_reactor(function, *args):
+        """``function(*args)`` in a worker thread (MongoDB waits there, not on the reactor: the
+        downloads and callbacks go on meanwhile; the archive session is thread-safe)."""
+        return await maybe_deferred_to_future(threads.deferToThread(function, *args))
 
     def _read_walks(self) -> None:
         if self.columns and self.keeps_walks:
@@ -283,8 +314,14 @@ class NbdSpider(scrapy.Spider):
                                    walk=(key, self.walks[key].request_page(next_page), next_page.depth,
                                          next_page.after_id))
 
-    def parse_column(self, response):
-        column_id, page = response.meta["column_id"], response.meta["page"]
+    async def parse_column(self, response):
+        """A list page: requests for its articles not archived yet, then the next list page.
+
+        @site_url /columns/329
+        @lists 1
+        @returns items 0 0
+        """
+        column_id, page = self._column_page_of(response)
         walk_key, index, depth, after_id = response.meta.get("walk") or (None, None, page, None)
         walk = self.walks.get(walk_key)
         if walk is not None:
@@ -298,7 +335,8 @@ class NbdSpider(scrapy.Spider):
         if walk is not None and index == 0 and walk.gap is None:
             walk.head = entries[0][0]
         in_range = [(aid, c) for aid, c in entries if not self._outside_range(c)]
-        archived = set() if self.full else self.archive.existing_ids([aid for aid, _ in in_range])
+        archived = set() if self.full else await self._off_reactor(self.archive.existing_ids,
+                                                                    [aid for aid, _ in in_range])
         new = [(aid, c) for aid, c in in_range if aid not in archived]
         stats.inc_value(keys.LINKS_FOUND, len(entries))
         stats.inc_value(keys.LINKS_ALREADY_ARCHIVED, len(in_range) - len(new))
@@ -335,6 +373,14 @@ class NbdSpider(scrapy.Spider):
             if request is not None:
                 yield request
 
+    def _column_page_of(self, response) -> tuple[int | None, int]:
+        """(column id, page number) of a list page: the request says, else (a sample request of
+        `scrapy check` or `scrapy parse`) its URL."""
+        meta = response.meta
+        if "column_id" in meta:
+            return meta["column_id"], meta.get("page", 1)
+        return site.parse_column_url(response.url, self.base_url) or (None, 1)
+
     def _reached(self, walk: Walk, ids: list[int]) -> bool:
         """Whether a page reaches the article the walk stops at (listed, or every article on
         the page older: it left the listing). A full run walks to its depth."""
@@ -353,6 +399,13 @@ class NbdSpider(scrapy.Spider):
 
     # -- article pages ----------------------------------------------------------------
     def parse_article(self, response):
+        """An article page: its record, or a rejected item saying why the page gave none.
+
+        @site_url /articles/2026-09-01/4595080.html
+        @returns items 1 1
+        @returns requests 0 0
+        @archivable
+        """
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
@@ -376,8 +429,7 @@ class NbdSpider(scrapy.Spider):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
-        self.crawler.stats.inc_value(keys.ERRORS)
-        reason = _failure_reason(failure)
+        reason = self.count_failure(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
         yield self.rejected_item(request.url, request.meta, "fetch_failed", reason)
 
@@ -401,13 +453,23 @@ class NbdSpider(scrapy.Spider):
         if walk is not None:
             walk.waiting.get(index, set()).discard(meta.get("article_id"))
 
-    def column_failed(self, failure):
+    def count_failure(self, failure) -> str:
+        """Count a page not fetched (and apart, one the site gave no answer for); returns why."""
+        stats = self.crawler.stats
+        stats.inc_value(keys.ERRORS)
+        reason = _failure_reason(failure)
+        if getattr(failure.value, "response", None) is None and failure.check(*NO_ANSWER):
+            stats.inc_value(keys.UNANSWERED)
+            if stats.get_value(keys.UNANSWERED_REASON) is None:
+                stats.set_value(keys.UNANSWERED_REASON, f"{urlsplit(failure.request.url).netloc}: {reason}")
+        return reason
+
+    async def column_failed(self, failure):
         """A list page that could not be fetched (after retries) is recorded in ``rejects`` too;
         its walk stays unfinished there, and the next crawl continues from this page."""
-        self.crawler.stats.inc_value(keys.ERRORS)
-        reason = _failure_reason(failure)
+        reason = self.count_failure(failure)
         self.logger.warning("Column page not fetched: %s (%s)", failure.request.url, reason)
-        self.archive.reject(failure.request.url, "column_failed", reason)
+        await self._off_reactor(self.archive.reject, failure.request.url, "column_failed", reason)
 
     # -- what was walked ----------------------------------------------------------------
     def closed(self, reason):

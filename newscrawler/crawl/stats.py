@@ -23,11 +23,16 @@ from newscrawler.store.session import (  # noqa: F401 - re-exported: every key i
 )
 
 # The spider
+# Set when the spider's own start() ran: the run is a crawl. A sample run (scrapy parse, check,
+# shell) is no crawl: monitoring does not judge it and its record says ``sample``.
+CRAWL_STARTED = STAT_PREFIX + "crawl_started"
 LIST_PAGES = STAT_PREFIX + "list_pages"
 ARTICLE_PAGES = STAT_PREFIX + "article_pages"
 LINKS_FOUND = STAT_PREFIX + "links_found"
 LINKS_ALREADY_ARCHIVED = STAT_PREFIX + "links_already_archived"
 ERRORS = STAT_PREFIX + "errors"                   # pages not fetched
+UNANSWERED = STAT_PREFIX + "unanswered"           # ... of which the site gave no answer (refused, timed out)
+UNANSWERED_REASON = STAT_PREFIX + "unanswered_reason"  # "host: why" of the first
 BAD_URL_ARGUMENTS = STAT_PREFIX + "bad_url_arguments"
 PAGE_REFETCHES = STAT_PREFIX + "page_refetches"   # articles whose WARC page is fetched again
 INCOMPLETE_WALKS = STAT_PREFIX + "incomplete_walks"
@@ -64,6 +69,11 @@ REDIS_LEFT_UNFINISHED = STAT_PREFIX + "redis/left_unfinished"
 REDIS_REQUEUED = STAT_PREFIX + "redis/requeued"     # dead workers' requests put back in the queue
 REDIS_RESET = STAT_PREFIX + "redis/reset"           # Redis lost the crawl's keys mid-crawl
 REDIS_OUTAGES = STAT_PREFIX + "redis/outages"
+
+
+def is_crawl(stats: dict) -> bool:
+    """Whether a run's stats are those of a crawl (not of a sample run: see CRAWL_STARTED)."""
+    return bool(stats.get(CRAWL_STARTED))
 
 
 def add_alerts(stats, *alerts: str) -> None:

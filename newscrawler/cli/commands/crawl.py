@@ -13,9 +13,9 @@ A ``--job`` run holds the job's lock: started while the same job still runs on t
 (from cron, the scheduler or by hand), it does nothing, says so, and exits with 0.
 
 Exit codes: 0 done; 1 the crawl failed (a disk it writes to is under NEWSCRAWLER_MIN_FREE_MB,
-it did not finish, the site blocked it, MongoDB was unavailable and nothing was written, or
-pages could not be written to the WARC files); 2 bad
-arguments or jobs file; 3 the crawl finished but monitoring raised alerts (low field coverage,
+it did not finish, the site did not answer or blocked it, MongoDB was unavailable and nothing
+was written, or pages could not be written to the WARC files); 2 bad arguments or jobs file; 3
+the crawl finished but monitoring raised alerts (low field coverage,
 no article links; see monitoring.py) or a column walk was left unfinished (a list page failed:
 the next crawl continues from it).
 """
@@ -173,6 +173,9 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     reason = outcome.get("finish_reason")
     if reason != "finished":
         failures.append(f"the crawl did not finish: finish reason {reason!r}")
+    unanswered = site_unanswered(stats)
+    if unanswered:
+        failures.append(unanswered)
     if stats.get(keys.BLOCKED):
         failures.append(f"the site blocked the crawl ({stats[keys.BLOCKED]})")
     written = sum(counts.get(k, 0) for k in ("new", "updated", "unchanged"))
@@ -196,6 +199,16 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     if alerts:
         return ExitStatus.ALERTS, [f"ALERT {a}" for a in alerts]
     return ExitStatus.OK, []
+
+
+def site_unanswered(stats: dict) -> str | None:
+    """The sentence for a crawl the site never answered (no response to any request, and pages
+    failed for want of one), else None. Such a crawl failed: its alerts (no column page fetched,
+    walks unfinished) are what follows from it."""
+    if not stats.get(keys.UNANSWERED) or stats.get("downloader/response_count"):
+        return None
+    return (f"the site did not answer: none of {stats.get('downloader/request_count', 0)} requests got a "
+            f"response ({stats.get(keys.UNANSWERED_REASON)}); is NBD_BASE_URL right, and the site up?")
 
 
 def _share(value) -> str:

@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 # or spooled when MongoDB is down. A shared crawl's queue (distributed.py) counts an article
 # request as done only then.
 articles_stored = object()
+# Sent (awaited, once) when the pipeline has closed: every article of the crawl is written or
+# spooled. The coverage of the new articles is counted then (monitoring.CoverageStats), before
+# the spider_closed handlers (the monitors, the crawl record) read it.
+archive_flushed = object()
 
 
 class MongoPipeline:
@@ -67,13 +71,16 @@ class MongoPipeline:
             self.crawler.signals.send_catch_log(articles_stored, article_ids=[d.get("article_id") for d in batch])
 
     async def close_spider(self, spider=None):
-        self.archive.retry_now()  # the last batch: try MongoDB even if it failed moments ago
-        await self.flush()
-        # MongoDB may have come back after the last batch was spooled: write the spool now
-        # rather than at the next run (it stays spooled if MongoDB is still down). Items the
-        # spool could not take either (disk full) get their last chance here.
-        await maybe_deferred_to_future(deferToThread(self._replay))
-        self._alert_spool_errors()
+        try:
+            self.archive.retry_now()  # the last batch: try MongoDB even if it failed moments ago
+            await self.flush()
+            # MongoDB may have come back after the last batch was spooled: write the spool now
+            # rather than at the next run (it stays spooled if MongoDB is still down). Items the
+            # spool could not take either (disk full) get their last chance here.
+            await maybe_deferred_to_future(deferToThread(self._replay))
+            self._alert_spool_errors()
+        finally:
+            await self.crawler.signals.send_catch_log_async(archive_flushed)
 
     def _replay(self) -> None:
         with self._write_lock:
