@@ -1,9 +1,11 @@
 """extract_article: one 每经网 page in, one exact article record out.
 
-The chain: decode (declared charset, verified; else detected) -> parse with lxml -> the first
-site layout that matches (layouts.py) -> field by field with fallbacks -> the generic
-trafilatura fallback when no layout matches or a layout finds no body. A page that yields no
-article raises ExtractionError with a specific reason; it never returns a half-empty record.
+The chain: decode (declared charset, verified; else detected) -> parse with lxml (the whole
+page, however deep it nests, or refused: tree.py) -> the first site layout that matches
+(layouts.py) -> field by field with fallbacks -> the generic trafilatura fallback when no
+layout matches (a page of a known layout whose body is empty is refused: the fallback would
+take its summary or the site's navigation for the article). A page that yields no article
+raises ExtractionError with a specific reason; it never returns a half-empty record.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from newscrawler import config
@@ -19,6 +21,7 @@ from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
 from newscrawler.nbd.clean import BodyCleaner, render
 from newscrawler.nbd.listing import LIST_PAGE
+from newscrawler.nbd.tree import TreeCut, parse_document
 from newscrawler.record import ArticleRecord, json_value
 from newscrawler.nbd.layouts import (
     LAYOUTS, Page, body_blocks, check_time, column_and_category, keywords, page_image,
@@ -31,7 +34,7 @@ MAX_CONTROL_SHARE = 0.02
 
 class ExtractionError(ValueError):
     """The page yields no article. ``reason`` is a short code: not_html, not_an_article,
-    no_title, no_body, no_time."""
+    no_title, no_body, no_time, too_deep (nested past what the parser reads whole), too_large."""
 
     def __init__(self, reason: str, message: str, url: str | None = None):
         super().__init__(f"{message} ({url})" if url else message)
@@ -88,7 +91,9 @@ def parse_html(text: str, url: str):
     if _looks_binary(text):
         raise ExtractionError("not_html", "not an HTML page (binary or empty content)", url)
     try:
-        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+        return parse_document(_XML_DECLARATION.sub("", text, count=1))
+    except TreeCut as exc:  # extracting from part of the page would archive the wrong text
+        raise ExtractionError(exc.reason, str(exc), url) from exc
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("not_html", f"cannot parse the page as HTML: {exc}", url) from exc
 
@@ -142,8 +147,11 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         if root is not None:
             blocks, found_byline = body_blocks(page, root, cleaner)
         if not blocks:
-            page.warnings.append(f"layout {layout.name} matched but its body was empty: used the fallback")
-            layout = page.root = None
+            # Never the generic extractor here: on a page of a known layout whose body is empty
+            # (cut, emptied, moved) it finds the summary, the copyright notice or the site's
+            # navigation, and would archive that as the article.
+            raise ExtractionError("no_body", f"the page matches layout {layout.name} but its article body "
+                                  "is empty or missing", url)
 
     if layout is not None:
         title = layout.title(page)

@@ -1,0 +1,84 @@
+"""Bounds: pages built to hurt the extractor and the crawl (reliability probes D9-D11).
+
+Deep nesting is read whole or refused, never the navigation archived as the body; the images
+of an article and the links of a list page are capped and counted; extraction stays linear in
+the page.
+"""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html as lxml_html
+
+from newscrawler import extract_article
+from newscrawler.nbd.extract import ExtractionError
+from tests.evaluation.cases import evaluation_set
+
+CASES = {c.name: c for c in evaluation_set()}
+NAVIGATION = "每经快讯 登录 注册"  # the site's header and navigation, as text
+
+
+def _extract(case, html):
+    return extract_article(html, case.page_url, column_id=case.column_hint)
+
+
+def _with_body(case, change) -> str:
+    """The case's page with its body container (div.g-articl-text) changed by ``change``."""
+    doc = lxml_html.document_fromstring(case.html)
+    change(doc.find_class("g-articl-text")[0])
+    return lxml_html.tostring(doc, encoding="unicode")
+
+
+def _emptied(body) -> None:
+    for child in list(body):
+        body.remove(child)
+    body.text = ""
+
+
+@pytest.mark.parametrize("name", ["g-article-full-2026", "old-2012-page", "lead-image"])
+def test_layout_with_an_empty_body_is_refused_not_filled_by_the_fallback(name):
+    """The generic extractor, asked for the body of a page whose layout matched, took the
+    summary, the copyright notice or the navigation for the article."""
+    case = CASES[name]
+    with pytest.raises(ExtractionError) as info:
+        _extract(case, _with_body(case, _emptied))
+    assert info.value.reason == "no_body" and "g-article" in info.value.message
+
+
+@pytest.mark.parametrize("where", ["body", "paragraph"])
+def test_deep_nesting_inside_the_body_keeps_every_paragraph(where):
+    """Nested inside the body container, or inside one paragraph: the body cleaner walks the
+    tree without recursion (Python's limit is 1000 frames)."""
+    levels = 2000  # the page's own nesting included, under the 2048 lxml's huge_tree reads
+    case = CASES["g-article-full-2026"]
+    html = case.html
+    if where == "body":
+        start = html.index(">", html.index('<div class="g-articl-text"')) + 1
+        end = html.index('<div class="n-on-h-more-read"')  # inside the body, after its paragraphs
+        wrapped = html[:start] + "<div>" * levels + html[start:end] + "</div>" * levels + html[end:]
+    else:
+        start = html.index("<p>", html.index('<div class="g-articl-text"')) + 3
+        end = html.index("</p>", start)
+        wrapped = html[:start] + "<span>" * levels + html[start:end] + "</span>" * levels + html[end:]
+    record = _extract(case, wrapped)
+    assert record["body_text"] == case.expected["body_text"]
+    assert record["extraction"]["method"] == "layout" and NAVIGATION not in record["body_text"]
+
+
+def test_past_what_the_parser_reads_is_refused_as_too_deep():
+    case = CASES["generic-with-byline"]
+    start = case.html.index("<body")
+    html = case.html[:start] + "<body>" + "<div>" * 3000 + "<p>正文</p>" + "</div>" * 3000 + "</body></html>"
+    with pytest.raises(ExtractionError) as info:
+        _extract(case, html)
+    assert info.value.reason == "too_deep" and "2048" in info.value.message
+
+
+def test_list_page_nested_deep_still_lists_its_articles():
+    from newscrawler.nbd.listing import list_entries
+
+    links = "".join(f'<li><a href="/articles/2024-12-05/{3700000 + i}.html">标题{i}</a></li>' for i in range(20))
+    page = ("<html><body><div class='g-header'><a href='/columns/3'>要闻</a></div>" + "<div>" * 400
+            + f'<div class="g-list-text"><ul>{links}</ul></div>' + "</div>" * 400 + "</body></html>")
+    entries = list_entries(page, "https://www.nbd.com.cn/columns/3/page/1")
+    assert [aid for aid, _ in entries] == [3700000 + i for i in range(20)]
