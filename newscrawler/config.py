@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     # Article and column pages larger than this are refused while downloading (and recorded):
     # the site's pages are about 100 KB; the generic fallback extractor takes ~5 s per MB.
     "NBD_MAX_PAGE_BYTES": 2 * 1024 * 1024,
+    # Images kept of one article (0: no cap), the rest dropped with a warning in the record's
+    # extraction: the site's articles have a few dozen at most.
+    "NBD_MAX_IMAGES_PER_ARTICLE": 500,
     # -- storage ---------------------------------------------------------------------
     # Unset: an embedded MongoDB-compatible server is started under NEWSCRAWLER_DATA_DIR.
     "MONGO_URI": None,

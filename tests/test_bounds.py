@@ -7,12 +7,20 @@ the page.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from lxml import html as lxml_html
 
 from newscrawler import extract_article
+from newscrawler.config import DEFAULTS
 from newscrawler.nbd.extract import ExtractionError
+from nbd_replica.corpus import generate_articles
+from nbd_replica.server import serve
+from nbd_replica.site import ReplicaSite, Response
+from tests.crawling import archive
 from tests.evaluation.cases import evaluation_set
+from tests.operations_support import crawl_env, fast_settings, run_newscrawler
 
 CASES = {c.name: c for c in evaluation_set()}
 NAVIGATION = "每经快讯 登录 注册"  # the site's header and navigation, as text
@@ -82,3 +90,54 @@ def test_list_page_nested_deep_still_lists_its_articles():
             + f'<div class="g-list-text"><ul>{links}</ul></div>' + "</div>" * 400 + "</body></html>")
     entries = list_entries(page, "https://www.nbd.com.cn/columns/3/page/1")
     assert [aid for aid, _ in entries] == [3700000 + i for i in range(20)]
+
+
+# -- images per article (D11) -------------------------------------------------------------------
+
+def _page_with_images(count: int) -> tuple[str, str, int]:
+    """(url, page, distinct images on it) of a replica article with ``count`` more body images."""
+    from nbd_replica.pages import render_article
+    from nbd_replica.spec import Block
+    from newscrawler.nbd.site import DEFAULT_BASE_URL
+
+    spec = next(s for s in generate_articles(50, seed=11) if s.layout == "g-article")
+    own = sum(1 for b in spec.blocks if b.kind == "img")
+    extra = [Block("img", f"/uploads/articles/images/20240101/{n:08d}.jpg") for n in range(count)]
+    spec = dataclasses.replace(spec, blocks=[*spec.blocks, *extra])
+    return spec.url(DEFAULT_BASE_URL), render_article(spec, DEFAULT_BASE_URL), own + count
+
+
+def test_images_past_the_cap_are_dropped_and_said():
+    cap = DEFAULTS["NBD_MAX_IMAGES_PER_ARTICLE"]
+    url, page, distinct = _page_with_images(3000)
+    record = extract_article(page, url)
+    assert len(record["images"]) == cap and record["thumbnail_url"] == record["images"][0]
+    assert record["body_html"].count("<img") == cap  # the stored body is bounded too
+    assert f"{distinct - cap} images past the first {cap} dropped" in " ".join(record["extraction"]["warnings"])
+    assert len(extract_article(page, url, max_images=0)["images"]) == distinct  # 0: no cap
+    assert len(extract_article(page, url, max_images=10)["images"]) == 10
+
+
+class _CountedStr(str):
+    """A string that counts how often it is compared for equality."""
+
+    comparisons = 0
+
+    def __eq__(self, other):
+        _CountedStr.comparisons += 1
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+def test_image_lists_are_made_unique_in_linear_time():
+    """30,000 images took 8 s: each was compared with every one kept before it (a list's ``in``)."""
+    from newscrawler.nbd.clean import Block, render
+    from newscrawler.record import _unique
+
+    srcs = [_CountedStr(f"https://img.nbd.com.cn/{n}.jpg") for n in range(2000)]
+    blocks = [Block("img", "", f'<figure><img src="{s}"></figure>', [s]) for s in srcs + srcs[:10]]
+    _CountedStr.comparisons = 0
+    assert render(blocks)[2] == srcs
+    assert _unique(srcs + srcs[:10]) == srcs
+    assert _CountedStr.comparisons < 100  # a list's ``in``: about 2 x 2000^2 / 2

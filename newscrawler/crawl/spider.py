@@ -133,6 +133,7 @@ class NbdSpider(scrapy.Spider):
         # Pages over this size are refused while downloading (recorded as rejects): the site's
         # pages are about 100 KB, and the generic fallback takes seconds per MB of HTML.
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
+        spider.max_images = crawler.settings.getint("NBD_MAX_IMAGES_PER_ARTICLE")
         # Workers of a distributed crawl each see only some of a column's list pages: no one
         # of them can tell what was walked, so they keep the old stopping rule.
         from newscrawler.crawl.addons import redis_url
@@ -358,7 +359,8 @@ class NbdSpider(scrapy.Spider):
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
             record = extract_article(response.body, response.url, base_url=self.base_url,
-                                     column_id=response.meta.get("column_id"), charset=charset)
+                                     column_id=response.meta.get("column_id"), charset=charset,
+                                     max_images=self.max_images)
         except ExtractionError as exc:
             yield self.rejected_item(response.url, response.meta, exc.reason, exc.message)
             return

@@ -244,13 +244,25 @@ def strip_boilerplate(blocks: list[Block]) -> list[Block]:
     return kept[:cut]
 
 
+def cap_images(blocks: list[Block], limit: int) -> tuple[list[Block], int]:
+    """(the blocks keeping the first ``limit`` distinct images, how many more there were).
+    An image block past the cap is dropped; a paragraph keeps its text. 0: no cap."""
+    distinct = list(dict.fromkeys(src for b in blocks for src in b.images))
+    if limit <= 0 or len(distinct) <= limit:
+        return blocks, 0
+    kept = set(distinct[:limit])
+    capped = []
+    for b in blocks:
+        images = [src for src in b.images if src in kept]
+        if b.kind == "img" and not images:
+            continue
+        capped.append(b if len(images) == len(b.images) else Block(b.kind, b.text, b.html, images))
+    return capped, len(distinct) - limit
+
+
 def render(blocks: list[Block]) -> tuple[str, str, list[str]]:
     """(body_html, body_text, images) of clean blocks."""
     body_html = "\n".join(b.html for b in blocks)
     body_text = "\n".join(b.text for b in blocks if b.text)
-    images: list[str] = []
-    for b in blocks:
-        for src in b.images:
-            if src not in images:
-                images.append(src)
+    images = list(dict.fromkeys(src for b in blocks for src in b.images))  # unique, in page order
     return body_html, body_text, images

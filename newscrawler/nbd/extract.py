@@ -19,7 +19,7 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 from newscrawler import config
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
-from newscrawler.nbd.clean import BodyCleaner, render
+from newscrawler.nbd.clean import BodyCleaner, cap_images, render
 from newscrawler.nbd.listing import LIST_PAGE
 from newscrawler.nbd.tree import TreeCut, parse_document
 from newscrawler.record import ArticleRecord, json_value
@@ -117,13 +117,15 @@ def _identify(page: Page) -> tuple[int, str | None]:
 
 
 def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
-                    column_id: int | None = None, charset: str | None = None) -> dict:
+                    column_id: int | None = None, charset: str | None = None,
+                    max_images: int | None = None) -> dict:
     """Extract one article record from a page: the page fields of ``ArticleRecord``, as a dict.
 
     ``url`` is the address the page was fetched from (any copy: www, m., section host,
     partner); ``base_url`` the origin canonical URLs are built on (NBD_BASE_URL, default the
     real site); ``column_id`` the column a crawl found the article in (for its category);
-    ``charset`` the HTTP header's charset, if any.
+    ``charset`` the HTTP header's charset, if any; ``max_images`` the images kept (default
+    NBD_MAX_IMAGES_PER_ARTICLE; 0: all).
     """
     base_url = (base_url or default_base_url()).rstrip("/")
     raw = decode_html(html, charset) if isinstance(html, (bytes, bytearray)) else html
@@ -190,6 +192,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
 
     if not source and found_byline and found_byline.text.startswith(bylines.OWN_PREFIX):
         source = bylines.OWN_OUTLET  # a 每经 byline: the paper's own reporting
+    blocks = _capped_images(page, blocks, max_images)
     body_html, body_text, images = render(blocks)
     column, category = column_and_category(page)
     authors = found_byline.authors if found_byline else []
@@ -215,6 +218,14 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         thumbnail_url=images[0] if images else page_image(page),
         extraction=extraction,
     ).page_fields()
+
+
+def _capped_images(page: Page, blocks: list, max_images: int | None) -> list:
+    limit = int(config.setting(None, "NBD_MAX_IMAGES_PER_ARTICLE") if max_images is None else max_images)
+    blocks, dropped = cap_images(blocks, limit)
+    if dropped:
+        page.warnings.append(f"{dropped} images past the first {limit} dropped (NBD_MAX_IMAGES_PER_ARTICLE)")
+    return blocks
 
 
 def _trafilatura_version() -> str:
