@@ -141,3 +141,42 @@ def test_image_lists_are_made_unique_in_linear_time():
     assert render(blocks)[2] == srcs
     assert _unique(srcs + srcs[:10]) == srcs
     assert _CountedStr.comparisons < 100  # a list's ``in``: about 2 x 2000^2 / 2
+
+
+# -- links per list page (D10) ------------------------------------------------------------------
+
+class _SiteWithATrapColumnPage(ReplicaSite):
+    """The replica, but the first page of ``trap_column`` also lists ``extra`` articles that do
+    not exist (one 2 MB page of the probes listed 44,000)."""
+
+    def __init__(self, *args, trap_column: int, extra: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.trap_column, self.extra = trap_column, extra
+
+    def _column_page(self, column_id: int, page: int, base_url: str) -> Response:
+        response = super()._column_page(column_id, page, base_url)
+        if (column_id, page) != (self.trap_column, 1):
+            return response
+        links = "".join(f'<li><a href="/articles/2024-12-05/{5_000_000 + n}.html">条目{n}</a></li>'
+                        for n in range(self.extra))
+        text = response.body.decode("utf-8").replace('<div class="g-list-text">',
+                                                     f'<div class="g-list-text">\n<ul>{links}</ul>', 1)
+        return dataclasses.replace(response, body=text.encode("utf-8"))
+
+
+def test_list_page_with_thousands_of_links_queues_at_most_the_cap_and_alerts(mongo_uri, mongo_db_name, tmp_path):
+    cap = DEFAULTS["NBD_MAX_LINKS_PER_LIST_PAGE"]
+    specs = generate_articles(10, seed=31)
+    column = specs[0].column_id
+    site = _SiteWithATrapColumnPage(specs, trap_column=column, extra=5000)
+    with serve(site) as server:
+        result = run_newscrawler("crawl", "--columns", str(column), "--pages", "1", *fast_settings(),
+                                 env=crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"))
+    assert result.returncode == 3, result.stderr[-3000:]  # finished, with alerts
+    listed = len([s for s in specs if s.column_id == column]) + 5000
+    assert len(site.article_requests()) == cap
+    assert f"lists {listed} articles, more than NBD_MAX_LINKS_PER_LIST_PAGE ({cap}): {listed - cap} dropped" \
+        in result.stderr
+    record = archive(mongo_uri, mongo_db_name).crawls.find_one({})
+    assert any(a.startswith(f"discovery: 1 list page(s) listed more than {cap} articles") and
+               f"{listed - cap} links dropped" in a for a in record["alerts"]), record["alerts"]
