@@ -23,6 +23,13 @@ DEFAULTS: dict[str, Any] = {
     # Article and column pages larger than this are refused while downloading (and recorded):
     # the site's pages are about 100 KB; the generic fallback extractor is slow on large pages.
     "NBD_MAX_PAGE_BYTES": 2 * 1024 * 1024,
+    # Article links taken from one list page (0: no cap): the site's lists hold 20 to 80; a page
+    # with more is suspicious (the rest are dropped, counted and alerted on), and without a cap
+    # one page could queue tens of thousands of requests at once.
+    "NBD_MAX_LINKS_PER_LIST_PAGE": 300,
+    # Images kept of one article (0: no cap), the rest dropped with a warning in the record's
+    # extraction: the site's articles have a few dozen at most.
+    "NBD_MAX_IMAGES_PER_ARTICLE": 500,
     # -- storage ---------------------------------------------------------------------
     # Unset: an embedded MongoDB-compatible server is started under NEWSCRAWLER_DATA_DIR.
     "MONGO_URI": None,

@@ -175,11 +175,22 @@ def _clean(value: Any) -> Any:
 
 
 def _unique(values: Iterable[Any]) -> list[Any]:
-    seen: list[Any] = []
+    """The non-empty values, each once, in order; linear in their number (an article may list
+    thousands of images)."""
+    kept: list[Any] = []
+    seen: set = set()
     for value in values:
-        if value and value not in seen:
-            seen.append(value)
-    return seen
+        if not value:
+            continue
+        try:
+            if value in seen:
+                continue
+            seen.add(value)
+        except TypeError:  # unhashable (not a field's usual value): compared one by one
+            if value in kept:
+                continue
+        kept.append(value)
+    return kept
 
 
 __all__ = [

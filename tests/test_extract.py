@@ -67,6 +67,7 @@ def test_broken_page(case):
         with pytest.raises(ExtractionError) as info:
             extract(case)
         assert info.value.reason and str(info.value)
+        assert info.value.reason == case.expected.get("reason", info.value.reason)
         return
     record = extract(case)
     for field in RECORD_FIELDS:

@@ -45,7 +45,8 @@ def _decode(case: EvalCase) -> str:
 
 
 def _doc(case: EvalCase):
-    return lxml.html.document_fromstring(_decode(case))
+    # huge_tree: the nested cases go deeper than libxml2 reads by default (256 levels)
+    return lxml.html.document_fromstring(_decode(case), parser=lxml.html.HTMLParser(huge_tree=True))
 
 
 def _squash(text: str) -> str:

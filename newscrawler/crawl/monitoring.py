@@ -5,7 +5,9 @@ extractor still finds a title and a body, but the authors, the category or the t
 missing. So every crawl counts, for the articles it archived for the first time, the share
 that has authors, a publish time, a category, a body and a thumbnail (``coverage`` in the
 crawl record), and alerts when a share falls below ``NBD_MIN_COVERAGE``, when the column
-pages held no article link at all, or when most article pages were rejected.
+pages held no article link at all, when a list page listed more articles than
+``NBD_MAX_LINKS_PER_LIST_PAGE`` (the rest were dropped), or when most article pages were
+rejected.
 
 How:
 
@@ -203,6 +205,15 @@ def discovery_alerts(stats: dict, settings, spider=None) -> list[str]:
     return []
 
 
+def list_page_alerts(stats: dict, settings) -> list[str]:
+    pages = stats.get(keys.LIST_PAGES_OVER_CAP, 0) or 0
+    if not pages:
+        return []
+    return [f"discovery: {pages} list page(s) listed more than {settings.getint('NBD_MAX_LINKS_PER_LIST_PAGE')} "
+            f"articles (NBD_MAX_LINKS_PER_LIST_PAGE; the site lists 20 to 80): "
+            f"{stats.get(keys.LINKS_OVER_CAP, 0)} links dropped; a trap or a broken page"]
+
+
 def rejection_alerts(stats: dict, settings) -> list[str]:
     pages = stats.get(keys.ARTICLE_PAGES, 0) or 0
     rejected = stats.get(keys.REJECTED, 0) or 0
@@ -243,6 +254,10 @@ class DiscoveryMonitor(_AlertMonitor):
     @monitors.name("column pages list articles")
     def test_links_found(self):
         self.report(discovery_alerts(self.data.stats, self.data.crawler.settings, self.data.spider))
+
+    @monitors.name("list pages list no more than NBD_MAX_LINKS_PER_LIST_PAGE articles")
+    def test_links_per_list_page(self):
+        self.report(list_page_alerts(self.data.stats, self.data.crawler.settings))
 
 
 @monitors.name("Rejected pages")

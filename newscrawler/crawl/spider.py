@@ -143,6 +143,8 @@ class NbdSpider(scrapy.Spider):
         # Pages over this size are refused while downloading (recorded as rejects): the site's
         # pages are about 100 KB, and the generic fallback extractor is slow on large pages.
         spider.max_page_bytes = crawler.settings.getint("NBD_MAX_PAGE_BYTES")
+        spider.max_images = crawler.settings.getint("NBD_MAX_IMAGES_PER_ARTICLE")
+        spider.max_links = crawler.settings.getint("NBD_MAX_LINKS_PER_LIST_PAGE")
         # Workers of a distributed crawl each see only some of a column's list pages: no one
         # of them can tell what was walked, so they keep the old stopping rule.
         from newscrawler.crawl.addons import redis_url
@@ -292,6 +294,19 @@ class NbdSpider(scrapy.Spider):
         fragment = response.meta.get("page", 1) > 1 and bool(response.request.headers.get("X-Requested-With"))
         return listing.list_entries(response.text, response.url, fragment=fragment)
 
+    def capped_links(self, entries: list, url: str) -> list:
+        """The first NBD_MAX_LINKS_PER_LIST_PAGE of a list page's articles. The site lists 20 to
+        80: a page with more is suspicious (a trap, a broken page), and taking them all would
+        queue them all at once. The rest are dropped, counted, and alerted on (monitoring.py)."""
+        if self.max_links <= 0 or len(entries) <= self.max_links:
+            return entries
+        dropped = len(entries) - self.max_links
+        self.crawler.stats.inc_value(keys.LIST_PAGES_OVER_CAP)
+        self.crawler.stats.inc_value(keys.LINKS_OVER_CAP, dropped)
+        self.logger.warning("List page %s lists %d articles, more than NBD_MAX_LINKS_PER_LIST_PAGE (%d): "
+                            "%d dropped", url, len(entries), self.max_links, dropped)
+        return entries[:self.max_links]
+
     def next_list_page(self, response, column_id: int, page: int, entries,
                        walk: tuple | None = None) -> scrapy.Request | None:
         """The next list page: a pagination link, else "load more" after the last article.
@@ -328,7 +343,7 @@ class NbdSpider(scrapy.Spider):
             walk.pending = None
         stats = self.crawler.stats
         stats.inc_value(keys.LIST_PAGES)
-        entries = self.column_entries(response)
+        entries = self.capped_links(self.column_entries(response), response.url)
         if not entries:
             self.logger.info("Column %s page %s lists no article: stopping this column", column_id, page)
             return
@@ -411,7 +426,8 @@ class NbdSpider(scrapy.Spider):
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
             record = extract_article(response.body, response.url, base_url=self.base_url,
-                                     column_id=response.meta.get("column_id"), charset=charset)
+                                     column_id=response.meta.get("column_id"), charset=charset,
+                                     max_images=self.max_images)
         except ExtractionError as exc:
             yield self.rejected_item(response.url, response.meta, exc.reason, exc.message)
             return

@@ -30,6 +30,9 @@ LIST_PAGES = STAT_PREFIX + "list_pages"
 ARTICLE_PAGES = STAT_PREFIX + "article_pages"
 LINKS_FOUND = STAT_PREFIX + "links_found"
 LINKS_ALREADY_ARCHIVED = STAT_PREFIX + "links_already_archived"
+# List pages listing more articles than NBD_MAX_LINKS_PER_LIST_PAGE, and the links dropped from them
+LIST_PAGES_OVER_CAP = STAT_PREFIX + "list_pages_over_cap"
+LINKS_OVER_CAP = STAT_PREFIX + "links_over_cap"
 ERRORS = STAT_PREFIX + "errors"                   # pages not fetched
 UNANSWERED = STAT_PREFIX + "unanswered"           # ... of which the site gave no answer (refused, timed out)
 UNANSWERED_REASON = STAT_PREFIX + "unanswered_reason"  # "host: why" of the first

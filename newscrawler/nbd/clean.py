@@ -13,6 +13,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -82,31 +83,45 @@ class BodyCleaner:
 
     # -- inline HTML ---------------------------------------------------------------
     def inline_html(self, el) -> str:
-        """Inner HTML of ``el`` keeping only allowed inline markup."""
+        """Inner HTML of ``el`` keeping only allowed inline markup.
+
+        Depth-first with a stack of its own, not recursion: a page may nest thousands of levels.
+        """
         out = [html_lib.escape(el.text or "", quote=False)]
-        for child in el:
+        # Per element being written: (its children not written yet, its closing markup, its tail).
+        writing = [(iter(el), "", "")]
+        while writing:
+            children, closing, tail = writing[-1]
+            child = next(children, None)
+            if child is None:
+                writing.pop()
+                out += [closing, tail]
+                continue
+            child_tail = html_lib.escape(child.tail or "", quote=False)
             if isinstance(child, etree._Comment) or not isinstance(child.tag, str) or _is_noise(child):
-                pass
+                out.append(child_tail)
             elif child.tag == "br":
-                out.append("<br>")
+                out += ["<br>", child_tail]
             elif child.tag == "img":
                 src = image_src(child, self.base_url)
-                if src:
-                    out.append(f'<img src="{html_lib.escape(src)}">')
-            elif child.tag in INLINE_KEEP:
-                inner = self.inline_html(child)
-                if child.tag == "a":
-                    href = (child.get("href") or "").strip()
-                    if href and not href.lower().startswith(("javascript:", "data:")):
-                        out.append(f'<a href="{html_lib.escape(urljoin(self.base_url, href))}">{inner}</a>')
-                    else:
-                        out.append(inner)
-                else:
-                    out.append(f"<{child.tag}>{inner}</{child.tag}>")
+                out += [f'<img src="{html_lib.escape(src)}">' if src else "", child_tail]
             else:
-                out.append(self.inline_html(child))
-            out.append(html_lib.escape(child.tail or "", quote=False))
+                opening, child_closing = self._inline_tags(child)
+                out += [opening, html_lib.escape(child.text or "", quote=False)]
+                writing.append((iter(child), child_closing, child_tail))
         return "".join(out)
+
+    def _inline_tags(self, el) -> tuple[str, str]:
+        """(opening, closing) markup kept for an inline element: none for an unknown one or a
+        link to nowhere (its contents stay)."""
+        if el.tag not in INLINE_KEEP:
+            return "", ""
+        if el.tag != "a":
+            return f"<{el.tag}>", f"</{el.tag}>"
+        href = (el.get("href") or "").strip()
+        if href and not href.lower().startswith(("javascript:", "data:")):
+            return f'<a href="{html_lib.escape(urljoin(self.base_url, href))}">', "</a>"
+        return "", ""
 
     # -- blocks ------------------------------------------------------------------
     def blocks(self, root) -> list[Block]:
@@ -114,15 +129,28 @@ class BodyCleaner:
         self._walk(root, blocks)
         return blocks
 
-    def _walk(self, el, blocks: list[Block]) -> None:
+    def _walk(self, root, blocks: list[Block]) -> None:
+        """Depth-first through containers with a stack of our own, not recursion: a page may
+        nest thousands of levels (lxml's huge_tree reads up to 2048)."""
+        walking = [self._contents(root, blocks)]
+        while walking:
+            container = next(walking[-1], None)
+            if container is None:
+                walking.pop()
+            else:
+                walking.append(self._contents(container, blocks))
+
+    def _contents(self, el, blocks: list[Block]) -> Iterator:
+        """Add the blocks of ``el``'s text and children, in order; yield each child container
+        to walk (before the child's tail is added)."""
         # Text directly inside a container (no <p>) is a paragraph of its own.
         if el.text and el.text.strip():
             self._text_block(el.text, blocks)
         for child in el:
-            if not isinstance(child.tag, str) or _is_noise(child):
-                pass
-            else:
-                self._element(child, blocks)
+            if isinstance(child.tag, str) and not _is_noise(child):
+                container = self._element(child, blocks)
+                if container is not None:
+                    yield container
             if child.tail and child.tail.strip():
                 self._text_block(child.tail, blocks)
 
@@ -130,11 +158,12 @@ class BodyCleaner:
         text = normalize_space(raw)
         blocks.append(Block("p", text, f"<p>{html_lib.escape(text, quote=False)}</p>"))
 
-    def _element(self, el, blocks: list[Block]) -> None:
+    def _element(self, el, blocks: list[Block]):
+        """Add the block ``el`` is; return ``el`` when it is a container to walk instead."""
         tag = el.tag
         if tag == "p":
-            self._paragraph(el, blocks)
-        elif tag in HEADINGS:
+            return self._paragraph(el, blocks)
+        if tag in HEADINGS:
             text = normalize_space(el.text_content())
             if text:
                 blocks.append(Block("h", text, f"<h2>{self.inline_html(el).strip()}</h2>"))
@@ -153,14 +182,15 @@ class BodyCleaner:
             if text:
                 blocks.append(Block("quote", text, f"<blockquote>{self.inline_html(el).strip()}</blockquote>"))
         else:  # containers (div, section, span, ...) and anything unknown: their contents
-            self._walk(el, blocks)
+            return el
+        return None
 
-    def _paragraph(self, el, blocks: list[Block]) -> None:
+    def _paragraph(self, el, blocks: list[Block]):
+        """Add the paragraph's block; return ``el`` when it is a container to walk instead."""
         # Block-level children inside a <p> (broken markup): treat the <p> as a container.
         if any(isinstance(c.tag, str) and (c.tag in HEADINGS or c.tag in ("table", "ul", "ol", "div", "p"))
                for c in el):
-            self._walk(el, blocks)
-            return
+            return el
         imgs = [src for src in (image_src(i, self.base_url) for i in el.iter("img")) if src]
         text = normalize_space(el.text_content())
         if imgs and not text:
@@ -214,13 +244,25 @@ def strip_boilerplate(blocks: list[Block]) -> list[Block]:
     return kept[:cut]
 
 
+def cap_images(blocks: list[Block], limit: int) -> tuple[list[Block], int]:
+    """(the blocks keeping the first ``limit`` distinct images, how many more there were).
+    An image block past the cap is dropped; a paragraph keeps its text. 0: no cap."""
+    distinct = list(dict.fromkeys(src for b in blocks for src in b.images))
+    if limit <= 0 or len(distinct) <= limit:
+        return blocks, 0
+    kept = set(distinct[:limit])
+    capped = []
+    for b in blocks:
+        images = [src for src in b.images if src in kept]
+        if b.kind == "img" and not images:
+            continue
+        capped.append(b if len(images) == len(b.images) else Block(b.kind, b.text, b.html, images))
+    return capped, len(distinct) - limit
+
+
 def render(blocks: list[Block]) -> tuple[str, str, list[str]]:
     """(body_html, body_text, images) of clean blocks."""
     body_html = "\n".join(b.html for b in blocks)
     body_text = "\n".join(b.text for b in blocks if b.text)
-    images: list[str] = []
-    for b in blocks:
-        for src in b.images:
-            if src not in images:
-                images.append(src)
+    images = list(dict.fromkeys(src for b in blocks for src in b.images))  # unique, in page order
     return body_html, body_text, images

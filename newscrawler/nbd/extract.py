@@ -1,9 +1,11 @@
 """extract_article: one 每经网 page in, one exact article record out.
 
-The chain: decode (declared charset, verified; else detected) -> parse with lxml -> the first
-site layout that matches (layouts.py) -> field by field with fallbacks -> the generic
-trafilatura fallback when no layout matches or a layout finds no body. A page that yields no
-article raises ExtractionError with a specific reason; it never returns a half-empty record.
+The chain: decode (declared charset, verified; else detected) -> parse with lxml (the whole
+page, however deep it nests, or refused: tree.py) -> the first site layout that matches
+(layouts.py) -> field by field with fallbacks -> the generic trafilatura fallback when no
+layout matches (a page of a known layout whose body is empty is refused: the fallback would
+take its summary or the site's navigation for the article). A page that yields no article
+raises ExtractionError with a specific reason; it never returns a half-empty record.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree, html as lxml_html
+from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from newscrawler import config
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
-from newscrawler.nbd.clean import BodyCleaner, render
+from newscrawler.nbd.clean import BodyCleaner, cap_images, render
 from newscrawler.nbd.listing import LIST_PAGE
+from newscrawler.nbd.tree import TreeCut, parse_document
 from newscrawler.record import ArticleRecord, json_value
 from newscrawler.nbd.layouts import (
     LAYOUTS, Page, body_blocks, check_time, column_and_category, keywords, page_image,
@@ -31,7 +34,7 @@ MAX_CONTROL_SHARE = 0.02
 
 class ExtractionError(ValueError):
     """The page yields no article. ``reason`` is a short code: not_html, not_an_article,
-    no_title, no_body, no_time."""
+    no_title, no_body, no_time, too_deep (nested past what the parser reads whole), too_large."""
 
     def __init__(self, reason: str, message: str, url: str | None = None):
         super().__init__(f"{message} ({url})" if url else message)
@@ -88,7 +91,9 @@ def parse_html(text: str, url: str):
     if _looks_binary(text):
         raise ExtractionError("not_html", "not an HTML page (binary or empty content)", url)
     try:
-        return lxml_html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+        return parse_document(_XML_DECLARATION.sub("", text, count=1))
+    except TreeCut as exc:  # extracting from part of the page would archive the wrong text
+        raise ExtractionError(exc.reason, str(exc), url) from exc
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError("not_html", f"cannot parse the page as HTML: {exc}", url) from exc
 
@@ -112,13 +117,15 @@ def _identify(page: Page) -> tuple[int, str | None]:
 
 
 def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
-                    column_id: int | None = None, charset: str | None = None) -> dict:
+                    column_id: int | None = None, charset: str | None = None,
+                    max_images: int | None = None) -> dict:
     """Extract one article record from a page: the page fields of ``ArticleRecord``, as a dict.
 
     ``url`` is the address the page was fetched from (any copy: www, m., section host,
     partner); ``base_url`` the origin canonical URLs are built on (NBD_BASE_URL, default the
     real site); ``column_id`` the column a crawl found the article in (for its category);
-    ``charset`` the HTTP header's charset, if any.
+    ``charset`` the HTTP header's charset, if any; ``max_images`` the images kept (default
+    NBD_MAX_IMAGES_PER_ARTICLE; 0: all).
     """
     base_url = (base_url or default_base_url()).rstrip("/")
     raw = decode_html(html, charset) if isinstance(html, (bytes, bytearray)) else html
@@ -142,8 +149,11 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         if root is not None:
             blocks, found_byline = body_blocks(page, root, cleaner)
         if not blocks:
-            page.warnings.append(f"layout {layout.name} matched but its body was empty: used the fallback")
-            layout = page.root = None
+            # Never the generic extractor here: on a page of a known layout whose body is empty
+            # (cut, emptied, moved) it finds the summary, the copyright notice or the site's
+            # navigation, and would archive that as the article.
+            raise ExtractionError("no_body", f"the page matches layout {layout.name} but its article body "
+                                  "is empty or missing", url)
 
     if layout is not None:
         title = layout.title(page)
@@ -182,6 +192,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
 
     if not source and found_byline and found_byline.text.startswith(bylines.OWN_PREFIX):
         source = bylines.OWN_OUTLET  # a 每经 byline: the paper's own reporting
+    blocks = _capped_images(page, blocks, max_images)
     body_html, body_text, images = render(blocks)
     column, category = column_and_category(page)
     authors = found_byline.authors if found_byline else []
@@ -207,6 +218,14 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         thumbnail_url=images[0] if images else page_image(page),
         extraction=extraction,
     ).page_fields()
+
+
+def _capped_images(page: Page, blocks: list, max_images: int | None) -> list:
+    limit = int(config.setting(None, "NBD_MAX_IMAGES_PER_ARTICLE") if max_images is None else max_images)
+    blocks, dropped = cap_images(blocks, limit)
+    if dropped:
+        page.warnings.append(f"{dropped} images past the first {limit} dropped (NBD_MAX_IMAGES_PER_ARTICLE)")
+    return blocks
 
 
 def _trafilatura_version() -> str:

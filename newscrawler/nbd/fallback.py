@@ -6,11 +6,12 @@ site layouts, so a fallback record has the same shape (and its ``extraction`` sa
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from lxml import etree, html as lxml_html
 
-from newscrawler.nbd import dates
+from newscrawler.nbd import dates, tree
 from newscrawler.nbd.clean import normalize_space
 from newscrawler.nbd.layouts import Page, css, page_published_at, page_title
 
@@ -24,7 +25,7 @@ def trafilatura_body(page: Page):
     from trafilatura.htmlprocessing import convert_to_html
 
     document = trafilatura.bare_extraction(
-        page.raw, url=page.url, with_metadata=True, include_images=True, include_formatting=True,
+        _trafilatura_input(page), url=page.url, with_metadata=True, include_images=True, include_formatting=True,
         include_tables=True, include_links=True, include_comments=False,
     )
     if document is None or document.body is None:
@@ -33,6 +34,15 @@ def trafilatura_body(page: Page):
     html_tree = lxml_html.fromstring(etree.tostring(convert_to_html(document.body), encoding="unicode"))
     body = html_tree.find(".//body")
     return (body if body is not None else html_tree), document.title
+
+
+def _trafilatura_input(page: Page):
+    """The page as trafilatura reads it: the text, which it parses itself, unless the page nests
+    deeper than its parser reads (libxml2's default limit): then a copy of our whole tree
+    (trafilatura changes the tree it is given)."""
+    if tree.depth(page.doc) <= tree.DEFAULT_DEPTH_LIMIT:
+        return page.raw
+    return copy.deepcopy(page.doc)
 
 
 def visible_time(page: Page) -> dt.datetime | None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-from lxml import html as lxml_html
-
 from newscrawler.nbd import site
 from newscrawler.nbd.layouts import css
+from newscrawler.nbd.tree import read_document
 
 # The list of a column page (and of the old channel homes); a page holding one is never an article.
 LIST_CONTAINERS = "div.g-list-text, ul.u-news-list, ul.m-columnnews-list"
@@ -25,12 +24,14 @@ Entry = tuple[int, "str | None"]  # (article id, creation date from the URL)
 
 
 def _document(text: str):
+    """The list page's tree, read whole however deep it nests (up to libxml2's huge_tree limit;
+    past it, the links read before the cut)."""
     if not text.strip():
         return None
     try:
-        return lxml_html.document_fromstring(text)
+        return read_document(text)[0]
     except ValueError:  # lxml refuses a str that declares its encoding
-        return lxml_html.document_fromstring(text.encode("utf-8"))
+        return read_document(text.encode("utf-8"))[0]
 
 
 def _hrefs(links) -> list[str]:

@@ -30,7 +30,8 @@ Conventions (where the notes are silent):
   also gives a warning (the notes allow a day of difference).
 
 Keys of ``EvalCase.expected``: record fields are compared for equality; these are special:
-``error`` (True: the extractor must raise / reject the page), ``body_startswith`` (body_text
+``error`` (True: the extractor must raise / reject the page), ``reason`` (with ``error``: the
+rejection's code), ``body_startswith`` (body_text
 starts with it), ``body_excludes`` (texts that must not be in body_text: the page's noise),
 ``warnings_contain`` (a case-insensitive substring of one of ``extraction["warnings"]``).
 Broken pages carry only the keys that can be expected of them.
@@ -454,6 +455,8 @@ def broken_pages() -> list[EvalCase]:
         case.html = encode_page(case.html, encoding)
         cases.append(case)
 
+    cases += _nested_pages(day)
+
     error = {"error": True}
     url = f"https://www.nbd.com.cn/articles/{day}/{id_for_date(day, 7)}.html"
     cases += [
@@ -467,6 +470,37 @@ def broken_pages() -> list[EvalCase]:
                  "Binary bytes (a PNG header then noise): not HTML."),
         EvalCase("broken-empty-response", None, url, b"", None, error, "An empty 200 answer."),
     ]
+    return cases
+
+
+# Where each layout's page leaves the site's header and navigation, and where its footer starts.
+_MAIN_PART = {"g-article": ('<div class="g-main', '<div class="g-footer"'),
+              "generic": ('<div class="wrap clearfix"', '<div class="foot"')}
+
+
+def _nest(html: str, layout: str, levels: int) -> str:
+    """The page with its main part (the article, below the navigation) wrapped in ``levels``
+    nested <div>s."""
+    start, end = (html.index(marker) for marker in _MAIN_PART[layout])
+    return html[:start] + "<div>" * levels + html[start:end] + "</div>" * levels + html[end:]
+
+
+def _nested_pages(day: dt.date) -> list[EvalCase]:
+    """Articles nested past libxml2's default depth limit (256 levels): read whole, or refused;
+    never the navigation above them archived as their body."""
+    cases = []
+    for name, layout, levels in (("broken-nested-400", "g-article", 400),
+                                 ("broken-nested-400-generic", "generic", 400)):
+        s = _spec(name, day, section="证券", layout=layout, byline_style="reporter-editor", column_id=275)
+        case = _case(name, s, f"The article below {levels} nested <div>s (the navigation above them): read "
+                     "whole, the record as if not nested.", column_hint=275)
+        case.html = _nest(case.html, layout, levels)
+        cases.append(case)
+    s = _spec("broken-nested-50000", day, section="证券", column_id=275)
+    case = _case("broken-nested-50000", s, "The article below 50,000 nested <div>s: past what the parser "
+                 "reads (2048 levels even with huge_tree): refused as too_deep.", column_hint=275)
+    cases.append(EvalCase(case.name, None, case.page_url, _nest(case.html, "g-article", 50_000), 275,
+                          {"error": True, "reason": "too_deep"}, case.notes))
     return cases
 
 
