@@ -43,6 +43,8 @@ RECORD_COUNTS = {
     "thumbnails_ok": keys.THUMBNAILS_OK,
     "thumbnails_failed": keys.THUMBNAILS_FAILED,
     "http_403": keys.HTTP_403,
+    # Links past NBD_MAX_LINKS_PER_LIST_PAGE on a list page (not followed; alerted on).
+    "links_over_cap": keys.LINKS_OVER_CAP,
     "requests": "downloader/request_count",
     "warc_responses": keys.WARC_RESPONSES,
     "warc_errors": keys.WARC_ERRORS,
