@@ -14,7 +14,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from newscrawler.nbd.site import column_section, parse_article_url
+from newscrawler.nbd.site import column_category, column_section, parse_article_url
 from newscrawler.record import PAGE_FIELDS
 from nbd_replica.corpus import BYLINE_STYLES, generate_articles, id_for_date
 from nbd_replica.expected import expected_record
@@ -346,7 +346,7 @@ def test_generate_articles_is_deterministic_and_varied():
     assert any(b and re.fullmatch(r"每经记者 \S+ \S+ \S+ 每经编辑 \S+", b) for b in bylines)
     assert None in bylines
     for spec in first:
-        assert spec.category == column_section(spec.column_id)
+        assert spec.category == column_category(spec.column_id)  # the page names its column
         assert abs((spec.published_at.date() - spec.created).days) <= 1
         assert sum(b.kind == "img" for b in spec.blocks) <= 3
         if spec.byline not in ("每经AI快讯", "每经评论员") and not (spec.byline or "").startswith("每经特约"):

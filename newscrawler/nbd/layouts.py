@@ -97,6 +97,8 @@ class Layout:
     name = "base"
     version = ""
     serves: tuple[str, str | None] = ("1990-01-01", None)
+    # The anchor stands inside other layouts' pages (a player): the layout wins whenever present.
+    nested = False
     anchor: CSSSelector          # the article element; its presence identifies the layout
     alternative_anchor: CSSSelector | None = None  # an element that identifies it without a wrapper
     title_sel: CSSSelector
@@ -330,6 +332,7 @@ class VideoLayout(NbdConLayout):
     name = "video"
     version = "2017-2026"
     serves = ("2017-01-01", None)
+    nested = True
     anchor = css("#vedioPlayer")
     _containers = css("div.nbd-con, div.g-article, div.m-articleBox")
     title_sel = css("div.nbd-con > h1, div.g-article h1, div.m-articleBox h1, h1")
@@ -366,8 +369,9 @@ LAYOUTS: list[Layout] = [VideoLayout(), GArticleLayout(), ArticleBoxLayout(), Ar
 
 
 def choose_layout(page: Page) -> Layout | None:
-    """The layout whose anchor is on the page: of several, the first serving the URL's date.
-    Sets ``page.root``."""
+    """The layout whose anchor is on the page. Of several: a nested one (the video player),
+    else one serving the URL's date, a layout of a closed period before an open-ended one (the
+    current template is served for old pages too), else the first in LAYOUTS. Sets ``page.root``."""
     matched = []
     for candidate in LAYOUTS:
         root = candidate.find_root(page)
@@ -376,7 +380,8 @@ def choose_layout(page: Page) -> Layout | None:
     if not matched:
         page.root = None
         return None
-    layout, page.root = next(((c, r) for c, r in matched if c.serves_date(page.created)), matched[0])
+    matched.sort(key=lambda m: (not m[0].nested, not m[0].serves_date(page.created), m[0].serves[1] is None))
+    layout, page.root = matched[0]
     return layout
 
 
