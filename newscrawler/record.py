@@ -55,6 +55,8 @@ class ArticleRecord:
     body_text: str | None = field(default=None, metadata=_meta(PAGE, verbatim=True))
     images: list[str] = field(default_factory=list, metadata=_meta(PAGE))
     thumbnail_url: str | None = field(default=None, metadata=_meta(PAGE))
+    # a video article's media URL (its page's player, #vedioPlayer); None on other articles
+    video: str | None = field(default=None, metadata=_meta(PAGE))
     # {"method", "layout", "version", "warnings"}
     extraction: dict | None = field(default=None, metadata=_meta(PAGE))
     # What the crawl and its pipelines add.

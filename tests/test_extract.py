@@ -36,6 +36,8 @@ def check_special_keys(record: dict, expected: dict) -> None:
         assert any(wanted in w.lower() for w in record["extraction"]["warnings"]), record["extraction"]
     if "method" in expected:
         assert record["extraction"]["method"] == expected["method"]
+    if "layout" in expected:  # each template is parsed by its own layout, not the fallback
+        assert record["extraction"]["layout"] == expected["layout"], record["extraction"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -78,7 +80,8 @@ def test_broken_page(case):
 
 def test_every_layout_and_byline_is_covered():
     layouts = {c.spec.layout for c in CASES}
-    assert {"g-article", "g-article-2017", "m-articleBox", "generic"} <= layouts
+    assert {"g-article", "g-article-2017", "m-articleBox", "generic", "articleWrapper-2012", "nbd-con-2018",
+            "video"} <= layouts
     bylines = " ".join(c.spec.byline or "" for c in CASES)
     for spelling in ("每经记者 ", "每经记者｜", "每经记者：", "记者 ", "每经特约评论员", "每经评论员", "每经AI快讯", "每经编辑"):
         assert spelling in bylines, spelling

@@ -195,7 +195,7 @@ def test_spider_never_leaves_the_allowed_domains(tmp_path, mongo_uri, mongo_db_n
     assert archived <= {s.article_id for s in specs}  # nothing from the traps' links
     for spec in redirected:
         rejects = list(db.rejects.find({"article_id": spec.article_id}))
-        assert any(r["code"] == "fetch_failed" and "off-site" in r["message"] for r in rejects), rejects
+        assert any(r["code"] == "redirected" and "off-site" in r["message"] for r in rejects), rejects
     doc = db.articles.find_one({"article_id": thumb_spec.article_id})
     assert doc["thumbnail_url"] == offsite_image
     assert "off-site" in doc["thumbnail_error"] and "thumbnail" not in doc

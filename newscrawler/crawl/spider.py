@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 from w3lib.encoding import http_content_type_encoding
@@ -423,6 +424,11 @@ class NbdSpider(scrapy.Spider):
         """
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
+        if self.redirected_away(response):
+            target = site.parse_article_url(response.url, self.base_url)
+            if target is None or (target[0] in self.seen_ids and not self.full):
+                return  # not an article, or one this crawl fetches on its own
+            self.seen_ids.add(target[0])
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
             record = extract_article(response.body, response.url, base_url=self.base_url,
@@ -435,6 +441,25 @@ class NbdSpider(scrapy.Spider):
         yield article_item(record, fetched_url=response.url, warc=response.meta.get("warc"),
                            crawl_id=self.archive.crawl_id)
 
+    def redirected_away(self, response) -> bool:
+        """An article page that redirected to another article or to a page that is not one
+        (the CMS's ``redirect_to``) is recorded as ``redirected`` with its target: the article
+        it asked for is not at its address, which is no fetch error. (A redirect to another
+        address of the same article, http to https or a copy to the canonical page, is none.)"""
+        redirects = response.meta.get("redirect_urls")
+        article_id = response.meta.get("article_id")
+        if not redirects or article_id is None:
+            return False
+        target = site.parse_article_url(response.url, self.base_url)
+        if target is not None and target[0] == article_id:
+            return False
+        self.record_redirect(redirects[0], response.url, article_id)
+        return True
+
+    def record_redirect(self, url: str, target: str, article_id: int | None, note: str = "") -> None:
+        self.logger.info("Article %s redirects to %s%s", url, target, note)
+        self.archive.reject(url, "redirected", f"redirected to {target}{note}", article_id)
+
     def rejected_item(self, url: str, meta: dict, code: str, message: str):
         """The item of an article page that gave no article: ValidationPipeline records it."""
         return article_item({"url": url}, fetched_url=url, article_id=meta.get("article_id"),
@@ -445,22 +470,26 @@ class NbdSpider(scrapy.Spider):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
+        redirects = request.meta.get("redirect_urls")
+        if redirects and failure.check(IgnoreRequest) and "off-site" in str(failure.value):
+            # Off the site: the offsite guard refused to follow (RSSHub skips such pages too).
+            self.record_redirect(redirects[0], request.url, request.meta.get("article_id"),
+                                 " (off-site: not followed)")
+            return
         reason = self.count_failure(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
         yield self.rejected_item(request.url, request.meta, "fetch_failed", reason)
 
     def request_dropped(self, request, spider=None):
         """An article page redirected to a URL already requested in this crawl: the scheduler's
-        duplicate filter drops the redirect and no errback runs, so record it here. (Other
-        drops are duplicates by design, e.g. an article another worker of a shared crawl has.)"""
+        duplicate filter drops the redirect and no errback runs, so record the redirect here,
+        with its target (fetched on its own). (Other drops are duplicates by design, e.g. an
+        article another worker of a shared crawl has.)"""
         self.article_done(request.meta)
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
             return
-        self.crawler.stats.inc_value(keys.ERRORS)
-        reason = f"dropped: redirected from {redirects[0]} to {request.url}, already requested in this crawl"
-        self.logger.warning("Article request dropped: %s (%s)", request.url, reason)
-        self.archive.reject(request.url, "fetch_failed", reason, request.meta.get("article_id"))
+        self.record_redirect(redirects[0], request.url, request.meta.get("article_id"))
 
     def article_done(self, meta) -> None:
         """An article of a walked list page was fetched (or recorded as failed)."""

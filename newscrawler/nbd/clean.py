@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from newscrawler.nbd.site import is_chrome_image
+
 # Blocks that are never article text (class names are the site's own spellings).
 NOISE_CLASSES = (
     "nbd-mzsm", "n-on-h-more-read", "n-on-h-more-read-a", "articleCopyright",
@@ -36,7 +38,8 @@ ANYWHERE_PREFIXES = ("每经头条（nbdtoutiao）", "每经头条(nbdtoutiao)",
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 INLINE_KEEP = {"strong", "b", "em", "i", "u", "a", "br", "sup", "sub", "code"}
-LAZY_SRC_ATTRS = ("data-original", "data-src", "data-aload", "data-lazy-src", "src")
+# Partner (syndication) copies carry the image in ``alt_src`` instead of ``src``.
+LAZY_SRC_ATTRS = ("data-original", "data-src", "data-aload", "data-lazy-src", "alt_src", "src")
 _WS = re.compile(r"[\s\u3000\u200b\ufeff]+")
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
@@ -67,11 +70,14 @@ def _is_noise(el) -> bool:
 
 
 def image_src(img, base_url: str) -> str | None:
-    """Absolute image URL, preferring the real source over lazy-loading placeholders."""
+    """Absolute image URL, preferring the real source over lazy-loading placeholders; None for
+    an image of the site's chrome (static.nbd.com.cn: logos, QR codes, the partner feeds'
+    promo picture), which is never an article image."""
     for attr in LAZY_SRC_ATTRS:
         value = (img.get(attr) or "").strip()
         if value and not value.startswith("data:") and "placeholder" not in value and "loading" not in value:
-            return urljoin(base_url, value)
+            url = urljoin(base_url, value)
+            return None if is_chrome_image(url) else url
     return None
 
 
@@ -177,6 +183,11 @@ class BodyCleaner:
                 blocks.append(Block("list", "\n".join(items), f"<{tag}>{lis}</{tag}>"))
         elif tag == "table":
             self._table(el, blocks)
+        elif tag == "center":
+            # Older bodies hold <center> blocks: promotion and navigation links (a 2018 spider
+            # read the body without them), or a centred article image with its caption.
+            if any(image_src(img, self.base_url) for img in el.iter("img")):
+                self._walk(el, blocks)
         elif tag == "blockquote":
             text = normalize_space(el.text_content())
             if text:

@@ -24,7 +24,7 @@ from newscrawler.nbd.listing import LIST_PAGE
 from newscrawler.nbd.tree import TreeCut, parse_document
 from newscrawler.record import ArticleRecord, json_value
 from newscrawler.nbd.layouts import (
-    LAYOUTS, Page, body_blocks, check_time, column_and_category, keywords, page_image,
+    Page, body_blocks, check_time, choose_layout, column_and_category, keywords, page_image,
 )
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -135,12 +135,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
     page.article_id, page.created = article_id, created = _identify(page)
     cleaner = BodyCleaner(url)
 
-    layout = None
-    for candidate in LAYOUTS:
-        page.root = candidate.find_root(page)
-        if page.root is not None:
-            layout = candidate
-            break
+    layout = choose_layout(page)
     if layout is None and LIST_PAGE(doc):
         raise ExtractionError("not_an_article", "a column list page, not an article", url)
     blocks = found_byline = None
@@ -160,6 +155,8 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         published = layout.published_at(page)
         source, summary, tags = layout.source(page), layout.summary(page), layout.tags(page)
         page_editor = layout.page_editor(page)
+        found_byline = found_byline or layout.meta_byline(page)
+        video = layout.video(page)
         extraction = {"method": "layout", "layout": layout.name, "version": layout.version}
     else:
         root, trafilatura_title = fallback.trafilatura_body(page)
@@ -173,7 +170,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
             fallback.drop_header_lines(root, title)
             blocks, found_byline = body_blocks(page, root, cleaner)
         source = None  # og:site_name names the site, not the article's outlet
-        summary, tags, page_editor = page.meta.get("description") or None, [], None
+        summary, tags, page_editor, video = page.meta.get("description") or None, [], None, None
         extraction = {"method": "fallback", "layout": "trafilatura", "version": _trafilatura_version()}
 
     if not title and not blocks:
@@ -194,7 +191,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         source = bylines.OWN_OUTLET  # a 每经 byline: the paper's own reporting
     blocks = _capped_images(page, blocks, max_images)
     body_html, body_text, images = render(blocks)
-    column, category = column_and_category(page)
+    column, category = column_and_category(page, layout)
     authors = found_byline.authors if found_byline else []
     editor = (found_byline.editor if found_byline else None) or page_editor
     extraction["warnings"] = page.warnings
@@ -216,6 +213,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         body_text=body_text,
         images=images,
         thumbnail_url=images[0] if images else page_image(page),
+        video=video,
         extraction=extraction,
     ).page_fields()
 

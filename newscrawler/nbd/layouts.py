@@ -81,14 +81,24 @@ class Page:
 
 _TITLE = css("title")
 # Column link (.u-column) and breadcrumbs (.breadcrumb, .crumbs, .g-crumbs, ...), in one scan.
-_COLUMN_LINK_HOLDERS = etree.XPath("//*[contains(@class, 'u-column') or contains(@class, 'crumb')]")
+# 2012-13: ``ul#crumb`` and ``span.articleColumns`` (归类于).
+_COLUMN_LINK_HOLDERS = etree.XPath("//*[contains(@class, 'u-column') or contains(@class, 'crumb') "
+                                   "or @id = 'crumb' or contains(@class, 'articleColumns')]")
 
 
 class Layout:
-    """Base layout: selectors are class attributes; fields are methods a subclass may override."""
+    """Base layout: selectors are class attributes; fields are methods a subclass may override.
+
+    ``serves`` is the range of creation dates (the URL's) the layout is known on, as Fundus
+    versions its parsers by date: when the anchors of several layouts are on one page, the one
+    serving the page's date parses it. ``version`` names that range.
+    """
 
     name = "base"
     version = ""
+    serves: tuple[str, str | None] = ("1990-01-01", None)
+    # The anchor stands inside other layouts' pages (a player): the layout wins whenever present.
+    nested = False
     anchor: CSSSelector          # the article element; its presence identifies the layout
     alternative_anchor: CSSSelector | None = None  # an element that identifies it without a wrapper
     title_sel: CSSSelector
@@ -98,6 +108,10 @@ class Layout:
     summary_sel: CSSSelector | None = None
     tags_sel: CSSSelector | None = None
     editor_sel: CSSSelector | None = None
+
+    def serves_date(self, created: str | None) -> bool:
+        first, last = self.serves
+        return created is None or (first <= created and (last is None or created <= last))
 
     def find_root(self, page: Page):
         """The article element (the document when only the alternative anchor is there), or None."""
@@ -148,12 +162,25 @@ class Layout:
         found = self.body_sel(page.scope)
         return found[0] if found else None
 
+    def meta_byline(self, page: Page) -> bylines.Byline | None:
+        """A byline printed outside the body (older templates), used when the body has none."""
+        return None
+
+    def video(self, page: Page) -> str | None:
+        """The media URL of a video article; None on other layouts."""
+        return None
+
+    def page_column(self, page: Page) -> tuple[int | None, str | None]:
+        """(column id, name) of the page's own column link, else (None, None)."""
+        return column_link(page)
+
 
 class GArticleLayout(Layout):
     """The PC article page of about 2017 to 2026: ``div.g-article`` with ``div.g-articl-text``."""
 
     name = "g-article"
     version = "2017-2026"
+    serves = ("2012-01-01", None)  # older pages are served in it too
     anchor = css("div.g-article")
     alternative_anchor = css("div.g-articl-text")
     title_sel = css("div.g-article-top h1, div.g-article h1")
@@ -166,21 +193,196 @@ class GArticleLayout(Layout):
 
 
 class ArticleBoxLayout(Layout):
-    """The other template (some pages, and the sister site mrjjxw.com): ``div.m-articleBox``."""
+    """The other template (some pages, and the sister site mrjjxw.com): ``div.m-articleBox``.
+
+    Three spellings of its meta line: ``span.u-clomun`` (outlet) and ``span.u-articleTime``;
+    mrjjxw.com's outlet in ``div.u-source > span``; nbd's own pages with unclassed spans, the
+    time in the second span of ``div.m-creatTime``.
+    """
 
     name = "m-articleBox"
     version = "2017-2026"
+    serves = ("2017-01-01", None)
     anchor = css("div.m-articleBox")
     title_sel = css("div.m-articleBox h1")
-    time_sel = css("div.m-creatTime span.u-articleTime")
-    source_sel = css("div.m-creatTime span.u-clomun")
+    time_sel = css("div.m-creatTime span.u-articleTime, div.m-articleBox span.u-articleTime")
+    plain_time_sel = css("div.m-creatTime > span:nth-of-type(2)")
+    plain_source_sel = css("div.m-creatTime > span:nth-of-type(1)")
+    source_sel = css("div.m-creatTime span.u-clomun, div.u-source span, div.u-source")
     body_sel = css("div.m-articleContent")
     summary_sel = css("div.m-articleBox .m-abstract, div.m-articleBox .u-abstract")
     tags_sel = css("div.m-articleBox .u-aticle-tag span, div.m-articleBox .m-tag a")
     editor_sel = css("div.m-articleBox .u-editor span, div.u-editor")
 
+    def published_at(self, page: Page) -> dt.datetime | None:
+        return (dates.parse_beijing(page.first_text(self.time_sel))
+                or dates.parse_beijing(page.first_text(self.plain_time_sel)) or page_published_at(page))
 
-LAYOUTS: list[Layout] = [GArticleLayout(), ArticleBoxLayout()]
+    def source(self, page: Page) -> str | None:
+        found = super().source(page)
+        if found:
+            return found
+        text = page.first_text(self.plain_source_sel)  # unclassed spans: the outlet, then the time
+        if not text or dates.parse_beijing(text):
+            return None
+        return SOURCE_PREFIX.sub("", text) or None
+
+
+_CORE_NOTE = re.compile(r"^\s*核心提示\s*[:：]?\s*")
+_SOURCE_IN_LINE = re.compile(r"来源\s*[:：]\s*(\S+)")
+_EDITOR_IN_LINE = re.compile(r"责任编辑\s*[:：]?\s*(\S+)")
+_TIME_IN_LINE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+
+
+class ArticleWrapperLayout(Layout):
+    """The 2012-13 template (the site's Rails source of then): ``div.articleWrapper`` with
+    ``h2.articleTitle``, ``p.articleTime`` (``每经记者：X <span>YYYY-MM-DD HH:MM</span> 来源: Y``,
+    time to the minute), ``#articleDigest`` (核心提示：summary), ``#articleContent`` (body),
+    ``div.articleInfo`` (归类于 column, 责任编辑: editor), breadcrumb ``ul#crumb``. The mobile
+    page of 2013: ``#articalMain`` with the same title, time line and body."""
+
+    name = "articleWrapper"
+    version = "2012-2013"
+    serves = ("2012-01-01", "2014-12-31")
+    anchor = css("div.articleWrapper, #articalMain")
+    title_sel = css(".articleTitle, h1, h2")
+    meta_sel = css("p.articleTime")
+    time_sel = css("p.articleTime span")
+    source_sel = meta_sel
+    body_sel = css("#articleContent")
+    summary_sel = css("#articleDigest")
+    info_sel = css("div.articleInfo")
+
+    def source(self, page: Page) -> str | None:
+        m = _SOURCE_IN_LINE.search(page.first_text(self.meta_sel) or "")
+        return m.group(1) if m else None
+
+    def summary(self, page: Page) -> str | None:
+        text = page.first_text(self.summary_sel)
+        return (_CORE_NOTE.sub("", text) or None) if text else page.meta.get("description") or None
+
+    def page_editor(self, page: Page) -> str | None:
+        m = _EDITOR_IN_LINE.search(page.first_text(self.info_sel) or "")
+        return bylines.parse_editor_line(f"责任编辑 {m.group(1)}") if m else None
+
+    def meta_byline(self, page: Page) -> bylines.Byline | None:
+        """The reporters stand in the time line, before the time: ``每经记者：X``."""
+        line = page.first_text(self.meta_sel) or ""
+        before = _TIME_IN_LINE.split(line, maxsplit=1)[0]
+        before = before.split("来源", 1)[0].strip()
+        return bylines.parse_byline(before) if before else None
+
+
+_MONTH_DAY_TIME = re.compile(r"(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})")
+
+
+def month_day_time(text: str | None, created: str | None) -> dt.datetime | None:
+    """``MM-DD HH:MM`` (Beijing) with the year taken from the URL's creation date: of the year
+    before, of, and after it, the one nearest that date (a page created on 12-31 can be
+    published on 01-01)."""
+    m = _MONTH_DAY_TIME.search(text or "")
+    if not m or not created:
+        return None
+    day = dt.date.fromisoformat(created)
+    month, mday, hour, minute = (int(g) for g in m.groups())
+    found = []
+    for year in (day.year - 1, day.year, day.year + 1):
+        try:
+            found.append(dt.datetime(year, month, mday, hour, minute, tzinfo=dates.BEIJING))
+        except ValueError:
+            continue
+    if not found:
+        return None
+    nearest = min(found, key=lambda t: abs(t.date() - day))
+    return nearest.astimezone(dates.UTC)
+
+
+class NbdConLayout(Layout):
+    """The template of about 2018: ``div.nbd-con > h1``, body ``div.nbd-con > blockquote``,
+    ``p.article-meta > small`` = ``<source> MM-DD HH:MM`` (no year: it comes from the URL)."""
+
+    name = "nbd-con"
+    version = "2017-2019"
+    serves = ("2017-01-01", "2019-12-31")
+    anchor = css("div.nbd-con")
+    title_sel = css("div.nbd-con > h1, h1")
+    time_sel = css("p.article-meta small, p.article-meta")
+    source_sel = time_sel
+    body_sel = css("div.nbd-con > blockquote")
+
+    def published_at(self, page: Page) -> dt.datetime | None:
+        text = page.first_text(self.time_sel)
+        return (dates.parse_beijing(text) or month_day_time(text, page.created)
+                or page_published_at(page))
+
+    def source(self, page: Page) -> str | None:
+        text = page.first_text(self.source_sel) or ""
+        outlet = _MONTH_DAY_TIME.split(text, maxsplit=1)[0].strip()
+        return SOURCE_PREFIX.sub("", outlet) or None
+
+
+_VIDEO_MEDIA = css("video[src], video source[src], iframe[src], embed[src]")
+
+
+class VideoLayout(NbdConLayout):
+    """A video article: the player ``#vedioPlayer`` (the site's spelling) with a title, a time
+    line and a description, on the about-2018 page or the PC article page. Recorded with the
+    layout "video" and the player's media URL in the record's ``video`` field."""
+
+    name = "video"
+    version = "2017-2026"
+    serves = ("2017-01-01", None)
+    nested = True
+    anchor = css("#vedioPlayer")
+    _containers = css("div.nbd-con, div.g-article, div.m-articleBox")
+    title_sel = css("div.nbd-con > h1, div.g-article h1, div.m-articleBox h1, h1")
+    time_sel = css("p.article-meta small, p.article-meta, p.u-time span.time, span.u-articleTime")
+    source_sel = css("p.article-meta small, p.u-time span.source, span.u-clomun")
+    body_sel = css("div.nbd-con > blockquote, div.g-articl-text, div.m-articleContent, div.video-desc")
+    summary_sel = css("div.g-article-abstract p")
+    tags_sel = css("div.u-aticle-tag span")
+    editor_sel = css("div.u-editor span")
+
+    def find_root(self, page: Page):
+        if not self.anchor(page.doc):
+            return None
+        found = self._containers(page.doc)
+        return found[0] if found else page.doc
+
+    def source(self, page: Page) -> str | None:
+        text = page.first_text(self.source_sel) or ""
+        outlet = _MONTH_DAY_TIME.split(_TIME_IN_LINE.split(text, maxsplit=1)[0], maxsplit=1)[0].strip()
+        return SOURCE_PREFIX.sub("", outlet) or None
+
+    def video(self, page: Page) -> str | None:
+        for player in self.anchor(page.doc):
+            for holder in [player, *_VIDEO_MEDIA(player)]:
+                src = (holder.get("data-src") or holder.get("src") or "").strip()
+                if src:
+                    return urljoin(page.url, src)
+        return None
+
+
+# Video first: its player stands inside other layouts' article elements.
+LAYOUTS: list[Layout] = [VideoLayout(), GArticleLayout(), ArticleBoxLayout(), ArticleWrapperLayout(),
+                         NbdConLayout()]
+
+
+def choose_layout(page: Page) -> Layout | None:
+    """The layout whose anchor is on the page. Of several: a nested one (the video player),
+    else one serving the URL's date, a layout of a closed period before an open-ended one (the
+    current template is served for old pages too), else the first in LAYOUTS. Sets ``page.root``."""
+    matched = []
+    for candidate in LAYOUTS:
+        root = candidate.find_root(page)
+        if root is not None:
+            matched.append((candidate, root))
+    if not matched:
+        page.root = None
+        return None
+    matched.sort(key=lambda m: (not m[0].nested, not m[0].serves_date(page.created), m[0].serves[1] is None))
+    layout, page.root = matched[0]
+    return layout
 
 
 # -- page-level fallbacks shared by every layout and the generic fallback ---------------
@@ -222,13 +424,14 @@ def page_image(page: Page) -> str | None:
     """A page-level image (og:image and friends) for articles without body images."""
     for key in ("og:image", "twitter:image", "image"):
         value = page.meta.get(key)
-        if value:
+        if value and not site.is_chrome_image(urljoin(page.url, value)):
             return urljoin(page.url, value)
     return None
 
 
-def column_and_category(page: Page) -> tuple[str | None, str | None]:
-    """(column, category): from the page's column link, else the crawl's column, else the host."""
+def column_link(page: Page) -> tuple[int | None, str | None]:
+    """(column id, name as printed) of the page's last column link (breadcrumbs end with the
+    most specific one), else (None, None)."""
     page_column_id = page_column_name = None
     links = []
     for holder in _COLUMN_LINK_HOLDERS(page.doc):
@@ -238,9 +441,20 @@ def column_and_category(page: Page) -> tuple[str | None, str | None]:
         if parsed:
             page_column_id = parsed[0]
             page_column_name = normalize_space(el.text_content()) or None
+    return page_column_id, page_column_name
+
+
+def column_and_category(page: Page, layout: Layout | None = None) -> tuple[str | None, str | None]:
+    """(column, category): from the page's column link, else the crawl's column, else the host.
+
+    A page that names its column never leaves the category empty: a site-wide column's label
+    (每经热评 -> 评论, else its name) is the category when no section is known from the link."""
+    page_column_id, page_column_name = (layout.page_column(page) if layout else column_link(page))
     column = page_column_name or site.column_name(page_column_id) or site.column_name(page.column_hint)
-    category = (site.column_section(page_column_id) or site.column_section(page.column_hint)
-                or site.host_section(page.url))
+    named = page_column_id is not None or page_column_name is not None
+    category = (site.column_section(page_column_id)
+                or (site.column_category(page_column_id, page_column_name) if named else None)
+                or site.column_section(page.column_hint) or site.host_section(page.url))
     return column, category
 
 
@@ -274,5 +488,5 @@ def check_time(page: Page, published: dt.datetime | None) -> dt.datetime | None:
     return published
 
 
-__all__ = ["LAYOUTS", "Layout", "Page", "body_blocks", "check_time", "column_and_category",
+__all__ = ["LAYOUTS", "Layout", "Page", "body_blocks", "check_time", "choose_layout", "column_and_category",
            "keywords", "page_image", "page_published_at", "page_title"]

@@ -37,6 +37,14 @@ SECTIONS = {
 _PLAIN_HOSTS = {"www", "m", ""}
 # Hosts that never serve articles (flash news) or only serve assets.
 NON_ARTICLE_HOSTS = {"live", "static"}
+# The sister site 每经新闻 serves the same articles under the same ids (www.mrjjxw.com/articles/
+# YYYY-MM-DD/<id>.html): its addresses reduce to the article id and are fetched on the canonical host.
+MIRROR_DOMAINS = ("mrjjxw.com",)
+# Site chrome (logos, QR codes, the partner feeds' promo image ydrss640.jpg): never an article image.
+CHROME_IMAGE_HOSTS = ("static.nbd.com.cn",)
+# Size variants of one uploaded image: <name>.thumb_head.jpg, <name>.thumb_hs.jpg, <name>.x_large.jpg
+# beside <name>.jpg, the upload the variants are made from (the largest).
+_SIZE_VARIANT = re.compile(r"\.(?:thumb_[a-z0-9]+|x_large|large|medium|small)(\.(?:jpe?g|png|gif|webp))$", re.I)
 
 # column id -> (column name, section host or None for site-wide columns)
 COLUMNS: dict[int, tuple[str, str | None]] = {
@@ -60,6 +68,17 @@ COLUMNS: dict[int, tuple[str, str | None]] = {
 }
 # A sensible default crawl: the site's front columns plus the lead column of each section.
 DEFAULT_COLUMNS = [3, 332, 313, 318, 275, 329, 415, 346, 448, 440, 261]
+
+
+# The label a site-wide column goes by as a category (its own name when not listed here).
+SITEWIDE_CATEGORIES = {1072: "评论"}
+
+
+def column_category(column_id: int | None, name: str | None = None) -> str | None:
+    """The category a column names on its page: its section, else (a site-wide column) its
+    label, else ``name`` (the column as the page names it): a named column always has one."""
+    return (column_section(column_id) or SITEWIDE_CATEGORIES.get(column_id)
+            or column_name(column_id) or name or None)
 
 
 def column_name(column_id: int | None) -> str | None:
@@ -92,6 +111,25 @@ def _is_site_host(host: str, base_host: str | None) -> bool:
     return False
 
 
+def _is_mirror_host(host: str) -> bool:
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in MIRROR_DOMAINS)
+
+
+def is_chrome_image(url: str) -> bool:
+    """An image of the site's chrome (static.nbd.com.cn), not of an article."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in CHROME_IMAGE_HOSTS)
+
+
+def largest_image_url(url: str) -> str:
+    """The largest size of an uploaded image: the plain file the size variants are made from
+    (``a.thumb_head.jpg`` and ``a.x_large.jpg`` -> ``a.jpg``); other URLs unchanged."""
+    parts = urlsplit(url)
+    path = _SIZE_VARIANT.sub(r"\1", parts.path)
+    return url if path == parts.path else parts._replace(path=path).geturl()
+
+
 def parse_article_url(url: str, base_url: str | None = None) -> tuple[int, str | None] | None:
     """(article id, creation date 'YYYY-MM-DD' or None for partner copies), or None.
 
@@ -109,9 +147,11 @@ def parse_article_url(url: str, base_url: str | None = None) -> tuple[int, str |
     if parts.scheme not in ("http", "https"):
         return None
     base_host = urlsplit(base_url).hostname if base_url else None
+    m = _ARTICLE_PATH.match(parts.path)
+    if m and _is_mirror_host(parts.hostname or ""):
+        return int(m.group(2)), m.group(1)
     if not _is_site_host(parts.hostname or "", base_host):
         return None
-    m = _ARTICLE_PATH.match(parts.path)
     if m:
         return int(m.group(2)), m.group(1)
     m = _PARTNER_PATH.match(parts.path)

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from newscrawler.nbd.site import COLUMNS, column_name, column_section
+from newscrawler.nbd.site import COLUMNS, column_category, column_name, column_section
 from nbd_replica.pages import (
     ALL_NOISE,
     inline_html,
@@ -598,7 +598,7 @@ def _generated_spec(rng: random.Random, article_id: int, day: dt.date, published
     return ArticleSpec(
         article_id=article_id, created=day, title=story.title, published_at=published,
         byline=byline, authors=authors, editor=editor or page_editor, source=source,
-        column_id=column_id, category=column_section(column_id), column=column_name(column_id),
+        column_id=column_id, category=column_category(column_id), column=column_name(column_id),
         tags=story.tags if layout in TAGGED_LAYOUTS else [], keywords=story.keywords,
         summary=story.summary if layout == "g-article" and rng.random() < 0.6 else None,
         blocks=story.blocks, lead_image=image_path(rng, day) if rng.random() < 0.1 else None,

@@ -10,17 +10,28 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urljoin
 
-from newscrawler.nbd.site import DEFAULT_BASE_URL, column_name, column_section, host_section
+from newscrawler.nbd.site import DEFAULT_BASE_URL, column_category, column_name, column_section, host_section
 from nbd_replica.corpus import MAX_DATE_DRIFT_DAYS, PUBLISH_WARNING, UTC
-from nbd_replica.pages import DEFAULT_IMAGE_BASE, body_image_srcs, image_src, noise_texts, og_image_url
+from nbd_replica.pages import (
+    DEFAULT_IMAGE_BASE, MINUTE_LAYOUTS, body_image_srcs, image_src, noise_texts, og_image_url, video_url,
+)
 from nbd_replica.spec import BEIJING, ArticleSpec
+
+
+# The extractor's layout name for a replica layout (the record's extraction["layout"]).
+EXTRACTION_LAYOUTS = {"g-article": "g-article", "g-article-2017": "g-article", "m-articleBox": "m-articleBox",
+                      "generic": "trafilatura", "articleWrapper-2012": "articleWrapper",
+                      "nbd-con-2018": "nbd-con", "video": "video"}
 
 
 def classify(link_column: int | None, column_hint: int | None, page_url: str | None) -> tuple[str | None, str | None]:
     """(category, column) per the convention in the module doc: each field takes the first of
-    the page's .u-column link, the crawl's column hint, (category only) the section host."""
+    the page's .u-column link, the crawl's column hint, (category only) the section host. A
+    page that names its column never leaves the category empty: a site-wide column's label
+    (每经热评 -> 评论, else its name) is the category when its link names no section."""
     column = column_name(link_column) or column_name(column_hint)
-    category = column_section(link_column) or column_section(column_hint)
+    category = column_category(link_column) if link_column is not None else None
+    category = category or column_section(column_hint)
     if category is None and page_url:
         category = host_section(page_url)
     return category, column
@@ -39,6 +50,8 @@ def expected_record(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
         warning = PUBLISH_WARNING
     else:
         published = spec.published_at.astimezone(UTC)
+        if spec.layout in MINUTE_LAYOUTS:  # the page prints the time to the minute
+            published = published.replace(second=0, microsecond=0)
         drift = abs((spec.published_at.astimezone(BEIJING).date() - spec.created).days)
         if drift > MAX_DATE_DRIFT_DAYS:
             warning = PUBLISH_WARNING
@@ -59,8 +72,11 @@ def expected_record(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
         "body_text": spec.body_text,
         "images": images,
         "thumbnail_url": images[0] if images else og_image_url(spec, image_base),
+        "video": video_url(spec, page_url),
         "method": "fallback" if spec.layout == "generic" else "layout",
     }
+    if spec.layout in EXTRACTION_LAYOUTS:
+        record["layout"] = EXTRACTION_LAYOUTS[spec.layout]
     excludes = noise_texts(spec)
     if excludes:
         record["body_excludes"] = excludes

@@ -38,6 +38,8 @@ _HTML_ERROR = (
 def image_size(path: str) -> tuple[int, int]:
     """Width and height of the picture at ``path``: thumbnails small, body images larger."""
     h = zlib.crc32(path.encode("utf-8"))
+    if ".thumb_" in path:  # size variants <name>.thumb_head.jpg / .thumb_hs.jpg: the small ones
+        return 120 + (h % 3) * 10, 90
     if "/thumbnails/" in path:
         return 160 + (h % 5) * 20, 120 + (h >> 8) % 4 * 15
     width = 480 + (h % 9) * 40

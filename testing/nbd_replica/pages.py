@@ -12,7 +12,11 @@ Layouts (``spec.layout``):
 * ``g-article-2017`` older pages of the same template: protocol-relative links, bold-paragraph
   sub-headings, images on ``image<N>.nbd.com.cn``, usually no ld+json and no abstract;
 * ``m-articleBox``   the other template (also the sister site mrjjxw.com);
-* ``generic``        an unknown layout with no site classes, for the extractor's fallback.
+* ``generic``        an unknown layout with no site classes, for the extractor's fallback;
+* ``articleWrapper-2012`` the 2012-13 template (``div.articleWrapper``, ``#articleContent``,
+  time to the minute, 核心提示, 责任编辑, ``ul#crumb``);
+* ``nbd-con-2018``   the template of about 2018 (``div.nbd-con > blockquote``, ``MM-DD HH:MM``);
+* ``video``          a video article: the about-2018 page with the player ``#vedioPlayer``.
 
 Rendering knobs live in ``spec.variant``; :data:`VARIANT_DEFAULTS` lists every knob with its
 meaning, and :func:`page_variant` resolves them for a spec (the evaluation set computes its
@@ -38,7 +42,14 @@ from nbd_replica.spec import BEIJING, ArticleSpec, Block
 
 DEFAULT_IMAGE_BASE = "https://image.nbd.com.cn"
 STATIC = "//static.nbd.com.cn"
-LAYOUTS = ("g-article", "g-article-2017", "m-articleBox", "generic")
+LAYOUTS = ("g-article", "g-article-2017", "m-articleBox", "generic", "articleWrapper-2012", "nbd-con-2018",
+           "video")
+# Layouts that print the publish time to the minute (no seconds).
+MINUTE_LAYOUTS = ("articleWrapper-2012", "nbd-con-2018", "video")
+# The partner feeds' promo picture that closes a partner copy's body (site chrome).
+PARTNER_PROMO_IMAGE = "http://static.nbd.com.cn/images/nbd_v4/ydrss640.jpg"
+# A <center> block of an older body that is not article text (the 2018 spider left them out).
+CENTER_NOISE = "点击进入专题：每经聚焦 更多精彩内容"
 
 # ---------------------------------------------------------------------------------------------
 # Noise: what the notes say is in or around the body but is not article text.
@@ -90,6 +101,11 @@ VARIANT_DEFAULTS: dict = {
     "links": "absolute",      # site links: "absolute" | "protocol-relative"
     "indent": None,           # paragraph indentation: None | "nbsp" | "ideographic"
     "related": None,          # [{"id", "created", "title"}] for the related lists (else made up)
+    "video": None,            # video layout: the player's media path or URL
+    "partner_markup": False,  # a partner feed copy: body images in alt_src, the ydrss640 promo at the end
+    "box_meta": "classed",    # m-articleBox meta line: "classed" (span.u-clomun, span.u-articleTime),
+                              # "plain" (unclassed spans: outlet, time), "mrjjxw" (div.u-source > span)
+    "center": False,          # older bodies: images in <center>, and a <center> promotion block
 }
 _LAYOUT_DEFAULTS: dict[str, dict] = {
     "g-article": {"noise": ("script", "hidden", "more-read", "mzsm", "toutiao", "disclaimer")},
@@ -100,6 +116,11 @@ _LAYOUT_DEFAULTS: dict[str, dict] = {
     },
     "m-articleBox": {"ld_json": False, "noise": ("style", "original", "proofread", "typeset")},
     "generic": {"ld_json": False, "canonical": False, "noise": ()},
+    "articleWrapper-2012": {"ld_json": False, "canonical": False, "links": "protocol-relative",
+                            "image_host": "image1.nbd.com.cn", "column_link": True, "noise": ("script",)},
+    "nbd-con-2018": {"ld_json": False, "canonical": False, "noise": ("script", "no-reprint")},
+    "video": {"ld_json": False, "canonical": False, "noise": (),
+              "video": "/uploads/videos/vedio_2018.mp4"},
 }
 _INDENTS = {None: "", "nbsp": "&nbsp;&nbsp;&nbsp;&nbsp;", "ideographic": "\u3000\u3000"}
 
@@ -125,7 +146,19 @@ def noise_texts(spec: ArticleSpec) -> list[str]:
     texts += [TRAILING_NOISE[n] for n in TRAILING_NOISE if n in v["noise"]]
     if spec.layout in ("g-article", "g-article-2017"):
         texts.append(COPYRIGHT_TEXT)
+    if v["center"]:
+        texts.append(CENTER_NOISE)
     return texts
+
+
+def video_url(spec: ArticleSpec, page_url: str) -> str | None:
+    """The media URL a video page's player holds (resolved on the page's URL), else None."""
+    src = page_variant(spec)["video"] if spec.layout == "video" else None
+    if not src:
+        return None
+    from urllib.parse import urljoin
+
+    return urljoin(page_url, src)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -529,7 +562,11 @@ def _share(page: _Page) -> str:
 
 def _image(page: _Page, src: str, caption: str | None = None) -> str:
     shown = image_src(page.spec, src, page.image_base)
-    out = f'<!-- 正文图片 -->\n<p style="text-align: center;"><img src="{_esc(shown)}" alt="" /></p>'
+    attr = "alt_src" if page.v["partner_markup"] else "src"   # partner copies: alt_src, no src
+    if page.v["center"]:
+        out = f'<!-- 正文图片 -->\n<center><img {attr}="{_esc(shown)}" alt="" /></center>'
+    else:
+        out = f'<!-- 正文图片 -->\n<p style="text-align: center;"><img {attr}="{_esc(shown)}" alt="" /></p>'
     if caption:
         out += f'\n<p style="text-align: center;">{to_html(caption)}</p>'
     return out
@@ -614,6 +651,10 @@ def _body(page: _Page) -> str:
             out.append(f"<p>{_esc(text)}</p>")
             if name == "qrcode":
                 out.append(f'<p style="text-align: center;"><img src="{QRCODE_IMAGE}" alt="" /></p>')
+    if page.v["center"]:
+        out.append(f'<center><a href="{page.link("/columns/332")}" target="_blank">{CENTER_NOISE}</a></center>')
+    if page.v["partner_markup"]:
+        out.append(f'<p><img src="{PARTNER_PROMO_IMAGE}" alt="" /></p>')
     out.append("<!-- 页数 -->")
     if page.spec.layout != "generic":                 # the site's (empty) pagination block
         out.append('<div class="u-page"></div>')
@@ -685,18 +726,25 @@ def _g_article(page: _Page) -> str:
 def _m_article_box(page: _Page) -> str:
     """The other template (sister site style): m-articleBox / m-creatTime / m-articleContent."""
     spec, v = page.spec, page.v
-    meta = []
-    if spec.source:
-        meta.append(f'<span class="u-clomun">{_esc(spec.source)}</span>')
+    meta, source_box = [], ""
+    style = v["box_meta"]
+    if spec.source and style == "mrjjxw":
+        source_box = f'<div class="u-source"><span>{_esc(spec.source)}</span></div>'
+    elif spec.source:
+        meta.append(f'<span class="u-clomun">{_esc(spec.source)}</span>' if style == "classed"
+                    else f"<span>{_esc(spec.source)}</span>")
+    elif style == "plain":
+        meta.append("<span></span>")  # the time stays the second span
     if v["span_time"] and spec.published_at:
-        meta.append(f'<span class="u-articleTime">{_time_text(spec)}</span>')
+        meta.append(f"<span>{_time_text(spec)}</span>" if style == "plain"
+                    else f'<span class="u-articleTime">{_time_text(spec)}</span>')
     body = "\n".join([
         "<body>", _header(page),
         '<div class="m-main w1200 f-clearfix"><div class="m-left">',
         _crumbs(page, "m-crumbs"),
         '<div class="m-articleBox">',
         _h1(page),
-        f'<div class="m-creatTime">{"".join(meta)}</div>',
+        f'<div class="m-creatTime">{"".join(meta)}</div>{source_box}',
         f'<div class="m-articleContent">\n{_body(page)}\n</div>',
         _share(page),
         "</div>",
@@ -740,7 +788,96 @@ def _generic(page: _Page) -> str:
     return _head(page, f"{spec.title}_每经网", extra, _PLAIN_CSS_BLOCKS) + "\n" + body
 
 
+def _body_without_byline(page: _Page) -> str:
+    """The body of a template that prints the reporters in its time line, not in the body."""
+    import dataclasses
+
+    return _body(dataclasses.replace(page, spec=dataclasses.replace(page.spec, byline=None)))
+
+
+def _minute(spec: ArticleSpec, fmt: str) -> str:
+    return spec.published_at.astimezone(BEIJING).strftime(fmt) if spec.published_at else ""
+
+
+def _article_wrapper(page: _Page) -> str:
+    """The 2012-13 template (NOTES, second survey): crumb, title, time line, digest, body, info."""
+    spec, v = page.spec, page.v
+    cid = spec.column_id
+    column = (f'<a href="{page.link(f"/columns/{cid}")}">{COLUMNS[cid][0]}</a>'
+              if v["column_link"] and cid in COLUMNS else "")
+    crumb = (f'<ul id="crumb"><li><a href="{page.link("/")}">首页</a></li>'
+             + (f"<li>&gt; {column}</li>" if column else "") + "<li>&gt; 正文</li></ul>")
+    line = []
+    if spec.byline:
+        line.append(_esc(spec.byline))
+    if v["span_time"] and spec.published_at:
+        line.append(f"<span>{_minute(spec, '%Y-%m-%d %H:%M')}</span>")
+    if spec.source:
+        line.append(f"来源: {_esc(spec.source)}")
+    digest = (f'<div id="articleDigest"><strong>核心提示：</strong>{_esc(spec.summary)}</div>'
+              if spec.summary else "")
+    info = []
+    if column:
+        info.append(f'<span class="articleColumns">归类于: {column}</span>')
+    if spec.page_editor:
+        info.append(f"<span>责任编辑: {_esc(spec.page_editor)}</span>")
+    body = "\n".join([
+        "<body>", _header(page),
+        '<div class="mainWrapper">', crumb,
+        '<div class="articleWrapper">',
+        f'<h2 class="articleTitle">{_esc(spec.title)}</h2>',
+        f'<p class="articleTime">{"&nbsp;&nbsp;".join(line)}</p>',
+        digest,
+        f'<div id="articleContent">\n{_body_without_byline(page)}\n</div>',
+        f'<div class="articleInfo">{"".join(info)}</div>',
+        "</div>",
+        _right_column(page),
+        "</div>",
+        _footer(page), _site_js(page),
+        "</body>", "</html>",
+    ])
+    return _head(page, f"{spec.title}-每经网") + "\n" + body
+
+
+def _nbd_con(page: _Page) -> str:
+    """The template of about 2018: div.nbd-con > h1, p.article-meta > small, blockquote body;
+    a video page has the player #vedioPlayer above its description."""
+    spec, v = page.spec, page.v
+    small = " ".join(x for x in (_esc(spec.source or ""),
+                                 _minute(spec, "%m-%d %H:%M") if v["span_time"] else "") if x)
+    player = ""
+    if spec.layout == "video":
+        media = v["video"] or ""
+        if media and not media.startswith(("http://", "https://", "//")):
+            media = page.link(media)
+        poster = page.thumb()
+        player = (f'<div id="vedioPlayer" class="nbd-video"><video src="{_esc(media)}" poster="{poster}" '
+                  'controls="controls" preload="none">您的浏览器不支持视频播放</video></div>')
+    body = "\n".join([
+        "<body>", _header(page),
+        '<div class="nbd-main w1200 f-clearfix"><div class="nbd-left">',
+        _crumbs(page),
+        '<div class="nbd-con">',
+        _h1(page),
+        f'<p class="article-meta"><small>{small}</small></p>',
+        player,
+        f"<blockquote>\n{_body(page)}\n</blockquote>",
+        "</div>",
+        _share(page),
+        _news_list(page, "m-related", "相关新闻", 8, with_images=True),
+        "</div>",
+        _right_column(page),
+        "</div>",
+        _footer(page), _site_js(page),
+        "</body>", "</html>",
+    ])
+    return _head(page, f"{spec.title} | 每经网") + "\n" + body
+
+
 _RENDERERS = {
+    "articleWrapper-2012": _article_wrapper,
+    "nbd-con-2018": _nbd_con,
+    "video": _nbd_con,
     "g-article": _g_article,
     "g-article-2017": _g_article,   # same template; the differences are knobs and block kinds
     "m-articleBox": _m_article_box,

@@ -49,8 +49,10 @@ from nbd_replica.spec import BEIJING, ArticleSpec
 PARTNERS = ("toutiao", "eastmoney", "zaker", "tonghuashun", "sohu")
 # Link forms of a list entry, cycled by position in the column. Canonical absolute links are
 # the most common; each other form of the notes appears at least once in any 8 entries.
-LINK_CYCLE = ("absolute", "protocol-relative", "absolute", "mobile", "absolute", "section",
+# "mrjjxw": the sister site's copy (www.mrjjxw.com/articles/<date>/<id>.html, the same id).
+LINK_CYCLE = ("absolute", "protocol-relative", "mrjjxw", "mobile", "absolute", "section",
               "partner", "legacy-http")
+MRJJXW = "https://www.mrjjxw.com"
 TITLE_CUT = 30           # list titles longer than this are cut short, as on the site
 HTML_TYPE = "text/html; charset=utf-8"
 
@@ -266,8 +268,8 @@ def _noise_items(column_id: int, page_key: int) -> list[str]:
         f'【快讯】盘中异动速览</a><span>09:30:00</span></li>',
         '<li class="u-news-title u-ad"><a href="https://e.cn.miaozhen.com/r/k=2150004&amp;p=7Z" '
         'rel="nofollow" target="_blank">【推广】每经智库 财富论坛报名</a></li>',
-        f'<li class="u-news-title"><a href="https://www.mrjjxw.com/articles/2026-01-05/{n}.html" '
-        'target="_blank">每经网合作媒体稿件</a><span>08:00:00</span></li>',
+        f'<li class="u-news-title"><a href="https://www.mrjjxw.com/columns/{n}" '
+        'target="_blank">每经新闻 合作媒体稿件</a><span>08:00:00</span></li>',
         '<li class="u-news-title"><a href="/columns/332" target="_blank">重磅原创 更多&gt;&gt;</a></li>',
     ]
 
@@ -294,11 +296,15 @@ class ReplicaSite:
     def __init__(self, articles: Iterable[ArticleSpec], *, columns_per_page: int = 20,
                  load_more: bool | Iterable[int] = True, max_pages: int | None = None,
                  duplicate_every: int = 5, render_article: RenderFn | None = None,
-                 image_base: str | None = None, log_size: int | None = None) -> None:
+                 image_base: str | None = None, log_size: int | None = None,
+                 partner_markup: bool = False) -> None:
         self.columns_per_page = columns_per_page
         self.max_pages = max_pages
         self.duplicate_every = duplicate_every
         self.image_base = image_base
+        # Partner copies (/rss/<partner>/articles/<id>.html) in the feeds' markup: body images
+        # in alt_src, the ydrss640 promo picture at the end (else the canonical page's bytes).
+        self.partner_markup = partner_markup
         self._load_more = load_more if isinstance(load_more, bool) else frozenset(load_more)
         self._render = render_article
         self.faults = Faults()
@@ -422,7 +428,8 @@ class ReplicaSite:
         found = parse_article_url(path, base_url)
         if found:
             aid, created = found
-            return "article", aid, lambda: self._article(aid, created, base_url)
+            partner = created is None and self.partner_markup
+            return "article", aid, lambda: self._article(aid, created, base_url, partner)
         column = parse_column_url(path, base_url)
         if column:
             cid, page = column
@@ -451,15 +458,18 @@ class ReplicaSite:
             self._render = render_article
         return self._render
 
-    def _article(self, article_id: int, created: str | None, base_url: str) -> Response:
+    def _article(self, article_id: int, created: str | None, base_url: str, partner: bool = False) -> Response:
         with self._lock:
             spec = self._articles.get(article_id)
             if spec is None or (created is not None and created != spec.created.isoformat()):
                 return NOT_FOUND
-            body = self._article_pages.get((article_id, base_url))
+            key = (article_id, base_url) + (("partner",) if partner else ())
+            body = self._article_pages.get(key)
             if body is None:
+                if partner:
+                    spec = dataclasses.replace(spec, variant={**spec.variant, "partner_markup": True})
                 page = self._render_fn()(spec, base_url=base_url, image_base=self.image_base or base_url)
-                body = self._article_pages[(article_id, base_url)] = page.encode("utf-8")
+                body = self._article_pages[key] = page.encode("utf-8")
         return Response(200, body)
 
     # ---- lists
@@ -473,6 +483,8 @@ class ReplicaSite:
             return "//" + urlsplit(base_url).netloc + path
         if form == "mobile":
             return "https://m.nbd.com.cn" + path
+        if form == "mrjjxw":
+            return MRJJXW + path
         if form == "section":
             return f"https://{(COLUMNS.get(column_id) or ('', None))[1] or 'stocks'}.nbd.com.cn{path}"
         if form == "partner":

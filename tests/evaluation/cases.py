@@ -108,7 +108,7 @@ def _spec(name: str, created: dt.date, *, section: str = "公司", layout: str =
     if page_editor is True:
         page_editor = editor or rng.choice(EDITORS)
     page_editor = page_editor or None
-    if layout in ("m-articleBox", "generic"):
+    if layout in ("m-articleBox", "generic", "nbd-con-2018", "video"):
         page_editor = None                       # those templates have no 责编 line
     published = beijing_at(created, *when) if isinstance(when, tuple) else when
     return ArticleSpec(
@@ -229,7 +229,7 @@ def evaluation_set() -> list[EvalCase]:
     s = _spec("byline-special-commentator", d2024, byline_style="special", column_id=1072, column_link=True,
               when=(22, 10, 0))
     add(_case("byline-special-commentator", s, "'每经特约评论员 X' -> authors [X]; column 每经热评 named by "
-              "the .u-column link (no section: category None); editor from 责编."))
+              "the .u-column link: a site-wide column, its label 评论 is the category; editor from 责编."))
 
     s = _spec("byline-commentator", d2023, byline_style="commentator", column_id=1072, when=(23, 1, 9))
     add(_case("byline-commentator", s, "'每经评论员' names nobody: authors [], byline kept as printed.",
@@ -410,6 +410,92 @@ def evaluation_set() -> list[EvalCase]:
               column_link=True)
     add(_case("dated-2026-09", s, "2026-09 page (id ~4595080), .u-column link and hint agree.",
               column_hint=28))
+    cases += template_and_copy_cases()
+    return cases
+
+
+def _mrjjxw_url(spec: ArticleSpec) -> str:
+    return f"https://www.mrjjxw.com/articles/{spec.created.isoformat()}/{spec.article_id}.html"
+
+
+def template_and_copy_cases() -> list[EvalCase]:
+    """Older templates, video pages, the sister site's and partner feeds' copies (NOTES, second
+    survey), each parsed by a layout of its own (never the generic fallback)."""
+    cases: list[EvalCase] = []
+    add = cases.append
+
+    s = _spec("wrapper-2012-rate-cut", dt.date(2012, 6, 8), layout="articleWrapper-2012", story=_story_2012(),
+              byline_style="colon", when=(1, 15, 0), column_id=3, images=0)
+    s = dataclasses.replace(s, summary="央行宣布自6月8日起下调金融机构人民币存贷款基准利率，为三年多来首次降息。")
+    add(_case("wrapper-2012-rate-cut", s, "2012-13 template: h2.articleTitle, p.articleTime holding the "
+              "reporters (每经记者：X), the time to the minute and 来源:, #articleDigest (核心提示：) as "
+              "summary, #articleContent body, 责任编辑: in div.articleInfo as editor, ul#crumb naming 要闻 "
+              "(site-wide: its name is the category).", page_url=s.url("http://www.nbd.com.cn")))
+
+    s = _spec("wrapper-2013-stocks", dt.date(2013, 5, 20), layout="articleWrapper-2012", section="证券",
+              byline_style="jizhe", when=(15, 42, 0), column_id=275, summary=False, images=1)
+    add(_case("wrapper-2013-stocks", s, "2013 page in the 2012-13 template, no digest (summary None); "
+              "ul#crumb names A股动态 -> category 证券; image on image1.nbd.com.cn.",
+              page_url=s.url("http://www.nbd.com.cn")))
+
+    s = _spec("nbd-con-2018", dt.date(2018, 3, 14), layout="nbd-con-2018", section="公司",
+              byline_style="multi", when=(20, 31, 0), column_id=346, images=1)
+    add(_case("nbd-con-2018", s, "About-2018 template: div.nbd-con > h1, p.article-meta > small "
+              "'每日经济新闻 03-14 20:31' (no year: from the URL), body in blockquote.", column_hint=346))
+
+    created = dt.date(2018, 12, 31)
+    s = _spec("nbd-con-2018-year-end", created, layout="nbd-con-2018", section="宏观", byline_style="colon",
+              when=beijing_at(created + dt.timedelta(days=1), 0, 20), column_id=315, images=0)
+    add(_case("nbd-con-2018-year-end", s, "Created 2018-12-31, published '01-01 00:20': the year is the "
+              "one nearest the URL date (2019), not the URL's year.", column_hint=315))
+
+    s = _spec("video-2018", dt.date(2018, 6, 5), layout="video", section="汽车", byline_style="reporter-editor",
+              when=(10, 5, 0), column_id=261, paragraphs=2, images=0)
+    add(_case("video-2018", s, "Video page: the player #vedioPlayer above a short description. "
+              "Layout 'video', the record's video field holds the player's media URL.", column_hint=261))
+
+    s = _spec("g-article-2017-center", dt.date(2018, 9, 12), layout="g-article-2017", section="TMT",
+              byline_style="colon", images=2, extras=("captions",), column_id=448, center=True)
+    add(_case("g-article-2017-center", s, "Older body with <center> blocks: the images stand in "
+              "<center> (kept, with their captions); a <center> promotion link is not article text.",
+              page_url=s.url("http://www.nbd.com.cn"), column_hint=448))
+
+    s = _spec("m-articlebox-plain-spans", dt.date(2024, 6, 18), layout="m-articleBox", section="金融",
+              byline_style="pipe", column_id=327, box_meta="plain")
+    add(_case("m-articlebox-plain-spans", s, "nbd's own m-articleBox page whose div.m-creatTime spans "
+              "carry no class: the outlet is the first, the time the second.", column_hint=327))
+
+    s = _spec("mrjjxw-copy-2019", dt.date(2019, 10, 21), layout="m-articleBox", section="证券",
+              byline_style="multi", column_id=None, box_meta="mrjjxw", source="每日经济新闻")
+    add(_case("mrjjxw-copy-2019", s, "The sister site's copy www.mrjjxw.com/articles/<date>/<id>.html "
+              "(2019 template): the outlet in div.u-source > span; url is the nbd canonical.",
+              page_url=_mrjjxw_url(s)))
+
+    s = _spec("mrjjxw-copy-reprint", dt.date(2026, 9, 30), layout="m-articleBox", section="宏观",
+              byline_style=None, column_id=None, box_meta="mrjjxw", source="新华社",
+              story=_story_xinhua(dt.date(2026, 9, 30)))
+    add(_case("mrjjxw-copy-reprint", s, "mrjjxw.com copy of a 新华社 reprint (2026): source 新华社 from "
+              "div.u-source.", page_url=_mrjjxw_url(s)))
+
+    s = _spec("partner-toutiao-alt-src", dt.date(2018, 5, 2), section="证券", images=2, column_id=None,
+              partner_markup=True)
+    add(_case("partner-toutiao-alt-src", s, "Toutiao feed copy: body images carry alt_src instead of "
+              "src (they are article images), and the ydrss640 promo picture of static.nbd.com.cn "
+              "closes the body (chrome: neither an image nor the thumbnail).",
+              page_url=_partner_url("toutiao", s)))
+
+    s = _spec("partner-promo-only", dt.date(2018, 5, 16), section="公司", images=0, column_id=None,
+              partner_markup=True)
+    add(_case("partner-promo-only", s, "A partner copy whose only picture is the ydrss640 promo: "
+              "images [] and no thumbnail.", page_url=_partner_url("toutiao", s)))
+
+    s = _spec("editor-byline-empty-u-editor", dt.date(2026, 9, 30), section="公司",
+              byline_style="reporter-editor", page_editor=None, column_id=346)
+    case = _case("editor-byline-empty-u-editor", s, "2026 page whose div.u-editor is an empty shell: "
+                 "the editor comes from the byline (每经编辑 X).", column_hint=346)
+    case.html = case.html.replace('<div class="m-share', '<div class="u-editor"><span></span></div>\n'
+                                  '<div class="m-share', 1)
+    add(case)
     return cases
 
 

@@ -1,6 +1,6 @@
 """Thumbnails: Scrapy's images pipeline, extended for the article's lead image.
 
-- One image per article (``thumbnail_url``), stored with the IMAGES_THUMBS sizes, under a
+- One image per article (``thumbnail_url``, fetched in its largest size), stored with the IMAGES_THUMBS sizes, under a
   name derived from the URL's hash (never from the URL's path, so nothing escapes the store,
   and an image shared by articles is downloaded once; IMAGES_EXPIRES keeps recrawls from
   fetching it again).
@@ -43,6 +43,7 @@ from twisted.internet.defer import maybeDeferred
 from twisted.internet.threads import deferToThread
 
 from newscrawler.crawl import stats as keys
+from newscrawler.nbd.site import largest_image_url
 
 EXIF_ORIENTATION = 0x0112
 # What Scrapy's FilesPipeline says of a download it could not use, in the article's words.
@@ -198,10 +199,13 @@ class ThumbnailPipeline(ImagesPipeline):
 
     # -- what to download -------------------------------------------------------------
     def get_media_requests(self, item, info):
+        """The largest size of the page's image: the site serves sizes of one upload as
+        ``<name>.thumb_head.jpg`` ... beside ``<name>.jpg`` (the record keeps the page's URL in
+        ``thumbnail_url``, ``thumbnail.url`` says what was downloaded)."""
         url = ItemAdapter(item).get("thumbnail_url")
         if not url:
             return []
-        return [Request(url, callback=NO_CALLBACK, meta={"download_maxsize": self.max_bytes})]
+        return [Request(largest_image_url(url), callback=NO_CALLBACK, meta={"download_maxsize": self.max_bytes})]
 
     def file_path(self, request, response=None, info=None, *, item=None):
         digest = hashlib.sha1(request.url.encode("utf-8")).hexdigest()  # noqa: S324 - a name, not security
@@ -318,6 +322,7 @@ class ThumbnailPipeline(ImagesPipeline):
     def thumbnail_record(self, result: dict) -> dict:
         return {
             "store": self.store_scheme,
+            "url": result["url"],  # the size downloaded (the largest), beside the page's thumbnail_url
             "path": result["path"],
             "checksum": result.get("checksum"),
             "status": result.get("status"),
