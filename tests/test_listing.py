@@ -15,7 +15,7 @@ def _site(**kwargs) -> ReplicaSite:
 
 
 def _get(site: ReplicaSite, target: str, xhr: bool = False) -> str:
-    headers = {"X-Requested-With": "XMLHttpRequest"} if xhr else {}
+    headers = listing.load_more_headers(site.csrf_token) if xhr else {}
     response = site.handle("GET", target, headers, BASE)
     assert response.status == 200, target
     return response.body.decode("utf-8")
@@ -26,9 +26,9 @@ def test_column_page_lists_exactly_its_articles_in_order():
     column = site.column_ids[0]
     page = _get(site, f"/columns/{column}/")
     entries = listing.list_entries(page, f"{BASE}/columns/{column}/")
-    assert [aid for aid, _ in entries] == site.listing(column)[:5]
+    assert [e.article_id for e in entries] == site.listing(column)[:5]
     created = {spec.article_id: spec.created.isoformat() for spec in site.articles.values()}
-    assert all(day is None or day == created[aid] for aid, day in entries)
+    assert all(e.created is None or e.created == created[e.article_id] for e in entries)
 
 
 def test_pager_link_leads_to_the_next_page_and_load_more_to_the_rest():
@@ -47,7 +47,7 @@ def test_pager_link_leads_to_the_next_page_and_load_more_to_the_rest():
     else:
         assert next_url.endswith(f"/columns/{column}/page/2") or "/page/2" in next_url
         more = listing.list_entries(_get(site, next_url[len(BASE):]), next_url)
-    assert [aid for aid, _ in more][:5] == site.listing(column)[5:10]
+    assert [e.article_id for e in more][:5] == site.listing(column)[5:10]
 
 
 def test_pager_link_to_another_host_is_not_the_next_page():
@@ -59,7 +59,7 @@ def test_pager_link_to_another_host_is_not_the_next_page():
 def test_page_without_a_known_list_counts_every_article_link():
     page = ('<html><body><p><a href="/articles/2026-09-01/4000123.html">a</a>'
             '<a href="/about.html">about</a></p></body></html>')
-    assert listing.list_entries(page, f"{BASE}/columns/3/") == [(4000123, "2026-09-01")]
+    assert listing.list_entries(page, f"{BASE}/columns/3/") == [listing.Entry(4000123, "2026-09-01")]
 
 
 def test_empty_answer_lists_nothing():
