@@ -472,7 +472,7 @@ class NbdSpider(scrapy.Spider):
             for gap in gaps:
                 self.logger.warning("Column %s: walk unfinished; the next crawl continues from list page %s",
                                     column_id, gap["resume"]["url"])
-            self.archive.save_column_walk(self.base_url, column_id, head, gaps, settled)
+            self.archive.save_column_walk(self.walk_origin(column_id), column_id, head, gaps, settled)
         self.crawler.stats.set_value(keys.INCOMPLETE_WALKS, incomplete)
 
     @staticmethod

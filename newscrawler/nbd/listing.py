@@ -333,8 +333,9 @@ def next_page(text: str, page_url: str, column_id: int, page: int, base_url: str
         url = next_page_url(text, page_url, column_id, page, base_url)
         if url:
             return PageRequest(url, page + 1)
-    token = (csrf_token(text) if not fragment else None) or (sent_headers or {}).get("X-CSRF-Token")
-    if doc is not None and (_AUTO_MORE(doc) or _LAST_ARTICLE_POS.search(text)):
+    sent_token = next((v for k, v in (sent_headers or {}).items() if k.lower() == "x-csrf-token"), None)
+    token = (csrf_token(text) if not fragment else None) or sent_token
+    if doc is not None and (list_form(text, fragment=fragment) == "auto" or _AUTO_MORE(doc)):
         return _auto_next(doc, text, page_url, column_id, page, entries, token)
     href = None if fragment else _more_href(doc, page_url)
     if href is None:
