@@ -196,3 +196,16 @@ def test_column_url_forms_of_the_second_survey():
     assert site_model.parse_column_url("https://m.nbd.com.cn/columns/3/page/2714/") == (3, 2714)
     assert site_model.mobile_column_url(3, 2714) == "https://m.nbd.com.cn/columns/3/page/2714/"
     assert site_model.column_name(2081) == "金融早参" and site_model.column_section(598) == "国际"
+
+
+def test_crawl_command_passes_the_list_kind_to_the_spider():
+    from newscrawler.cli import build_parser
+    from newscrawler.cli.commands.crawl import spider_arguments
+    from newscrawler.crawl.spider import NbdSpider
+
+    args = build_parser().parse_args(["crawl", "--columns", "3", "--lists", "mobile"])
+    assert spider_arguments(args)["lists"] == "mobile"
+    assert NbdSpider(columns="3", lists="mobile").uses_mobile_list(3)
+    assert not NbdSpider(columns="332", lists="mobile").uses_mobile_list(332)  # its mobile list is stale
+    with pytest.raises(ValueError, match="lists must be one of"):
+        NbdSpider(lists="deep")
