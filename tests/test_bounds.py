@@ -89,7 +89,7 @@ def test_list_page_nested_deep_still_lists_its_articles():
     page = ("<html><body><div class='g-header'><a href='/columns/3'>要闻</a></div>" + "<div>" * 400
             + f'<div class="g-list-text"><ul>{links}</ul></div>' + "</div>" * 400 + "</body></html>")
     entries = list_entries(page, "https://www.nbd.com.cn/columns/3/page/1")
-    assert [aid for aid, _ in entries] == [3700000 + i for i in range(20)]
+    assert [entry.article_id for entry in entries] == [3700000 + i for i in range(20)]
 
 
 # -- images per article (D11) -------------------------------------------------------------------

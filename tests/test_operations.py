@@ -198,6 +198,7 @@ def test_progress_line_on_a_terminal(mongo_uri, mongo_db_name, tmp_path):
     (["--pages", "0"], "at least 1"),
     (["--since", "2026-11-05", "--until", "2026-11-01"], "after --until"),
     (["-s", "NOEQUALS"], "NAME=VALUE"),
+    (["--lists", "deep"], "argument --lists: invalid choice"),
     (["--job", "nope", "--jobs", "jobs.toml"], "no job 'nope'"),
 ])
 def test_crawl_usage_errors_exit_2(argv, message):

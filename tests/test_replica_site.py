@@ -22,10 +22,11 @@ from PIL import Image
 from newscrawler.nbd.site import parse_article_url
 from nbd_replica.images import OVERSIZED
 from nbd_replica.server import serve
-from nbd_replica.site import ReplicaSite
+from nbd_replica.site import CSRF_TOKEN, ReplicaSite
+from newscrawler.nbd.listing import load_more_headers
 
 PER_PAGE = 4
-XHR = {"X-Requested-With": "XMLHttpRequest"}
+XHR = load_more_headers(CSRF_TOKEN)  # what the site's own script sends
 
 
 def _specs(n=60, **kw):

@@ -15,7 +15,13 @@ page that holds nothing new, unless an earlier crawl never finished.
 
 Arguments (``-a NAME=VALUE``): columns (ids, comma-separated), pages (depth per column),
 since / until (dates, Beijing time), urls (article URLs or ids, comma-separated),
-full (refetch articles already archived).
+full (refetch articles already archived), lists (``pc``, the default: the column pages of the
+site; ``mobile``: the mobile column lists, 20 a page and paged deep, to walk far into a
+column's past; their walks are kept apart from the PC pages' walks).
+
+List pages are read by nbd/listing.py (every list form of the notes); only a list's own
+entries belong to its column. An entry's listed time, when the list shows one, decides
+``since`` / ``until``; its section label becomes the article's category when the page names none.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from newscrawler.nbd import listing, site
 from newscrawler.nbd.extract import ExtractionError, extract_article
 
 DEFAULT_PAGES = 3
+LIST_KINDS = ("pc", "mobile")  # which list pages a crawl walks: the default first
 
 # Failures where the site gave no answer at all (Scrapy's and Twisted's names for them): no
 # connection, no name, no response in time, the connection lost before a response.
@@ -71,14 +78,16 @@ class ListPage:
     ``after_id``: the last article of the page before (None on page 1)."""
 
     url: str
-    xhr: bool
+    xhr: bool  # a "load more" request: its answer is a fragment
     page: int
     depth: int
     after_id: int | None
+    headers: dict | None = None  # the request's own headers ("load more": Accept, CSRF token)
 
     def as_resume(self) -> dict:
-        return {"url": self.url, "xhr": self.xhr, "page": self.page, "depth": self.depth,
-                "after_id": self.after_id}
+        resume = {"url": self.url, "xhr": self.xhr, "page": self.page, "depth": self.depth,
+                  "after_id": self.after_id}
+        return {**resume, "headers": self.headers} if self.headers else resume
 
 
 @dataclass
@@ -114,7 +123,7 @@ class NbdSpider(scrapy.Spider):
     name = "nbd"
 
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
-                 *args, **kwargs):
+                 lists=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.urls = values.split_list(urls)
         try:
@@ -129,6 +138,9 @@ class NbdSpider(scrapy.Spider):
         self.since = values.parse_day(since)
         self.until = values.parse_day(until)
         self.full = values.parse_flag(full)
+        self.lists = (lists or LIST_KINDS[0]).strip().lower()
+        if self.lists not in LIST_KINDS:
+            raise ValueError(f"lists must be one of {', '.join(LIST_KINDS)}, not {lists!r}")
         self.seen_ids: set[int] = set()
         self.walks: dict[str, Walk] = {}
         self.walk_state: dict[int, dict] | None = None  # stored state by column; None: not kept
@@ -159,7 +171,7 @@ class NbdSpider(scrapy.Spider):
         return {"columns": self.columns, "pages": self.max_pages,
                 "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
-                "urls": self.urls, "full": self.full, "base_url": self.base_url}
+                "urls": self.urls, "full": self.full, "base_url": self.base_url, "lists": self.lists}
 
     async def parse(self, response):
         """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
@@ -201,21 +213,47 @@ class NbdSpider(scrapy.Spider):
         downloads and callbacks go on meanwhile; the archive session is thread-safe)."""
         return await maybe_deferred_to_future(threads.deferToThread(function, *args))
 
+    def uses_mobile_list(self, column_id: int) -> bool:
+        """Whether this crawl walks the column's mobile list (not where that list is stale)."""
+        return self.lists == "mobile" and column_id not in site.MOBILE_STALE_COLUMNS
+
+    def walk_origin(self, column_id: int) -> str:
+        """What a column's walk state is kept under: the list's origin (the mobile list is
+        another list than the PC pages: its walks must not stop where a PC walk began)."""
+        return site.mobile_base_url(self.base_url) if self.uses_mobile_list(column_id) else self.base_url
+
     def _read_walks(self) -> None:
         if self.columns and self.keeps_walks:
-            self.walk_state = self.archive.column_walks(self.base_url, self.columns)
+            by_origin: dict[str, list[int]] = {}
+            for column_id in self.columns:
+                by_origin.setdefault(self.walk_origin(column_id), []).append(column_id)
+            self.walk_state = {}
+            for origin, column_ids in by_origin.items():
+                state = self.archive.column_walks(origin, column_ids)
+                if state is None:  # the archive does not answer: the old stopping rule
+                    self.walk_state = None
+                    break
+                self.walk_state.update(state)
         # A crawl killed mid-way may have archived a column's first pages but not the articles
         # of its later pages: a column with no stored walk is walked to its depth then.
         self.resuming = bool(self.columns) and bool(self.archive.interrupted_crawls(self.name))
 
     def walk_requests(self, column_id: int):
         """Page 1 of the column, and the resume point of each walk an earlier run left unfinished."""
-        first = ListPage(site.column_url(column_id, 1, self.base_url), False, 1, 1, None)
+        if self.uses_mobile_list(column_id):
+            first_url = site.mobile_column_url(column_id, 1, self.base_url)
+        else:
+            if self.lists == "mobile":
+                self.logger.info("Column %s: its mobile list is stale: walking its PC pages", column_id)
+            first_url = site.column_url(column_id, 1, self.base_url)
+        first = ListPage(first_url, False, 1, 1, None)
         state = self.walk_state.get(column_id) if self.walk_state is not None else None
         if self.walk_state is None:
             yield self.column_request(first.url, column_id, 1)
             return
-        yield self.walk_request(Walk(column_id, (state or {}).get("head_id"), legacy=state is None),
+        # A mobile list is walked for its past: no early stop on a page holding nothing new.
+        legacy = state is None and not self.uses_mobile_list(column_id)
+        yield self.walk_request(Walk(column_id, (state or {}).get("head_id"), legacy=legacy),
                                 first, f"{column_id}")
         for n, gap in enumerate((state or {}).get("gaps") or []):
             resume = ListPage(**gap["resume"])
@@ -225,7 +263,7 @@ class NbdSpider(scrapy.Spider):
 
     def walk_request(self, walk: Walk, page: ListPage, key: str) -> scrapy.Request:
         self.walks[key] = walk
-        return self.column_request(page.url, walk.column_id, page.page, xhr=page.xhr,
+        return self.column_request(page.url, walk.column_id, page.page, xhr=page.xhr, headers=page.headers,
                                    walk=(key, walk.request_page(page), page.depth, page.after_id))
 
     def page_refetch_requests(self) -> list[scrapy.Request]:
@@ -262,7 +300,10 @@ class NbdSpider(scrapy.Spider):
         return self.article_request(parsed[0], parsed[1], column_id=None, force=True)
 
     def article_request(self, article_id: int, created: str | None, column_id: int | None,
-                        force: bool = False, listed_on: tuple | None = None) -> scrapy.Request | None:
+                        force: bool = False, listed_on: tuple | None = None,
+                        section: str | None = None) -> scrapy.Request | None:
+        """``section``: the section label the list showed for the article (its category when
+        the page names none)."""
         if article_id in self.seen_ids and not force:
             return None
         self.seen_ids.add(article_id)
@@ -273,13 +314,16 @@ class NbdSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                               priority=10, meta={"article_id": article_id, "column_id": column_id,
                                                  **({"listed_on": listed_on} if listed_on else {}),
+                                                 **({"section_hint": section} if section else {}),
                                                  **self._size_limit()},
                               dont_filter=force)
 
     def column_request(self, url: str, column_id: int, page: int, xhr: bool = False,
-                       walk: tuple | None = None) -> scrapy.Request:
-        """``walk``: (walk key, page index in the walk, depth, after_id) when walks are kept."""
-        headers = {"X-Requested-With": "XMLHttpRequest"} if xhr else None
+                       walk: tuple | None = None, headers: dict | None = None) -> scrapy.Request:
+        """``walk``: (walk key, page index in the walk, depth, after_id) when walks are kept;
+        ``xhr``: a "load more" request (sent with ``headers``, by default listing's)."""
+        if xhr and not headers:
+            headers = listing.load_more_headers(None)
         return scrapy.Request(url, callback=self.parse_column, errback=self.column_failed, headers=headers,
                               meta={"column_id": column_id, "page": page, "xhr": xhr,
                                     **({"walk": walk} if walk else {}), **self._size_limit()},
@@ -290,10 +334,9 @@ class NbdSpider(scrapy.Spider):
         return {"download_maxsize": limit} if limit > 0 else {}
 
     # -- column pages -------------------------------------------------------------------
-    def column_entries(self, response) -> list[tuple[int, str | None]]:
-        """(article id, creation date) of each listed article, in page order, unique."""
-        fragment = response.meta.get("page", 1) > 1 and bool(response.request.headers.get("X-Requested-With"))
-        return listing.list_entries(response.text, response.url, fragment=fragment)
+    def column_entries(self, response) -> list[listing.Entry]:
+        """The list's own entries (id, creation date, listed time, section label), in page order."""
+        return listing.list_entries(response.text, response.url, fragment=response.meta.get("xhr", False))
 
     def capped_links(self, entries: list, url: str) -> list:
         """The first NBD_MAX_LINKS_PER_LIST_PAGE of a list page's articles. The site lists 20 to
@@ -310,23 +353,20 @@ class NbdSpider(scrapy.Spider):
 
     def next_list_page(self, response, column_id: int, page: int, entries,
                        walk: tuple | None = None) -> scrapy.Request | None:
-        """The next list page: a pagination link, else "load more" after the last article.
-        ``walk``: (walk key, depth) of the walk this page belongs to, if walks are kept."""
-        url = listing.next_page_url(response.text, response.url, column_id, page, self.base_url)
-        if url:
-            return self._next_request(url, False, column_id, page + 1, entries, walk)
-        last_id = listing.load_more_after(response.text, entries, page)
-        if last_id is not None:
-            return self._next_request(site.load_more_url(column_id, last_id, self.base_url), True,
-                                      column_id, page + 1, entries, walk)
-        return None
-
-    def _next_request(self, url, xhr, column_id, page, entries, walk) -> scrapy.Request:
+        """The next list page as listing.next_page gives it (pager, "load more" or the mobile
+        list's next number). ``walk``: (walk key, depth) of the walk this page belongs to."""
+        sent = {name.decode(): values[0].decode() for name, values in response.request.headers.items()}
+        found = listing.next_page(response.text, response.url, column_id, page, self.base_url, entries,
+                                  fragment=response.meta.get("xhr", False), sent_headers=sent)
+        if found is None:
+            return None
+        headers = found.headers or None
         if walk is None:
-            return self.column_request(url, column_id, page, xhr=xhr)
+            return self.column_request(found.url, column_id, found.page, xhr=found.fragment, headers=headers)
         key, depth = walk
-        next_page = ListPage(url, xhr, page, depth + 1, entries[-1][0] if entries else None)
-        return self.column_request(url, column_id, page, xhr=xhr,
+        next_page = ListPage(found.url, found.fragment, found.page, depth + 1,
+                             entries[-1].article_id if entries else None, headers)
+        return self.column_request(found.url, column_id, found.page, xhr=found.fragment, headers=headers,
                                    walk=(key, self.walks[key].request_page(next_page), next_page.depth,
                                          next_page.after_id))
 
@@ -349,22 +389,23 @@ class NbdSpider(scrapy.Spider):
             self.logger.info("Column %s page %s lists no article: stopping this column", column_id, page)
             return
         if walk is not None and index == 0 and walk.gap is None:
-            walk.head = entries[0][0]
-        in_range = [(aid, c) for aid, c in entries if not self._outside_range(c)]
+            walk.head = entries[0].article_id
+        in_range = [e for e in entries if not self._outside_range(e)]
         archived = set() if self.full else await self._off_reactor(self.archive.existing_ids,
-                                                                    [aid for aid, _ in in_range])
-        new = [(aid, c) for aid, c in in_range if aid not in archived]
+                                                                    [e.article_id for e in in_range])
+        new = [e for e in in_range if e.article_id not in archived]
         stats.inc_value(keys.LINKS_FOUND, len(entries))
         stats.inc_value(keys.LINKS_ALREADY_ARCHIVED, len(in_range) - len(new))
-        for article_id, created in new:
-            request = self.article_request(article_id, created, column_id,
-                                           listed_on=(walk_key, index) if walk else None)
+        for entry in new:
+            request = self.article_request(entry.article_id, entry.created, column_id,
+                                           listed_on=(walk_key, index) if walk else None,
+                                           section=entry.section)
             if request is not None:
                 if walk is not None:
-                    walk.waiting.setdefault(index, set()).add(article_id)
+                    walk.waiting.setdefault(index, set()).add(entry.article_id)
                 yield request
 
-        ids = [aid for aid, _ in entries]
+        ids = [e.article_id for e in entries]
         if walk is not None and after_id is not None and min(ids) > after_id and walk.stale_pages < self.max_pages:
             # Newer articles pushed the listing down since the page before was walked (a page
             # number resumed later): this page shows what was walked already, so it does not
@@ -372,14 +413,14 @@ class NbdSpider(scrapy.Spider):
             # page again must not keep a walk going).
             walk.stale_pages += 1
             depth -= 1
-        past_since = self.since is not None and any(
-            c is not None and dt.date.fromisoformat(c) < self.since for _, c in entries)
+        past_since = self.since is not None and any(e.day is not None and e.day < self.since for e in entries)
         if past_since:
             self.logger.info("Column %s: page %s reaches past %s: stopping", column_id, page, self.since)
         elif walk is not None and self._reached(walk, ids):
             self.logger.info("Column %s: page %s reaches article %s, where the last walk began: stopping",
                              column_id, page, walk.stop_id)
-        elif (walk is None or walk.legacy) and not new and not self.full and not self.resuming and in_range:
+        elif ((walk is None or walk.legacy) and not new and not self.full and not self.resuming and in_range
+              and not self.uses_mobile_list(column_id)):
             self.logger.info("Column %s: page %s holds nothing new: stopping", column_id, page)
         elif depth >= self.max_pages:
             self.logger.debug("Column %s: reached %s pages", column_id, depth)
@@ -404,11 +445,15 @@ class NbdSpider(scrapy.Spider):
             return False
         return walk.stop_id in ids or max(ids) < walk.stop_id
 
-    def _outside_range(self, created: str | None) -> bool:
-        if created is None:
+    def _outside_range(self, entry: listing.Entry) -> bool:
+        """Whether a listed article is outside since/until: by the time the list shows, else by
+        its URL's creation date (the publish day can be a day after it: one day of slack)."""
+        if entry.time is not None:
+            day = entry.time.date()
+            return bool((self.since and day < self.since) or (self.until and day > self.until))
+        if entry.created is None:
             return False
-        day = dt.date.fromisoformat(created)
-        # The publish day can be a day after the creation day in the URL.
+        day = dt.date.fromisoformat(entry.created)
         if self.since and day < self.since - dt.timedelta(days=1):
             return True
         return bool(self.until and day > self.until)
@@ -437,6 +482,9 @@ class NbdSpider(scrapy.Spider):
         except ExtractionError as exc:
             yield self.rejected_item(response.url, response.meta, exc.reason, exc.message)
             return
+        hint = site.label_section(response.meta.get("section_hint")) or response.meta.get("section_hint")
+        if hint and not record.get("category"):
+            record["category"] = hint  # the list's section label: the page names no section
         # A page archive (WARC) middleware, when enabled, says where it kept this response.
         yield article_item(record, fetched_url=response.url, warc=response.meta.get("warc"),
                            crawl_id=self.archive.crawl_id)
@@ -531,7 +579,7 @@ class NbdSpider(scrapy.Spider):
             for gap in gaps:
                 self.logger.warning("Column %s: walk unfinished; the next crawl continues from list page %s",
                                     column_id, gap["resume"]["url"])
-            self.archive.save_column_walk(self.base_url, column_id, head, gaps, settled)
+            self.archive.save_column_walk(self.walk_origin(column_id), column_id, head, gaps, settled)
         self.crawler.stats.set_value(keys.INCOMPLETE_WALKS, incomplete)
 
     @staticmethod

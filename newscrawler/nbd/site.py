@@ -17,7 +17,11 @@ NBD_DOMAIN = "nbd.com.cn"
 # /articles/YYYY-MM-DD/<id>.html on any host; /rss/<partner>/articles/<id>.html (no date).
 _ARTICLE_PATH = re.compile(r"^/articles/(\d{4}-\d{2}-\d{2})/(\d+)\.html$")
 _PARTNER_PATH = re.compile(r"^/rss/([a-z0-9_-]+)/articles/(\d+)\.html$")
-_COLUMN_PATH = re.compile(r"^/columns/(\d+)(?:/page/(\d+))?(?:/|\.html)?$")
+# /columns/<id> with the forms of the notes: a trailing "/" or ".html" (also "/columns/2093.html/"),
+# a section slug before the id (/columns/fangchan/300), /page/<n> with "/" or ".html".
+_COLUMN_PATH = re.compile(r"^/columns/(?:[a-z_]+/)?(\d+)(?:\.html)?(?:/page/(\d+)(?:\.html)?)?/?$")
+# The mobile web app's column list: m.nbd.com.cn/web_app/column/<id>/ (one page).
+_WEB_APP_COLUMN_PATH = re.compile(r"^/web_app/column/(\d+)/?$")
 
 # Section hosts (<name>.nbd.com.cn) and their section names.
 SECTIONS = {
@@ -32,6 +36,13 @@ SECTIONS = {
     "world": "国际",
     "movie": "影视",
     "xinsanban": "新三板",
+}
+# Section labels the site shows today (a list's ``a.tag``), with the first survey's names above
+# kept as the section's name: host -> labels seen.
+SECTION_LABELS = {
+    "tmt": ("未来商业",),
+    "money": ("基金",),
+    "xinsanban": ("新经济",),
 }
 # Hosts that serve pages of the site itself but are not sections.
 _PLAIN_HOSTS = {"www", "m", ""}
@@ -65,7 +76,21 @@ COLUMNS: dict[int, tuple[str, str | None]] = {
     440: ("重磅原创", "money"), 441: ("基金投资", "money"), 407: ("另类投资", "money"),
     439: ("理财实盘", "money"),
     261: ("聚焦", "auto"), 140: ("新能源", "auto"), 1444: ("科技", "auto"),
+    # Second survey (2026-11). Section home ids the sources disagree on (310, 338) are left out.
+    119: ("金融首页", "finance"), 2128: ("深度", "finance"), 2129: ("动态", "finance"),
+    2081: ("金融早参", "finance"), 556: ("首页头条", "finance"),
+    44: ("要闻", "economy"), 129: ("宏观首页", "economy"),
+    597: ("头条", "world"), 598: ("华尔街前哨", "world"), 599: ("科技情报站", "world"),
+    600: ("天下热闻", "world"), 603: ("全球财经早报", "world"),
+    131: ("商用车", "auto"), 1474: ("新出行", "auto"),
+    594: ("消费", None), 595: ("快消", None), 596: ("食品饮料", None), 2409: ("科技", None),
+    442: ("图数馆", None), 298: ("房产", None),
 }
+# Columns whose mobile list is a stale, different list: walked on the PC pages even when a
+# crawl chose the mobile lists.
+MOBILE_STALE_COLUMNS = frozenset({332})
+MOBILE_BASE_URL = "https://m.nbd.com.cn"
+MOBILE_PAGE_SIZE = 20
 # A sensible default crawl: the site's front columns plus the lead column of each section.
 DEFAULT_COLUMNS = [3, 332, 313, 318, 275, 329, 415, 346, 448, 440, 261]
 
@@ -90,6 +115,16 @@ def column_section(column_id: int | None) -> str | None:
     """Section name (金融, 证券, ...) of a column, or None for site-wide columns."""
     entry = COLUMNS.get(column_id) if column_id is not None else None
     return SECTIONS.get(entry[1]) if entry and entry[1] else None
+
+
+def label_section(label: str | None) -> str | None:
+    """The section name of a section label as a list shows it (未来商业 -> TMT; 金融 -> 金融),
+    else None."""
+    label = (label or "").strip()
+    for host, name in SECTIONS.items():
+        if label == name or label in SECTION_LABELS.get(host, ()):
+            return name
+    return None
 
 
 def host_section(url: str) -> str | None:
@@ -171,15 +206,50 @@ def parse_column_url(url: str, base_url: str | None = None) -> tuple[int, int] |
     base_host = urlsplit(base_url).hostname if base_url else None
     if not _is_site_host(parts.hostname or "", base_host):
         return None
-    m = _COLUMN_PATH.match(parts.path)
-    if not m:
-        return None
-    return int(m.group(1)), int(m.group(2) or 1)
+    path = parts.path
+    if is_mobile_list_url(url, base_url) and not parts.hostname.startswith("m."):
+        path = path[len(_MIRROR_MOBILE_PREFIX):]  # a replica or mirror's mobile list
+    m = _COLUMN_PATH.match(path)
+    if m:
+        return int(m.group(1)), int(m.group(2) or 1)
+    m = _WEB_APP_COLUMN_PATH.match(path)
+    return (int(m.group(1)), 1) if m else None
 
 
 def column_url(column_id: int, page: int = 1, base_url: str = DEFAULT_BASE_URL) -> str:
     base = base_url.rstrip("/")
     return f"{base}/columns/{column_id}" if page <= 1 else f"{base}/columns/{column_id}/page/{page}"
+
+
+# A mirror or replica serves every host of the site under one origin: its mobile lists live
+# under this prefix (the real site's under m.nbd.com.cn).
+_MIRROR_MOBILE_PREFIX = "/m"
+
+
+def mobile_base_url(base_url: str = DEFAULT_BASE_URL) -> str:
+    """Where the mobile column lists are: m.nbd.com.cn for the real site, else (a replica or
+    mirror on one origin) the base URL's ``/m``."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == NBD_DOMAIN or host.endswith("." + NBD_DOMAIN):
+        return MOBILE_BASE_URL
+    return base_url.rstrip("/") + _MIRROR_MOBILE_PREFIX
+
+
+def mobile_column_url(column_id: int, page: int = 1, base_url: str = DEFAULT_BASE_URL) -> str:
+    """Page ``page`` of a column's mobile list (``/columns/<id>/`` and ``/columns/<id>/page/<n>/``)."""
+    base = mobile_base_url(base_url)
+    return f"{base}/columns/{column_id}/" if page <= 1 else f"{base}/columns/{column_id}/page/{page}/"
+
+
+def is_mobile_list_url(url: str, base_url: str | None = None) -> bool:
+    """Whether a URL is a page of a mobile column list (m.nbd.com.cn, or a mirror's ``/m``)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "m." + NBD_DOMAIN:
+        return True
+    base_host = (urlsplit(base_url).hostname or "").lower() if base_url else None
+    return (host == base_host and host != NBD_DOMAIN and not host.endswith("." + NBD_DOMAIN)
+            and parts.path.startswith(_MIRROR_MOBILE_PREFIX + "/"))
 
 
 def load_more_url(column_id: int, last_article: int, base_url: str = DEFAULT_BASE_URL) -> str:

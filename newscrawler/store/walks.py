@@ -6,7 +6,8 @@ One document per (site, column)::
      head_id,   # the newest article the last walk from page 1 listed
      gaps: [    # parts of the column a walk began but did not finish (stopped, crashed,
                 # a list page that failed): the next run continues each from its resume point
-        {resume: {url, xhr, page, depth, after_id},  # the list page to continue from
+        {resume: {url, xhr, page, depth, after_id[, headers]},  # the list page to continue from
+                # (headers: a "load more" request's, its CSRF token among them)
          stop_id},  # the boundary: the newest article of the walk before (None: walk to depth)
      ],
      complete,  # no gap left

@@ -534,6 +534,14 @@ _GEN_BYLINES = ("reporter-editor", "pipe", "colon", "multi", "jizhe", "twosessio
 _GEN_LAYOUTS = (("g-article", "g-article-2017", "m-articleBox"), (80, 10, 10))
 
 
+# The columns generated articles are placed in: the first survey's, frozen, so that a seed gives
+# the same corpus when the site model learns more columns.
+GENERATED_COLUMN_IDS = (2, 3, 4, 5, 28, 79, 140, 256, 261, 275, 313, 315, 318, 324, 326, 327, 329,
+                        332, 346, 402, 405, 407, 415, 418, 439, 440, 441, 448, 451, 475, 477, 478,
+                        583, 585, 586, 587, 590, 591, 592, 1072, 1161, 1320, 1444, 2226)
+assert set(GENERATED_COLUMN_IDS) <= set(COLUMNS)
+
+
 def generate_articles(n: int, seed: int = 0, start_id: int = 4000000,
                       start_date: dt.date = dt.date(2026, 9, 1)) -> list[ArticleSpec]:
     """``n`` varied, deterministic specs with ids and times increasing together.
@@ -546,7 +554,7 @@ def generate_articles(n: int, seed: int = 0, start_id: int = 4000000,
     their URL date (normal per the notes: no warning).
     """
     rng = random.Random(f"generate:{seed}")
-    column_ids = sorted(COLUMNS)
+    column_ids = list(GENERATED_COLUMN_IDS)
     specs: list[ArticleSpec] = []
     article_id, day, minute = start_id, start_date, 7 * 60
     for i in range(n):

@@ -20,6 +20,16 @@ What it serves (``<origin>`` is the served base URL, so every followable link st
 - Article links in every form of the notes, mixed in a fixed cycle (see :data:`LINK_CYCLE`),
   plus links a crawler must skip (flash news, ads, other sites, column links). Some articles
   are also listed in a second column (duplicate listings across columns).
+- List forms of the second survey (``list_forms``: column id -> form; ``paging``; see
+  :meth:`ReplicaSite._form_page`): "section" (the section-host template ``ul.m-columnnews-list``
+  with sidebars and hot lists full of other articles' links, "加载更多" ``#more``), "auto"
+  (``.news-text > a``, ``#load_articles`` / ``last_article_pos``); PC pages without paging
+  (``paging=False``: one page of ``columns_per_page`` articles, 20, 50 or 80). "Load more" checks
+  the headers the site's script sends (X-Requested-With, Accept with text/javascript: else 400;
+  X-CSRF-Token of the page's ``<meta name="csrf-token">``: else 403).
+- Mobile column lists ``/m/columns/<id>/`` and ``/m/columns/<id>/page/<n>/`` (the replica's
+  stand-in for ``m.nbd.com.cn``): ``div.articleList``, 20 a page with full titles, every page of
+  the column however deep (``max_pages`` limits the PC pages only); past the end an empty list.
 - Articles at ``spec.path`` and at the partner copy ``/rss/<partner>/articles/<id>.html``,
   rendered by ``replica.pages.render_article``; images under ``/uploads/`` (``replica.images``).
 
@@ -42,7 +52,8 @@ from functools import lru_cache
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from newscrawler.nbd.site import COLUMNS, column_name, parse_article_url, parse_column_url
+from newscrawler.nbd.site import (COLUMNS, MOBILE_PAGE_SIZE, SECTION_LABELS, SECTIONS, column_name,
+                                  is_mobile_list_url, parse_article_url, parse_column_url)
 from nbd_replica.images import ImageStore
 from nbd_replica.spec import BEIJING, ArticleSpec
 
@@ -55,6 +66,7 @@ LINK_CYCLE = ("absolute", "protocol-relative", "mrjjxw", "mobile", "absolute", "
 MRJJXW = "https://www.mrjjxw.com"
 TITLE_CUT = 30           # list titles longer than this are cut short, as on the site
 HTML_TYPE = "text/html; charset=utf-8"
+CSRF_TOKEN = "replica-token-8f2Kq0vXb6W3tLr9"  # the page's Rails token, sent back with "load more"
 
 RenderFn = Callable[..., str]
 
@@ -297,8 +309,12 @@ class ReplicaSite:
                  load_more: bool | Iterable[int] = True, max_pages: int | None = None,
                  duplicate_every: int = 5, render_article: RenderFn | None = None,
                  image_base: str | None = None, log_size: int | None = None,
-                 partner_markup: bool = False) -> None:
+                 partner_markup: bool = False, list_forms: dict[int, str] | None = None,
+                 paging: bool = True, csrf_token: str = CSRF_TOKEN) -> None:
         self.columns_per_page = columns_per_page
+        self.list_forms = dict(list_forms or {})  # column id -> "section" | "auto" (else "pc")
+        self.paging = paging
+        self.csrf_token = csrf_token
         self.max_pages = max_pages
         self.duplicate_every = duplicate_every
         self.image_base = image_base
@@ -430,13 +446,23 @@ class ReplicaSite:
             aid, created = found
             partner = created is None and self.partner_markup
             return "article", aid, lambda: self._article(aid, created, base_url, partner)
+        if is_mobile_list_url(base_url + path, base_url):
+            mobile = parse_column_url(base_url + path, base_url)
+            if mobile:
+                return "mobile_column", None, lambda: self._cached(("mobile", *mobile), base_url, self._mobile_page)
+            return "other", None, lambda: NOT_FOUND
         column = parse_column_url(path, base_url)
+        if column and self.list_forms.get(column[0], "pc") != "pc":
+            return self._form_route(column[0], column[1], parse_qs(parts.query), headers, base_url)
         if column:
             cid, page = column
             query = parse_qs(parts.query)
             last = query.get("last_article", [""])[0]
             xhr = headers.get("x-requested-with", "").lower() == "xmlhttprequest"
             if page == 1 and last.isdigit() and xhr and self.offers_load_more(cid):
+                refused = self._refuse_load_more(headers)
+                if refused is not None:
+                    return "load_more", None, lambda: refused
                 return "load_more", None, lambda: self._cached(
                     ("more", cid, int(last)), base_url, self._load_more_fragment)
             return "column", None, lambda: self._cached(("column", cid, page), base_url, self._column_page)
@@ -519,7 +545,7 @@ class ReplicaSite:
 
     def _page_count(self, column_id: int) -> int:
         n = len(self._listings.get(column_id, ()))
-        pages = max(1, -(-n // self.columns_per_page))
+        pages = max(1, -(-n // self.columns_per_page)) if self.paging else 1
         return min(pages, self.max_pages) if self.max_pages else pages
 
     def _chrome(self, title: str, main: str, head_extra: str = "") -> Response:
@@ -553,6 +579,7 @@ class ReplicaSite:
         if has_next:
             pager += f' <a class="next" rel="next" href="{_page_href(column_id, page + 1)}">下一页</a>'
         head = f'<link rel="next" href="{_page_href(column_id, page + 1)}">\n' if has_next else ""
+        head = self._csrf_meta() + head
         main = (f'<div class="u-column-title"><h1>{html.escape(name)}</h1></div>\n'
                 f'<div class="g-list-text">\n{self._day_blocks(column_id, start, shown, base_url, page)}\n'
                 f'</div>\n{more}<div class="u-pagination">{pager}</div>')
@@ -572,6 +599,157 @@ class ReplicaSite:
         else:
             lines.append('$("#more").remove();')
         return Response(200, ("\n".join(lines) + "\n").encode("utf-8"), "text/javascript; charset=utf-8")
+
+    # ---- list forms of the second survey (section hosts, auto, mobile; load-more headers)
+
+    def _csrf_meta(self) -> str:
+        return f'<meta name="csrf-param" content="authenticity_token">\n' \
+               f'<meta name="csrf-token" content="{html.escape(self.csrf_token)}">\n'
+
+    def _refuse_load_more(self, headers: dict) -> Response | None:
+        """A "load more" request without the headers the site's script sends: 400 without a
+        script Accept, 403 without the page's CSRF token (None: accepted)."""
+        if "text/javascript" not in headers.get("accept", ""):
+            return Response(400, b"Bad Request: not a script request", "text/plain; charset=utf-8")
+        if headers.get("x-csrf-token") != self.csrf_token:
+            return Response(403, b"Forbidden: invalid authenticity token", "text/plain; charset=utf-8")
+        return None
+
+    def _form_route(self, column_id: int, page: int, query: dict, headers: dict, base_url: str):
+        """Routes of a column in the section or auto form: its page, or its "load more"."""
+        xhr = headers.get("x-requested-with", "").lower() == "xmlhttprequest"
+        form = self.list_forms[column_id]
+        param = "last_article_pos" if form == "auto" else "last_article"
+        value = query.get(param, [""])[0]
+        if page == 1 and value.isdigit() and xhr:
+            refused = self._refuse_load_more(headers)
+            if refused is not None:
+                return "load_more", None, lambda: refused
+            return "load_more", None, lambda: self._cached(
+                ("form_more", column_id, int(value)), base_url, self._form_fragment)
+        return "column", None, lambda: self._cached(("form", column_id, page), base_url, self._form_page)
+
+    def _form_items(self, column_id: int, ids: list[int], base_url: str) -> str:
+        form = self.list_forms[column_id]
+        return "\n".join((self._section_item if form == "section" else self._auto_item)(
+            self._articles[aid], column_id, base_url) for aid in ids)
+
+    def _section_label(self, column_id: int) -> str | None:
+        host = (COLUMNS.get(column_id) or ("", None))[1]
+        if host is None:
+            return None
+        return (SECTION_LABELS.get(host) or (SECTIONS[host],))[0]  # the label the site shows today
+
+    def _section_item(self, spec: ArticleSpec, column_id: int, base_url: str) -> str:
+        """One ``ul.m-columnnews-list > li`` (the 2026-02 section-host template)."""
+        host = (COLUMNS.get(column_id) or ("", None))[1] or "finance"
+        # Full article URLs: on the section host every third entry, else on the served origin.
+        href = f"https://{host}.nbd.com.cn{spec.path}" if spec.article_id % 3 == 0 else base_url + spec.path
+        href = html.escape(href)
+        label = self._section_label(column_id)
+        tag = f'<a class="tag" href="https://{host}.nbd.com.cn/" target="_blank">{label}</a>' if label else ""
+        when = _listing_time(spec).strftime("%Y-%m-%d %H:%M:%S")
+        return (f'<li><div class="u-columnnews-img"><a href="{href}" target="_blank">'
+                f'<img src="//static.nbd.com.cn/images/nbd_v5/lazy.png" '
+                f'data-aload="{base_url}/uploads/articles/thumbnails/{spec.article_id}/list.jpg" alt=""></a></div>'
+                f'<div class="u-columnnews-txt">{tag}'
+                f'<a class="f-title" href="{href}" article-id="{spec.article_id}" target="_blank">'
+                f'{html.escape(spec.title)}</a>'
+                f'<a class="f-text" href="{href}" target="_blank">{html.escape(spec.summary or spec.title)}</a>'
+                f'<p class="f-source"><span>{when}</span><span>{spec.article_id % 9000 + 100}阅读</span></p>'
+                f'</div></li>')
+
+    def _auto_item(self, spec: ArticleSpec, column_id: int, base_url: str) -> str:
+        """One entry of auto.nbd.com.cn's list (``.news-text > a``)."""
+        when = _listing_time(spec).strftime("%Y-%m-%d %H:%M")
+        return (f'<div class="news-item"><div class="news-text">'
+                f'<a href="https://auto.nbd.com.cn{spec.path}" target="_blank">{html.escape(spec.title)}</a>'
+                f'<p class="news-time">{when}</p></div></div>')
+
+    def _sidebars(self, column_id: int, base_url: str) -> str:
+        """Hot lists and recommendations linking other columns' articles, in the same link forms
+        and even the same classes as a list (a crawler must read only the column's own list)."""
+        own = set(self._listings.get(column_id, ()))
+        others = [aid for aid in sorted(self._articles, reverse=True) if aid not in own][:12]
+        def links(ids, cls):
+            return "\n".join(f'<li><a class="{cls}" href="{base_url}{self._articles[a].path}" '
+                             f'article-id="{a}" target="_blank">{html.escape(self._articles[a].title)}</a>'
+                             f'<span>{_listing_time(self._articles[a]):%Y-%m-%d %H:%M:%S}</span></li>'
+                             for a in ids)
+        return ('<div class="g-list-right">\n'
+                f'<div class="m-hot"><h3>24小时热文</h3><ul class="m-hot-list">\n{links(others[:4], "f-title")}\n</ul></div>\n'
+                f'<div class="m-recommend"><h3>推荐阅读</h3><ul class="u-news-list">\n{links(others[4:8], "news-title-a")}\n</ul></div>\n'
+                f'<div class="m-rank"><h3>排行</h3><ol>\n{links(others[8:], "")}\n</ol></div>\n</div>')
+
+    def _form_page(self, column_id: int, page: int, base_url: str) -> Response:
+        """Page 1 of a column in the section or auto form ("load more" only: no page 2)."""
+        ids = self._listings.get(column_id)
+        if page != 1 or (not ids and column_id not in COLUMNS):
+            return NOT_FOUND
+        ids = ids or []
+        shown = ids[:self.columns_per_page]
+        name = column_name(column_id) or f"栏目{column_id}"
+        form = self.list_forms[column_id]
+        more = ""
+        if len(ids) > len(shown):
+            if form == "section":
+                more = (f'<div class="u-more"><a id="more" data-remote="true" rel="nofollow" '
+                        f'href="/columns/{column_id}?last_article={shown[-1]}&amp;version_column=v5">加载更多</a></div>')
+            else:
+                more = (f'<a id="load_articles" href="javascript:;" data-column="{column_id}" '
+                        f'data-last-article-pos="{len(shown)}">加载更多</a>')
+        items = self._form_items(column_id, shown, base_url)
+        if form == "section":
+            main = (f'<div class="g-list-left"><div class="u-channelname"><h1>{html.escape(name)}</h1></div>\n'
+                    f'<ul class="m-columnnews-list">\n{items}\n</ul>\n{more}</div>\n'
+                    + self._sidebars(column_id, base_url))
+        else:
+            main = (f'<h1 class="u-channelname">{html.escape(name)}</h1>\n'
+                    f'<div class="news-list">\n{items}\n</div>\n{more}\n' + self._sidebars(column_id, base_url))
+        return self._chrome(f"{name}_每经网", main, self._csrf_meta())
+
+    def _form_fragment(self, column_id: int, after: int, base_url: str) -> Response:
+        """The "load more" answer of the section form (after an article id) or the auto form
+        (after a position): a Rails ``.js`` fragment."""
+        ids = self._listings.get(column_id, [])
+        form = self.list_forms[column_id]
+        if form == "section":
+            start = ids.index(after) + 1 if after in ids else len(ids)
+        else:
+            start = min(after, len(ids))
+        batch = ids[start:start + self.columns_per_page]
+        target = ".m-columnnews-list" if form == "section" else ".news-list"
+        lines = []
+        if batch:
+            lines.append(f'$("{target}").append("{escape_javascript(self._form_items(column_id, batch, base_url))}");')
+        if start + len(batch) < len(ids):
+            if form == "section":
+                lines.append(f'$("#more").attr("href", "/columns/{column_id}?last_article={batch[-1]}&version_column=v5");')
+            else:
+                lines.append(f"last_article_pos = {start + len(batch)};")
+        else:
+            lines.append(f'$("{"#more" if form == "section" else "#load_articles"}").remove();')
+        return Response(200, ("\n".join(lines) + "\n").encode("utf-8"), "text/javascript; charset=utf-8")
+
+    def _mobile_page(self, column_id: int, page: int, base_url: str) -> Response:
+        """A mobile column list page: 20 full titles, every page however deep; an empty list
+        past the end."""
+        ids = self._listings.get(column_id)
+        if not ids and column_id not in COLUMNS:
+            return NOT_FOUND
+        shown = (ids or [])[(page - 1) * MOBILE_PAGE_SIZE: page * MOBILE_PAGE_SIZE]
+        items = "\n".join(
+            f'<li><a href="{spec.path if spec.article_id % 2 else "https://m.nbd.com.cn" + spec.path}">'
+            f'<p class="title">{html.escape(spec.title)}</p></a>'
+            f'<span class="time">{_listing_time(spec):%m-%d %H:%M}</span></li>'
+            for spec in (self._articles[aid] for aid in shown))
+        name = column_name(column_id) or f"栏目{column_id}"
+        body = (f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+                f'<meta name="viewport" content="width=device-width">\n<title>{html.escape(name)}-每经网</title>'
+                f'</head>\n<body><header><a href="/m/">每经网</a></header>\n'
+                f'<div class="articleList"><ul>\n{items}\n</ul></div>\n'
+                f'<footer><a href="https://www.nbd.com.cn/">电脑版</a></footer></body></html>\n')
+        return _html_response(200, body)
 
     def _home(self, base_url: str) -> Response:
         items = "\n".join(f'<li><a href="/columns/{c}">{column_name(c) or c}</a></li>' for c in self.column_ids)

@@ -4,6 +4,7 @@
     newscrawler crawl --urls https://www.nbd.com.cn/articles/2026-09-01/4595080.html
     newscrawler crawl --job headlines                   # a job of jobs.toml (see jobs.py)
     newscrawler crawl --job headlines --pages 10 -s DOWNLOAD_DELAY=5
+    newscrawler crawl --columns 3 --lists mobile --pages 200 --since 2024-01-01   # deep into the past
 
 The arguments are the spider's (``scrapy crawl nbd -a ...``); ``-s NAME=VALUE`` sets any Scrapy
 setting. On a terminal a progress line shows pages, new articles and errors; the summary
@@ -31,7 +32,7 @@ from newscrawler import values
 from newscrawler.cli import CommandError, ExitStatus, argtypes
 from newscrawler.crawl import stats as keys
 
-SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full")
+SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full", "lists")
 
 
 def register(subparsers) -> None:
@@ -47,6 +48,9 @@ def register(subparsers) -> None:
     spider.add_argument("--urls", metavar="URLS", help="article URLs or ids, comma-separated (no columns then)")
     spider.add_argument("--full", action="store_true", default=None,
                         help="refetch articles already archived (revisions are kept)")
+    spider.add_argument("--lists", choices=("pc", "mobile"), default=None,
+                        help="which list pages to walk: pc (the column pages, default) or mobile "
+                             "(m.nbd.com.cn's column lists, 20 a page and paged deep: for a column's past)")
     job = p.add_argument_group("jobs")
     job.add_argument("--job", metavar="NAME", help="run this job of the jobs file (arguments given here win)")
     job.add_argument("--jobs", metavar="FILE", help="jobs file (default: $NEWSCRAWLER_JOBS or ./jobs.toml)")
