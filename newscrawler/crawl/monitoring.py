@@ -197,6 +197,16 @@ def rejection_alerts(stats: dict, settings) -> list[str]:
     return []
 
 
+def incomplete_article_alerts(stats: dict, settings=None) -> list[str]:
+    """Articles archived without all their pages: every one is worth an alert (their text is
+    cut short until the next crawl completes them)."""
+    incomplete = stats.get(keys.INCOMPLETE_ARTICLES, 0) or 0
+    if incomplete:
+        return [f"incomplete articles: {incomplete} article(s) archived without all their pages "
+                f"(a later page failed; pages_missing set); the next crawl fetches them again"]
+    return []
+
+
 # -- Spidermon -------------------------------------------------------------------------------------
 
 
@@ -232,6 +242,13 @@ class RejectionMonitor(_AlertMonitor):
         self.report(rejection_alerts(self.data.stats, self.data.crawler.settings))
 
 
+@monitors.name("Articles over several pages")
+class IncompleteArticlesMonitor(_AlertMonitor):
+    @monitors.name("every article archived with all its pages")
+    def test_no_incomplete_article(self):
+        self.report(incomplete_article_alerts(self.data.stats, self.data.crawler.settings))
+
+
 class RecordAlerts(Action):
     """Failed monitors -> ``newscrawler/alerts`` in the stats (the crawl record's ``alerts``)."""
 
@@ -251,7 +268,7 @@ class CrawlHealthMonitors(MonitorSuite):
     (Spidermon's, e.g. spidermon.contrib.actions.slack.notifiers.SendSlackMessageSpiderFinished,
     configured by their own SPIDERMON_* settings)."""
 
-    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor]
+    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor, IncompleteArticlesMonitor]
     monitors_failed_actions = [RecordAlerts]
 
     def __init__(self, *args, crawler=None, **kwargs):

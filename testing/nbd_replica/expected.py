@@ -60,6 +60,9 @@ def expected_record(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
         "images": images,
         "thumbnail_url": images[0] if images else og_image_url(spec, image_base),
         "method": "fallback" if spec.layout == "generic" else "layout",
+        # The record of all its pages (nbd.extract.extract_article_pages): every page, none missing.
+        "pages": spec.pages,
+        "pages_missing": [],
     }
     excludes = noise_texts(spec)
     if excludes:
