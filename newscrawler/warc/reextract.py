@@ -1,7 +1,7 @@
 """Re-extraction: run the CURRENT extractor over archived pages and archive what changed.
 
 For each selected article that has a ``warc`` location, the stored response is read back
-by file and offset, the extractor runs on it with the same inputs the crawl gave it (the
+by file and offset (every page of an article over several: ``warc.later_pages``), the extractor runs on it with the same inputs the crawl gave it (the
 fetched URL, the column the crawl found it in, the crawl's base URL, the HTTP charset),
 and the result goes through the same record clean-up as a crawl (``ArticleRecord`` ->
 ``to_document``). If any record field differs from the archived one, the article is
