@@ -133,3 +133,57 @@ def test_an_incomplete_article_is_alerted_on():
     assert incomplete_article_alerts({}) == []
     (alert,) = incomplete_article_alerts({keys.INCOMPLETE_ARTICLES: 2})
     assert "2 article(s)" in alert and "next crawl" in alert
+
+
+def _write_page(writer, n: int):
+    return writer.write_exchange(f"http://127.0.0.1/articles/2024-01-01/9/page/{n}", status=200,
+                                 headers=[("Content-Type", "text/html")], body=b"<html>%d</html>" % n).as_meta()
+
+
+def test_a_later_page_not_on_disk_withholds_the_article_pointer(tmp_path, monkeypatch):
+    """Write-ahead: page 1 durable, page 2 written but its sync failed: the article must not
+    point at a page a crash could lose (the next crawl refetches it)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from newscrawler.crawl.middlewares.warc import WarcMiddleware
+    from newscrawler.warc.writer import WarcFileWriter
+
+    writer = WarcFileWriter(tmp_path, "c1", info={"software": "test"})
+    first = _write_page(writer, 1)
+    writer.sync()
+    second = _write_page(writer, 2)
+    values = {}
+    stats = SimpleNamespace(inc_value=lambda k, n=1: values.__setitem__(k, values.get(k, 0) + n),
+                            get_value=values.get, set_value=values.__setitem__)
+    middleware = WarcMiddleware(SimpleNamespace(stats=stats), writer, flush_interval=0, fsync=False)
+
+    def failing_sync(*args, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(writer, "begin_sync", failing_sync)
+        doc = {"article_id": 9, "warc": article_pointer([first, second])}
+        asyncio.run(middleware.make_durable([doc]))
+    assert "missing" in doc["warc"] and values[keys.WARC_POINTERS_WITHHELD] == 1
+    writer.close()
+
+
+def test_warc_check_follows_every_page_of_an_article(tmp_path):
+    from newscrawler.warc.pointers import check_pointers
+    from newscrawler.warc.reader import check_file
+    from newscrawler.warc.writer import WarcFileWriter
+
+    writer = WarcFileWriter(tmp_path, "c1", info={"software": "test"})
+    first, second = _write_page(writer, 1), _write_page(writer, 2)
+    writer.close()
+    good = article_pointer([first, second])
+    bad = article_pointer([first, {**second, "offset": second["offset"] + 1}])
+
+    class Articles:
+        def find(self, *args, **kwargs):
+            return [{"article_id": 1, "warc": good}, {"article_id": 2, "warc": bad}]
+
+    checks = [check_file(path) for path in sorted(tmp_path.glob("*.warc.gz"))]
+    report = check_pointers(Articles(), tmp_path, checks)
+    assert report.checked == 2 and [d.article_id for d in report.dangling] == [2]

@@ -81,7 +81,8 @@ def check_pointers(articles, warc_dir: str | Path, checks: Iterable[FileCheck]) 
             report.awaiting_refetch += 1
             continue
         report.checked += 1
-        reason = _reason(pointer, warc_dir, records)
+        # Every page it points at (an article over several pages lists its later ones).
+        reason = next((r for page in page_pointers(pointer) if (r := _reason(page, warc_dir, records))), None)
         if reason:
             report.dangling.append(DanglingPointer(doc["article_id"], pointer, reason))
     return report
