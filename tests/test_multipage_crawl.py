@@ -110,4 +110,13 @@ def test_a_later_page_that_keeps_failing_leaves_the_article_incomplete_until_the
         assert refetched == {p.replace(server.base_url, "") for p in page_urls(victim, server.base_url)}
         second = db.crawls.find_one({}, sort=[("started_at", -1)])
         assert not second.get("alerts"), second.get("alerts")
+
+        # A full refetch whose later page fails again keeps the complete version archived.
+        site.faults.add(rf"/{victim.article_id}/page/3$", "status", count=None, status=503)
+        result = crawl(server, mongo_uri, mongo_db_name, tmp_path, pages=10, full=1)
+        assert result.returncode == 0, result.stderr[-3000:]
+        doc = db.articles.find_one({"article_id": victim.article_id})
+        assert (doc["pages"], doc["pages_missing"], doc["revision"]) == (3, [], 2)
+        third = db.crawls.find_one({}, sort=[("started_at", -1)])
+        assert third["stats"]["incomplete_articles"] == 1 and third["alerts"]
         pymongo.MongoClient(mongo_uri).drop_database(mongo_db_name)

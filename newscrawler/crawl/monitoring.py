@@ -202,8 +202,9 @@ def incomplete_article_alerts(stats: dict, settings=None) -> list[str]:
     cut short until the next crawl completes them)."""
     incomplete = stats.get(keys.INCOMPLETE_ARTICLES, 0) or 0
     if incomplete:
-        return [f"incomplete articles: {incomplete} article(s) archived without all their pages "
-                f"(a later page failed; pages_missing set); the next crawl fetches them again"]
+        return [f"incomplete articles: {incomplete} article(s) not fetched whole (a later page failed): "
+                f"archived with pages_missing, which the next crawl fetches again, or their complete "
+                f"archived version kept"]
     return []
 
 

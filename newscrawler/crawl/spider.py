@@ -429,7 +429,9 @@ class NbdSpider(scrapy.Spider):
         if follow is not None:
             yield follow
         else:
-            yield self.article_from_pages(response.meta, state)
+            item = self.article_from_pages(response.meta, state)
+            if item is not None:
+                yield item
 
     def later_page_failed(self, failure):
         """A later page that could not be fetched (after retries): the article is archived from
@@ -440,7 +442,9 @@ class NbdSpider(scrapy.Spider):
         request = failure.request
         self.crawler.stats.inc_value(keys.ERRORS)
         self.logger.warning("Article page not fetched: %s (%s)", request.url, _failure_reason(failure))
-        yield self.article_from_pages(request.meta, request.meta["article_pages"])
+        item = self.article_from_pages(request.meta, request.meta["article_pages"])
+        if item is not None:
+            yield item
 
     def article_from_pages(self, meta: dict, state: dict):
         from newscrawler.warc.pointers import article_pointer
@@ -455,11 +459,29 @@ class NbdSpider(scrapy.Spider):
             return self.rejected_item(pages[0]["url"], meta, exc.reason, exc.message)
         if record["pages_missing"]:
             self.crawler.stats.inc_value(keys.INCOMPLETE_ARTICLES)
+            if self._archived_complete(record["article_id"]):
+                # A refetch (``full``) whose later page failed: the complete version stays.
+                self.logger.warning("Article %s: page(s) %s missing this time; the archived complete "
+                                    "version is kept", record["article_id"], record["pages_missing"])
+                return None
             self.logger.warning("Article %s archived incomplete: page(s) %s of %d missing; the next "
                                 "crawl fetches it again", record["article_id"], record["pages_missing"],
                                 record["pages"] + len(record["pages_missing"]))
         return article_item(record, fetched_url=pages[0]["url"], warc=article_pointer([p["warc"] for p in pages]),
                             crawl_id=self.archive.crawl_id)
+
+    def _archived_complete(self, article_id: int) -> bool:
+        """Whether the archive holds the article with all its pages (asked only when a later
+        page failed; an archive that does not answer: False, the incomplete record is spooled)."""
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.errors import ArchiveUnavailable
+
+        try:
+            return self.archive.store.articles.find_one(
+                {"article_id": article_id, "pages_missing.0": {"$exists": False}}, {"_id": 1}) is not None
+        except (ArchiveUnavailable, PyMongoError):
+            return False
 
     def incomplete_article_requests(self) -> list[scrapy.Request]:
         """Articles archived without all their pages (a later page failed): a column crawl
