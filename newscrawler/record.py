@@ -57,6 +57,10 @@ class ArticleRecord:
     thumbnail_url: str | None = field(default=None, metadata=_meta(PAGE))
     # a video article's media URL (its page's player, #vedioPlayer); None on other articles
     video: str | None = field(default=None, metadata=_meta(PAGE))
+    # How many pages of the article the record was built from (most articles: 1), and the pages
+    # its pager names that it lacks (a page that failed): a record is complete when it is [].
+    pages: int | None = field(default=None, metadata=_meta(PAGE))
+    pages_missing: list[int] = field(default_factory=list, metadata=_meta(PAGE))
     # {"method", "layout", "version", "warnings"}
     extraction: dict | None = field(default=None, metadata=_meta(PAGE))
     # What the crawl and its pipelines add.

@@ -30,7 +30,7 @@ def page(**fields) -> dict:
 
 def test_the_field_list_is_page_fields_then_crawl_fields():
     assert RECORD_FIELDS == PAGE_FIELDS + CRAWL_FIELDS
-    assert LIST_FIELDS == ("authors", "tags", "keywords", "images")
+    assert LIST_FIELDS == ("authors", "tags", "keywords", "images", "pages_missing")
     assert set(CSV_FIELDS) <= set(RECORD_FIELDS)
 
 

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 RECORD_COUNTS = {
     "list_pages": keys.LIST_PAGES,
     "pages": keys.ARTICLE_PAGES,
+    "later_pages": keys.LATER_PAGES,
+    "incomplete_articles": keys.INCOMPLETE_ARTICLES,
     "new": keys.NEW,
     "updated": keys.UPDATED,
     "unchanged": keys.UNCHANGED,

@@ -224,6 +224,17 @@ def rejection_alerts(stats: dict, settings) -> list[str]:
     return []
 
 
+def incomplete_article_alerts(stats: dict, settings=None) -> list[str]:
+    """Articles archived without all their pages: every one is worth an alert (their text is
+    cut short until the next crawl completes them)."""
+    incomplete = stats.get(keys.INCOMPLETE_ARTICLES, 0) or 0
+    if incomplete:
+        return [f"incomplete articles: {incomplete} article(s) not fetched whole (a later page failed): "
+                f"archived with pages_missing, which the next crawl fetches again, or their complete "
+                f"archived version kept"]
+    return []
+
+
 # -- Spidermon -------------------------------------------------------------------------------------
 
 
@@ -267,6 +278,13 @@ class RejectionMonitor(_AlertMonitor):
         self.report(rejection_alerts(self.data.stats, self.data.crawler.settings))
 
 
+@monitors.name("Articles over several pages")
+class IncompleteArticlesMonitor(_AlertMonitor):
+    @monitors.name("every article archived with all its pages")
+    def test_no_incomplete_article(self):
+        self.report(incomplete_article_alerts(self.data.stats, self.data.crawler.settings))
+
+
 class RecordAlerts(Action):
     """Failed monitors -> ``newscrawler/alerts`` in the stats (the crawl record's ``alerts``)."""
 
@@ -286,7 +304,7 @@ class CrawlHealthMonitors(MonitorSuite):
     (Spidermon's, e.g. spidermon.contrib.actions.slack.notifiers.SendSlackMessageSpiderFinished,
     configured by their own SPIDERMON_* settings)."""
 
-    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor]
+    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor, IncompleteArticlesMonitor]
     monitors_failed_actions = [RecordAlerts]
 
     def __init__(self, *args, crawler=None, **kwargs):

@@ -42,7 +42,8 @@ from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
 from newscrawler.nbd import listing, site
-from newscrawler.nbd.extract import ExtractionError, extract_article
+from newscrawler.nbd.extract import ExtractionError, PageInput, extract_article, extract_article_pages
+from newscrawler.nbd.pager import read_pager
 
 DEFAULT_PAGES = 3
 LIST_KINDS = ("pc", "mobile")  # which list pages a crawl walks: the default first
@@ -56,6 +57,10 @@ NO_ANSWER = (
     "twisted.internet.error.TimeoutError", "twisted.internet.error.TCPTimedOutError",
     "twisted.internet.error.ConnectionLost", "twisted.web._newclient.ResponseFailed",
 )
+# Pages of one article followed at most (a pager naming thousands is not an article's).
+MAX_ARTICLE_PAGES = 50
+# Incomplete articles (a later page failed) a crawl fetches again at its start, at most.
+MAX_INCOMPLETE_REFETCH = 1000
 
 
 def _failure_reason(failure) -> str:
@@ -195,6 +200,8 @@ class NbdSpider(scrapy.Spider):
             self.logger.info("Earlier crawl(s) %s did not finish: walking every column with no stored "
                              "walk to %d pages (no early stop)", ", ".join(self.archive.resumed), self.max_pages)
         for request in await self._off_reactor(self.page_refetch_requests):
+            yield request
+        for request in await self._off_reactor(self.incomplete_article_requests):
             yield request
         for value in self.urls:
             request = self.article_request_for(value)
@@ -467,6 +474,10 @@ class NbdSpider(scrapy.Spider):
         @returns requests 0 0
         @archivable
         """
+        follow = self.later_page_request(response)
+        if follow is not None:  # an article over several pages: archived once all are fetched
+            yield follow
+            return
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
         if self.redirected_away(response):
@@ -507,6 +518,133 @@ class NbdSpider(scrapy.Spider):
     def record_redirect(self, url: str, target: str, article_id: int | None, note: str = "") -> None:
         self.logger.info("Article %s redirects to %s%s", url, target, note)
         self.archive.reject(url, "redirected", f"redirected to {target}{note}", article_id)
+    # -- articles over several pages ----------------------------------------------------
+    # Page 1 of an article whose pager names more pages is not extracted alone: the pages are
+    # fetched one after another, each request carrying the pages so far (``article_pages`` in
+    # its meta), and the last one (or the failure of one) extracts the record from all of them.
+    # The article stays one id throughout: one record, one listing entry, one walk entry.
+
+    def later_page_request(self, response) -> scrapy.Request | None:
+        """The request for page 2 when ``response`` is page 1 of an article over several pages."""
+        if b"pagination" not in response.body or response.meta.get("article_id") is None:
+            return None
+        try:
+            from lxml import html as lxml_html
+
+            doc = lxml_html.document_fromstring(response.text)
+        except (ValueError, AttributeError):  # not text, or not HTML: parse_article says so
+            return None
+        pager = read_pager(doc, response.url, response.meta["article_id"], self.base_url)
+        if pager is None or pager.count <= 1:
+            return None
+        parsed = site.parse_article_url(response.url, self.base_url)
+        state = {"count": min(pager.count, MAX_ARTICLE_PAGES), "links": pager.links,
+                 "created": parsed[1] if parsed else None, "pages": [self._page_entry(response)]}
+        return self._next_page_request(response.meta, state)
+
+    @staticmethod
+    def _page_entry(response) -> dict:
+        charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
+        return {"url": response.url, "body": response.body, "charset": charset,
+                "warc": response.meta.get("warc")}
+
+    def _next_page_request(self, meta: dict, state: dict) -> scrapy.Request | None:
+        number = len(state["pages"]) + 1
+        if number > state["count"]:
+            return None
+        url = state["links"].get(number)
+        if url is None and state["created"]:
+            url = site.article_page_url(meta["article_id"], state["created"], number, self.base_url)
+        if url is None:
+            return None  # the page's address is unknown: it counts as missing
+        carry = {k: meta[k] for k in ("article_id", "column_id", "listed_on") if k in meta}
+        return scrapy.Request(url, callback=self.parse_later_page, errback=self.later_page_failed,
+                              priority=11, dont_filter=True,
+                              meta={**carry, "article_pages": state, **self._size_limit()})
+
+    def parse_later_page(self, response):
+        state = response.meta["article_pages"]
+        state["pages"].append(self._page_entry(response))
+        self.crawler.stats.inc_value(keys.LATER_PAGES)
+        follow = self._next_page_request(response.meta, state)
+        if follow is not None:
+            yield follow
+        else:
+            item = self.article_from_pages(response.meta, state)
+            if item is not None:
+                yield item
+
+    def later_page_failed(self, failure):
+        """A later page that could not be fetched (after retries): the article is archived from
+        the pages fetched, marked incomplete (``pages_missing``), and the next crawl fetches it
+        again (incomplete_article_requests). Archiving it keeps what was fetched and its id
+        (the article is listed once: not archiving would leave it to a list walk that may
+        never reach it again)."""
+        request = failure.request
+        self.logger.warning("Article page not fetched: %s (%s)", request.url, self.count_failure(failure))
+        item = self.article_from_pages(request.meta, request.meta["article_pages"])
+        if item is not None:
+            yield item
+
+    def article_from_pages(self, meta: dict, state: dict):
+        from newscrawler.warc.pointers import article_pointer
+
+        self.article_done(meta)
+        self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
+        pages = state["pages"]
+        try:
+            record = extract_article_pages([PageInput(p["body"], p["url"], p["charset"]) for p in pages],
+                                           base_url=self.base_url, column_id=meta.get("column_id"))
+        except ExtractionError as exc:
+            return self.rejected_item(pages[0]["url"], meta, exc.reason, exc.message)
+        if record["pages_missing"]:
+            self.crawler.stats.inc_value(keys.INCOMPLETE_ARTICLES)
+            if self._archived_complete(record["article_id"]):
+                # A refetch (``full``) whose later page failed: the complete version stays.
+                self.logger.warning("Article %s: page(s) %s missing this time; the archived complete "
+                                    "version is kept", record["article_id"], record["pages_missing"])
+                return None
+            self.logger.warning("Article %s archived incomplete: page(s) %s of %d missing; the next "
+                                "crawl fetches it again", record["article_id"], record["pages_missing"],
+                                record["pages"] + len(record["pages_missing"]))
+        return article_item(record, fetched_url=pages[0]["url"], warc=article_pointer([p["warc"] for p in pages]),
+                            crawl_id=self.archive.crawl_id)
+
+    def _archived_complete(self, article_id: int) -> bool:
+        """Whether the archive holds the article with all its pages (asked only when a later
+        page failed; an archive that does not answer: False, the incomplete record is spooled)."""
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.errors import ArchiveUnavailable
+
+        try:
+            return self.archive.store.articles.find_one(
+                {"article_id": article_id, "pages_missing.0": {"$exists": False}}, {"_id": 1}) is not None
+        except (ArchiveUnavailable, PyMongoError):
+            return False
+
+    def incomplete_article_requests(self) -> list[scrapy.Request]:
+        """Articles archived without all their pages (a later page failed): a column crawl
+        fetches them again, every page, and the complete record replaces the incomplete one."""
+        if not self.columns:
+            return []
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.errors import ArchiveUnavailable
+
+        try:
+            docs = list(self.archive.store.articles.find(
+                {"pages_missing.0": {"$exists": True}}, {"article_id": 1, "url": 1, "fetched_url": 1, "_id": 0},
+            ).sort("article_id", 1).limit(MAX_INCOMPLETE_REFETCH))
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self.logger.warning("Incomplete articles not looked up: %s", exc)
+            return []
+        requests = [r for r in (self.article_request_for(d.get("url") or d.get("fetched_url") or
+                                                         str(d["article_id"])) for d in docs) if r]
+        if requests:
+            self.logger.info("Fetching again %d article(s) archived without all their pages", len(requests))
+            self.crawler.stats.inc_value(keys.INCOMPLETE_REFETCHES, len(requests))
+        return requests
 
     def rejected_item(self, url: str, meta: dict, code: str, message: str):
         """The item of an article page that gave no article: ValidationPipeline records it."""

@@ -39,6 +39,9 @@ UNANSWERED_REASON = STAT_PREFIX + "unanswered_reason"  # "host: why" of the firs
 BAD_URL_ARGUMENTS = STAT_PREFIX + "bad_url_arguments"
 PAGE_REFETCHES = STAT_PREFIX + "page_refetches"   # articles whose WARC page is fetched again
 INCOMPLETE_WALKS = STAT_PREFIX + "incomplete_walks"
+LATER_PAGES = STAT_PREFIX + "later_pages"         # pages 2.. of articles over several pages
+INCOMPLETE_ARTICLES = STAT_PREFIX + "incomplete_articles"  # a later page failed
+INCOMPLETE_REFETCHES = STAT_PREFIX + "incomplete_refetches"  # such articles fetched again
 # Written articles (by the archive session, per outcome)
 NEW = written_key("new")
 UPDATED = written_key("updated")

@@ -24,6 +24,7 @@ from newscrawler.nbd.site import is_chrome_image
 NOISE_CLASSES = (
     "nbd-mzsm", "n-on-h-more-read", "n-on-h-more-read-a", "articleCopyright",
     "u-aticle-tag", "u-editor", "m-share", "share", "ad", "advert", "g-ad",
+    "paginationWrapper", "pagination",  # an article's pager (nbd/pager.py reads it)
 )
 NOISE_TAGS = {"script", "style", "noscript", "iframe", "form", "button", "input", "select",
               "textarea", "svg", "canvas", "object", "embed", "link", "meta"}

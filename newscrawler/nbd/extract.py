@@ -12,6 +12,8 @@ from __future__ import annotations
 
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, resolve_encoding
@@ -19,7 +21,8 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 from newscrawler import config
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, fallback, site
-from newscrawler.nbd.clean import BodyCleaner, cap_images, render
+from newscrawler.nbd import pager as pager_mod
+from newscrawler.nbd.clean import BodyCleaner, cap_images, render, strip_boilerplate
 from newscrawler.nbd.listing import LIST_PAGE
 from newscrawler.nbd.tree import TreeCut, parse_document
 from newscrawler.record import ArticleRecord, json_value
@@ -118,14 +121,15 @@ def _identify(page: Page) -> tuple[int, str | None]:
 
 def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
                     column_id: int | None = None, charset: str | None = None,
-                    max_images: int | None = None) -> dict:
+                    max_images: int | None = None, later_pages: Sequence[PageInput] = ()) -> dict:
     """Extract one article record from a page: the page fields of ``ArticleRecord``, as a dict.
 
     ``url`` is the address the page was fetched from (any copy: www, m., section host,
     partner); ``base_url`` the origin canonical URLs are built on (NBD_BASE_URL, default the
     real site); ``column_id`` the column a crawl found the article in (for its category);
     ``charset`` the HTTP header's charset, if any; ``max_images`` the images kept (default
-    NBD_MAX_IMAGES_PER_ARTICLE; 0: all).
+    NBD_MAX_IMAGES_PER_ARTICLE; 0: all). ``later_pages``: pages 2.. of an article that runs over
+    several, in order (see :func:`extract_article_pages`).
     """
     base_url = (base_url or default_base_url()).rstrip("/")
     raw = decode_html(html, charset) if isinstance(html, (bytes, bytearray)) else html
@@ -189,6 +193,15 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
 
     if not source and found_byline and found_byline.text.startswith(bylines.OWN_PREFIX):
         source = bylines.OWN_OUTLET  # a 每经 byline: the paper's own reporting
+    page_numbers = {pager.current if (pager := _pager(page)) else site.article_page_number(url)}
+    page_count = pager.count if pager else 1
+    for later in later_pages:
+        found = _later_body(later, article_id, base_url, page.warnings)
+        if found is not None:
+            number, count, more = found
+            blocks = blocks + more
+            page_numbers.add(number)
+            page_count = max(page_count, count)
     blocks = _capped_images(page, blocks, max_images)
     body_html, body_text, images = render(blocks)
     column, category = column_and_category(page, layout)
@@ -214,6 +227,8 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
         images=images,
         thumbnail_url=images[0] if images else page_image(page),
         video=video,
+        pages=len(page_numbers),
+        pages_missing=pager_mod.missing_pages(page_count, page_numbers),
         extraction=extraction,
     ).page_fields()
 
@@ -224,6 +239,66 @@ def _capped_images(page: Page, blocks: list, max_images: int | None) -> list:
     if dropped:
         page.warnings.append(f"{dropped} images past the first {limit} dropped (NBD_MAX_IMAGES_PER_ARTICLE)")
     return blocks
+
+
+# -- articles over several pages ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class PageInput:
+    """One fetched page of an article: its bytes (or text), the URL it was fetched from and
+    the HTTP header's charset."""
+
+    html: str | bytes
+    url: str
+    charset: str | None = None
+
+
+def extract_article_pages(pages: Sequence[str | bytes | PageInput], urls: Sequence[str] | None = None, *,
+                          base_url: str | None = None, column_id: int | None = None) -> dict:
+    """One record from the pages of an article, in order: page 1 gives every field, each later
+    page adds its body (paragraphs and images, pager left out). ``pages`` (the record field) is
+    how many pages it was built from; ``pages_missing`` the pages the pagers name that were
+    not given or gave no body. ``pages`` holds PageInput, or bytes/text with ``urls``."""
+    inputs = [p if isinstance(p, PageInput) else PageInput(p, u)
+              for p, u in zip(pages, urls if urls is not None else [None] * len(pages))]
+    if not inputs:
+        raise ValueError("no page given")
+    first, *later = inputs
+    return extract_article(first.html, first.url, base_url=base_url, column_id=column_id,
+                           charset=first.charset, later_pages=later)
+
+
+def _pager(page: Page) -> pager_mod.Pager | None:
+    return pager_mod.read_pager(page.doc, page.url, page.article_id, page.base_url)
+
+
+def _later_body(later: PageInput, article_id: int, base_url: str,
+                warnings: list[str]) -> tuple[int, int, list] | None:
+    """(page number, page count its pager names, clean body blocks) of a later page, or None
+    (with a warning) when it is not a page of this article or has no body: it then counts as
+    missing. Later pages carry no byline: their first paragraph is text."""
+    raw = decode_html(later.html, later.charset) if isinstance(later.html, (bytes, bytearray)) else later.html
+    try:
+        doc = parse_html(raw, later.url)
+    except ExtractionError as exc:
+        warnings.append(f"page {later.url} skipped: {exc.message}")
+        return None
+    parsed = site.parse_article_url(later.url, base_url)
+    if parsed is None or parsed[0] != article_id:
+        warnings.append(f"page {later.url} skipped: not a page of article {article_id}")
+        return None
+    page = Page(doc=doc, raw=raw, url=later.url, base_url=base_url, article_id=article_id, created=parsed[1])
+    blocks = []
+    layout = choose_layout(page)
+    root = layout.body(page) if layout is not None and page.root is not None else None
+    if root is not None:
+        blocks = strip_boilerplate(BodyCleaner(later.url).blocks(root))
+    if not blocks:
+        warnings.append(f"page {later.url} skipped: no article body on it")
+        return None
+    pager = _pager(page)
+    number = pager.current if pager else site.article_page_number(later.url)
+    return number, pager.count if pager else number, blocks
 
 
 def _trafilatura_version() -> str:

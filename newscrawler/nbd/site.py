@@ -17,6 +17,10 @@ NBD_DOMAIN = "nbd.com.cn"
 # /articles/YYYY-MM-DD/<id>.html on any host; /rss/<partner>/articles/<id>.html (no date).
 _ARTICLE_PATH = re.compile(r"^/articles/(\d{4}-\d{2}-\d{2})/(\d+)\.html$")
 _PARTNER_PATH = re.compile(r"^/rss/([a-z0-9_-]+)/articles/(\d+)\.html$")
+# Pages of an article that runs over several: /articles/YYYY-MM-DD/<id>/page/<n> (no .html; page 1
+# is the ordinary .html URL), the 2013 mobile form under /mobile, and the print view.
+_ARTICLE_PAGE_PATH = re.compile(
+    r"^(?:/mobile)?/articles/(\d{4}-\d{2}-\d{2})/(\d+)(?:\.html|/page/(\d+)/?|/print/?)$")
 # /columns/<id> with the forms of the notes: a trailing "/" or ".html" (also "/columns/2093.html/"),
 # a section slug before the id (/columns/fangchan/300), /page/<n> with "/" or ".html".
 _COLUMN_PATH = re.compile(r"^/columns/(?:[a-z_]+/)?(\d+)(?:\.html)?(?:/page/(\d+)(?:\.html)?)?/?$")
@@ -187,12 +191,27 @@ def parse_article_url(url: str, base_url: str | None = None) -> tuple[int, str |
         return int(m.group(2)), m.group(1)
     if not _is_site_host(parts.hostname or "", base_host):
         return None
+    m = m or _ARTICLE_PAGE_PATH.match(parts.path)
     if m:
         return int(m.group(2)), m.group(1)
     m = _PARTNER_PATH.match(parts.path)
     if m:
         return int(m.group(2)), None
     return None
+
+
+def article_page_number(url: str) -> int:
+    """Which page of its article an article URL is: N for ``.../<id>/page/<N>``, else 1 (the
+    ``.html`` page, a partner copy, the print view)."""
+    m = _ARTICLE_PAGE_PATH.match(urlsplit(url.strip()).path)
+    return int(m.group(3)) if m and m.group(3) else 1
+
+
+def article_page_url(article_id: int, created: str, page: int, base_url: str = DEFAULT_BASE_URL) -> str:
+    """The address of page ``page`` of an article (page 1: the canonical URL)."""
+    if page <= 1:
+        return canonical_url(article_id, created, base_url)
+    return f"{base_url.rstrip('/')}/articles/{created}/{article_id}/page/{page}"
 
 def canonical_url(article_id: int, created: str, base_url: str = DEFAULT_BASE_URL) -> str:
     return f"{base_url.rstrip('/')}/articles/{created}/{article_id}.html"

@@ -81,7 +81,8 @@ def check_pointers(articles, warc_dir: str | Path, checks: Iterable[FileCheck]) 
             report.awaiting_refetch += 1
             continue
         report.checked += 1
-        reason = _reason(pointer, warc_dir, records)
+        # Every page it points at (an article over several pages lists its later ones).
+        reason = next((r for page in page_pointers(pointer) if (r := _reason(page, warc_dir, records))), None)
         if reason:
             report.dangling.append(DanglingPointer(doc["article_id"], pointer, reason))
     return report
@@ -104,3 +105,30 @@ def articles_awaiting_pages(articles, limit: int) -> list[dict]:
     cursor = articles.find({f"warc.{MISSING}": {"$exists": True}},
                            {"article_id": 1, "url": 1, "fetched_url": 1, "_id": 0})
     return list(cursor.sort("article_id", 1).limit(limit))
+
+
+# -- articles over several pages -----------------------------------------------------------------
+# An article's ``warc`` points at its page 1 (the shape every reader, check and refetch knows);
+# the records of its pages 2.. are listed in order under LATER_PAGES inside it. A page that was
+# not kept makes the whole pointer a ``missing`` marker: the next crawl fetches every page again.
+LATER_PAGES = "later_pages"
+
+
+def article_pointer(pointers: list[dict | None]) -> dict | None:
+    """One article's ``warc`` from the WARC locations of its pages, in order (None: WARC off)."""
+    if not pointers or all(p is None for p in pointers):
+        return None
+    first, *later = pointers
+    if not later:
+        return first
+    for number, pointer in enumerate(pointers, 1):
+        if not (isinstance(pointer, dict) and "file" in pointer):
+            why = (pointer or {}).get(MISSING) or "not archived"
+            return {MISSING: f"page {number} of {len(pointers)}: {why}"}
+    return {**first, LATER_PAGES: later}
+
+
+def page_pointers(where: Mapping[str, Any]) -> list[dict]:
+    """The WARC locations of every page an article's ``warc`` points at, page 1 first."""
+    first = {k: v for k, v in where.items() if k != LATER_PAGES}
+    return [first, *list(where.get(LATER_PAGES) or [])]

@@ -1,7 +1,7 @@
 """Re-extraction: run the CURRENT extractor over archived pages and archive what changed.
 
 For each selected article that has a ``warc`` location, the stored response is read back
-by file and offset, the extractor runs on it with the same inputs the crawl gave it (the
+by file and offset (every page of an article over several: ``warc.later_pages``), the extractor runs on it with the same inputs the crawl gave it (the
 fetched URL, the column the crawl found it in, the crawl's base URL, the HTTP charset),
 and the result goes through the same record clean-up as a crawl (``ArticleRecord`` ->
 ``to_document``). If any record field differs from the archived one, the article is
@@ -32,9 +32,9 @@ from w3lib.encoding import http_content_type_encoding
 from newscrawler.store.counts import record_article_writes
 from newscrawler.record import PAGE_FIELDS, ArticleRecord, content_hash
 from newscrawler.store.store import ArticleStore
-from newscrawler.nbd.extract import ExtractionError, extract_article
+from newscrawler.nbd.extract import ExtractionError, PageInput, extract_article_pages
 from newscrawler.timeutil import new_run_id, utcnow
-from newscrawler.warc.pointers import DanglingPointer, mark_for_refetch
+from newscrawler.warc.pointers import DanglingPointer, mark_for_refetch, page_pointers
 from newscrawler.warc.reader import WarcReadError, read_response
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,13 @@ def _normal(value: Any) -> Any:
     return value
 
 
+# Fields added after articles were archived, with the value an archived one had: a record
+# from before pages were counted is a one-page, complete one (not "changed" for lack of them).
+LEGACY_VALUES = {"pages": 1, "pages_missing": []}
+
+
 def changed_fields(old: dict, new: dict) -> list[str]:
-    return [f for f in COMPARED_FIELDS if _normal(old.get(f)) != _normal(new.get(f))]
+    return [f for f in COMPARED_FIELDS if _normal(old.get(f, LEGACY_VALUES.get(f))) != _normal(new.get(f))]
 
 
 def selection_filter(ids: Iterable[int] | None = None, since: dt.datetime | None = None,
@@ -130,22 +135,24 @@ class _Result:
 def reextract_one(old: dict, warc_dir: Path, default_base_url: str | None) -> _Result:
     """Read the article's page back and extract it again; nothing is written."""
     where = old["warc"]
-    try:
-        path, offset = warc_dir / str(where["file"]), int(where["offset"])
-        length = int(where["length"]) if where.get("length") is not None else None
-    except (KeyError, TypeError, ValueError) as exc:
+    try:  # every page of the article (page 1, then its later pages: pointers.page_pointers)
+        locations = [(warc_dir / str(p["file"]), int(p["offset"]),
+                      int(p["length"]) if p.get("length") is not None else None, p.get("record_id"))
+                     for p in page_pointers(where)]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return _Result(old, "failed", reason="bad_location", message=f"unusable warc location {where!r}: {exc}")
     try:
-        page = read_response(path, offset, length, where.get("record_id"))
-        body = page.content()
+        pages = [read_response(*location) for location in locations]
+        inputs = [PageInput(page.content(), page.url, http_content_type_encoding(page.content_type))
+                  for page in pages]
     except WarcReadError as exc:
         return _Result(old, "failed", reason=exc.reason, message=str(exc))
     except Exception as exc:  # noqa: BLE001 - whatever the page's bytes raise: one article fails
         return _Result(old, "failed", reason="unreadable", message=f"{type(exc).__name__}: {exc}")
-    charset = http_content_type_encoding(page.content_type)
+    page = pages[0]
     try:
-        record = extract_article(body, page.url, base_url=page.base_url or default_base_url,
-                                 column_id=page.column_id, charset=charset)
+        record = extract_article_pages(inputs, base_url=page.base_url or default_base_url,
+                                       column_id=page.column_id)
     except ExtractionError as exc:
         return _Result(old, "failed", reason=f"extraction:{exc.reason}", message=str(exc))
     if record["article_id"] != old["article_id"]:

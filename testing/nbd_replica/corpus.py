@@ -8,6 +8,7 @@ from the project's site notes; the expected records of these articles (the oracl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
@@ -612,3 +613,15 @@ def _generated_spec(rng: random.Random, article_id: int, day: dt.date, published
         blocks=story.blocks, lead_image=image_path(rng, day) if rng.random() < 0.1 else None,
         layout=layout, variant=variant, page_editor=page_editor,
     )
+
+
+def with_paged_articles(specs: list[ArticleSpec], every: int = 4) -> list[ArticleSpec]:
+    """``specs`` with every ``every``-th article (of a template with a pager and at least 4
+    blocks) running over several pages: 2 and 3 in turn (pages.render_article_page)."""
+    out, paged = [], 0
+    for i, spec in enumerate(specs):
+        if i % every == every - 1 and spec.layout != "generic" and len(spec.blocks) >= 4:
+            spec = dataclasses.replace(spec, pages=2 + paged % 2)
+            paged += 1
+        out.append(spec)
+    return out

@@ -74,6 +74,9 @@ def expected_record(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
         "thumbnail_url": images[0] if images else og_image_url(spec, image_base),
         "video": video_url(spec, page_url),
         "method": "fallback" if spec.layout == "generic" else "layout",
+        # The record of all its pages (nbd.extract.extract_article_pages): every page, none missing.
+        "pages": spec.pages,
+        "pages_missing": [],
     }
     if spec.layout in EXTRACTION_LAYOUTS:
         record["layout"] = EXTRACTION_LAYOUTS[spec.layout]

@@ -29,6 +29,7 @@ page is served on loopback.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -887,7 +888,10 @@ _RENDERERS = {
 
 def render_article(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
                    image_base: str = DEFAULT_IMAGE_BASE) -> str:
-    """One whole article page for ``spec`` in ``spec.layout`` (a str; encode it for charsets)."""
+    """One whole article page for ``spec`` in ``spec.layout`` (a str; encode it for charsets).
+    An article over several pages (``spec.pages``): its page 1 (see render_article_page)."""
+    if spec.pages > 1:
+        return render_article_page(spec, 1, base_url, image_base)
     page = _make_page(spec, base_url, image_base)
     return _RENDERERS[spec.layout](page)
 
@@ -950,3 +954,59 @@ def render_non_article(kind: str, base_url: str = DEFAULT_BASE_URL, column_id: i
     title, main = _NON_ARTICLES[kind](page, column_id)
     body = "\n".join(["<body>", _header(page), main, _footer(page), _site_js(page), "</body>", "</html>"])
     return _head(page, title) + "\n" + body
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles over several pages
+# ---------------------------------------------------------------------------------------------
+
+_EMPTY_PAGER = '<!-- 页数 -->\n<div class="u-page"></div>'
+
+
+def page_blocks(spec: ArticleSpec, number: int) -> list[Block]:
+    """The blocks page ``number`` of ``spec`` shows: the body cut into ``spec.pages`` runs of
+    nearly equal length, in order (page 1 gets the extra ones)."""
+    n, count = len(spec.blocks), max(spec.pages, 1)
+    size, extra = divmod(n, count)
+    start = (number - 1) * size + min(number - 1, extra)
+    return list(spec.blocks[start:start + size + (1 if number <= extra else 0)])
+
+
+def pager_html(spec: ArticleSpec, number: int) -> str:
+    """The site's pager (notes: ``div.paginationWrapper > div.pagination``; 上一页, the page
+    numbers, 下一页; ``<b>N</b>`` for the current page), with links by absolute path."""
+    from newscrawler.nbd.site import article_page_url
+
+    def href(n: int) -> str:
+        return article_page_url(spec.article_id, spec.created.isoformat(), n, "")
+
+    parts = [f'<a href="{href(number - 1)}">上一页</a>' if number > 1 else "<span>上一页</span>"]
+    parts += [f"<b>{n}</b>" if n == number else f'<a href="{href(n)}">{n}</a>' for n in range(1, spec.pages + 1)]
+    parts.append(f'<a href="{href(number + 1)}">下一页</a>' if number < spec.pages else "<span>下一页</span>")
+    return f'<div class="paginationWrapper"><div class="pagination">{" ".join(parts)}</div></div>'
+
+
+def render_article_page(spec: ArticleSpec, number: int, base_url: str = DEFAULT_BASE_URL,
+                        image_base: str = DEFAULT_IMAGE_BASE) -> str:
+    """Page ``number`` of an article that runs over ``spec.pages`` pages: the same page around
+    that page's share of the body, the byline and lead image on page 1 only, and the pager
+    after ``<!-- 页数 -->``. A one-page spec renders as :func:`render_article`."""
+    if spec.pages <= 1:
+        return render_article(spec, base_url, image_base)
+    if not 1 <= number <= spec.pages:
+        raise ValueError(f"article {spec.article_id} has no page {number}")
+    if spec.layout == "generic":
+        raise ValueError("the generic layout has no pager")
+    first = number == 1
+    shown = dataclasses.replace(spec, blocks=page_blocks(spec, number), pages=1,
+                                byline=spec.byline if first else None,
+                                lead_image=spec.lead_image if first else None)
+    page = render_article(shown, base_url, image_base)
+    assert _EMPTY_PAGER in page, "the body's pagination block moved"
+    return page.replace(_EMPTY_PAGER, "<!-- 页数 -->\n" + pager_html(spec, number), 1)
+
+
+def render_article_pages(spec: ArticleSpec, base_url: str = DEFAULT_BASE_URL,
+                         image_base: str = DEFAULT_IMAGE_BASE) -> list[str]:
+    """Every page of ``spec``, in order."""
+    return [render_article_page(spec, n, base_url, image_base) for n in range(1, max(spec.pages, 1) + 1)]

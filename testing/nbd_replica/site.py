@@ -52,8 +52,8 @@ from functools import lru_cache
 from typing import Callable, Iterable
 from urllib.parse import parse_qs, urlsplit
 
-from newscrawler.nbd.site import (COLUMNS, MOBILE_PAGE_SIZE, SECTION_LABELS, SECTIONS, column_name,
-                                  is_mobile_list_url, parse_article_url, parse_column_url)
+from newscrawler.nbd.site import (COLUMNS, MOBILE_PAGE_SIZE, SECTION_LABELS, SECTIONS, article_page_number,
+                                  column_name, is_mobile_list_url, parse_article_url, parse_column_url)
 from nbd_replica.images import ImageStore
 from nbd_replica.spec import BEIJING, ArticleSpec
 
@@ -444,6 +444,8 @@ class ReplicaSite:
         found = parse_article_url(path, base_url)
         if found:
             aid, created = found
+            if article_page_number(path) > 1 or path.rstrip("/").endswith("/print"):
+                return "article", aid, lambda: self._article_page(aid, created, path, base_url)
             partner = created is None and self.partner_markup
             return "article", aid, lambda: self._article(aid, created, base_url, partner)
         if is_mobile_list_url(base_url + path, base_url):
@@ -495,6 +497,27 @@ class ReplicaSite:
                 if partner:
                     spec = dataclasses.replace(spec, variant={**spec.variant, "partner_markup": True})
                 page = self._render_fn()(spec, base_url=base_url, image_base=self.image_base or base_url)
+                body = self._article_pages[key] = page.encode("utf-8")
+        return Response(200, body)
+
+    def _article_page(self, article_id: int, created: str | None, path: str, base_url: str) -> Response:
+        """Page 2.. of an article over several pages (``/articles/D/<id>/page/<n>``, also under
+        ``/mobile``), or its print view (``.../print``: the whole article on one page)."""
+        from nbd_replica.pages import render_article_page
+
+        number = article_page_number(path)
+        with self._lock:
+            spec = self._articles.get(article_id)
+            if spec is None or (created is not None and created != spec.created.isoformat()):
+                return NOT_FOUND
+            if path.rstrip("/").endswith("/print"):
+                spec, number = dataclasses.replace(spec, pages=1), 1
+            elif number > spec.pages:
+                return NOT_FOUND
+            key = (article_id, base_url, number, spec.pages)
+            body = self._article_pages.get(key)
+            if body is None:
+                page = render_article_page(spec, number, base_url=base_url, image_base=self.image_base or base_url)
                 body = self._article_pages[key] = page.encode("utf-8")
         return Response(200, body)
 

@@ -53,6 +53,7 @@ class ArticleSpec:
     layout: str = "g-article"             # g-article | g-article-2017 | m-articleBox | generic
     variant: dict = field(default_factory=dict)  # rendering knobs (see replica.pages)
     page_editor: str | None = None        # "责编 X" line at page end, when rendered
+    pages: int = 1                        # pages the article runs over (pages.render_article_page)
 
     @property
     def path(self) -> str:

@@ -594,3 +594,79 @@ def _garbage(size: int = 4096) -> bytes:
     rng = random.Random("garbage")
     return b"\x89PNG\r\n\x1a\n" + bytes(rng.getrandbits(8) for _ in range(size))
 
+
+
+# =============================================================================================
+# Articles over several pages
+# =============================================================================================
+
+@dataclass
+class MultiPageCase:
+    """An article over several pages: each page's URL and HTML in order, and the record
+    ``extract_article_pages`` must give back from them (same keys as EvalCase.expected)."""
+
+    name: str
+    spec: ArticleSpec
+    urls: list[str]
+    pages: list[str]
+    column_hint: int | None
+    expected: dict
+    notes: str = ""
+
+
+PAGER_TEXTS = ("上一页", "下一页")
+
+
+def _paged_case(name: str, spec: ArticleSpec, notes: str, *, urls: list[str] | None = None,
+                column_hint: int | None = None) -> MultiPageCase:
+    from newscrawler.nbd.site import article_page_url
+    from nbd_replica.pages import render_article_pages
+
+    created = spec.created.isoformat()
+    urls = urls or [article_page_url(spec.article_id, created, n) for n in range(1, spec.pages + 1)]
+    link = spec.column_id if page_variant(spec)["column_link"] else None
+    category, column = classify(link, column_hint, urls[0])
+    spec = dataclasses.replace(spec, category=category, column=column)
+    expected = expected_record(spec, page_url=urls[0])
+    expected["body_excludes"] = [*expected.get("body_excludes", []), *PAGER_TEXTS]
+    return MultiPageCase(name, spec, urls, render_article_pages(spec), column_hint, expected, notes)
+
+
+def multipage_set() -> list[MultiPageCase]:
+    """Articles over 2 and 3 pages (notes, second survey): page 2 onwards at
+    ``/articles/D/<id>/page/<n>``, the pager ``div.paginationWrapper > div.pagination`` after
+    ``<!-- 页数 -->``. Expected: one record, the bodies joined in order, no pager text,
+    ``pages`` = pages given, ``pages_missing`` = []."""
+    d2026, d2018 = dt.date(2026, 9, 10), dt.date(2018, 5, 7)
+    cases: list[MultiPageCase] = []
+    s = _spec("paged-2-g-article", d2026, section="证券", column_id=275, paragraphs=8, images=2)
+    cases.append(_paged_case("paged-2-g-article", dataclasses.replace(s, pages=2),
+                             "Two pages of the current template; an image on each page.", column_hint=275))
+    s = _spec("paged-3-g-article", d2026, section="金融", column_id=329, paragraphs=10, images=3,
+              extras=("list",), column_link=True)
+    cases.append(_paged_case("paged-3-g-article", dataclasses.replace(s, pages=3),
+                             "Three pages; a list block; the column named by the page's link."))
+    s = _spec("paged-2-2017", d2018, layout="g-article-2017", section="公司", byline_style="colon",
+              column_id=346, paragraphs=7)
+    cases.append(_paged_case("paged-2-2017", dataclasses.replace(s, pages=2),
+                             "The 2017 template (sub-headings as <p>), two pages.", column_hint=346))
+    s = _spec("paged-3-m-articlebox", d2026, layout="m-articleBox", section="汽车", column_id=140, paragraphs=9)
+    cases.append(_paged_case("paged-3-m-articlebox", dataclasses.replace(s, pages=3),
+                             "The m-articleBox template, three pages.", column_hint=140))
+    s = dataclasses.replace(_spec("paged-2-mobile", d2026, section="宏观", column_id=313, paragraphs=6), pages=2)
+    created = s.created.isoformat()
+    mobile = [f"https://m.nbd.com.cn/articles/{created}/{s.article_id}.html",
+              f"https://m.nbd.com.cn/mobile/articles/{created}/{s.article_id}/page/2"]
+    cases.append(_paged_case("paged-2-mobile", s, "Fetched on the mobile host, page 2 in the 2013 "
+                             "/mobile/articles/... form: the same article id.", urls=mobile, column_hint=313))
+    return cases
+
+
+def first_page_only(case: MultiPageCase) -> dict:
+    """What page 1 alone gives: its own blocks, no pager text, the other pages missing."""
+    from nbd_replica.pages import page_blocks
+
+    first = dataclasses.replace(case.spec, blocks=page_blocks(case.spec, 1), pages=1)
+    expected = expected_record(first, page_url=case.urls[0])
+    return {"body_text": expected["body_text"], "images": expected["images"], "pages": 1,
+            "pages_missing": list(range(2, case.spec.pages + 1)), "body_excludes": list(PAGER_TEXTS)}

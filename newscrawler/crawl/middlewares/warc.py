@@ -62,6 +62,7 @@ import newscrawler
 from newscrawler import config
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
+from newscrawler.warc.pointers import page_pointers
 from newscrawler.warc.writer import (
     HEADER_ARTICLE_ID,
     HEADER_BASE_URL,
@@ -261,7 +262,8 @@ class WarcMiddleware:
             why = "the record did not reach the disk"
         withheld = 0
         for doc in pointing:
-            if not self.writer.is_durable(doc["warc"]):
+            # Every page of an article over several (page_pointers): one not on disk withholds all.
+            if not all(self.writer.is_durable(page) for page in page_pointers(doc["warc"])):
                 doc["warc"] = {"missing": why, "was": doc["warc"]}
                 withheld += 1
         if withheld:
