@@ -46,6 +46,10 @@ RECORD_COUNTS = {
     # Column walks left unfinished (stopped, a list page failed): the next crawl continues them.
     "incomplete_walks": keys.INCOMPLETE_WALKS,
     "log_errors": "log_count/ERROR",
+    # The archive across time: archived articles found gone, still gone, back again.
+    "deleted": keys.DELETED,
+    "still_deleted": keys.STILL_DELETED,
+    "restored": keys.RESTORED,
 }
 
 

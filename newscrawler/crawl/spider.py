@@ -31,6 +31,7 @@ from twisted.internet import threads
 from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
+from newscrawler.crawl import deletions
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
@@ -355,6 +356,8 @@ class NbdSpider(scrapy.Spider):
     def parse_article(self, response):
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
+        if deletions.redirected_away(self, response):
+            return
         charset = http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1"))
         try:
             record = extract_article(response.body, response.url, base_url=self.base_url,
@@ -376,6 +379,8 @@ class NbdSpider(scrapy.Spider):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
+        if deletions.gone_after_failure(self, failure):  # an archived article the site took down
+            return
         self.crawler.stats.inc_value(keys.ERRORS)
         reason = _failure_reason(failure)
         self.logger.warning("Article not fetched: %s (%s)", request.url, reason)
@@ -388,6 +393,8 @@ class NbdSpider(scrapy.Spider):
         self.article_done(request.meta)
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
+            return
+        if deletions.dropped_redirect_away(self, request):
             return
         self.crawler.stats.inc_value(keys.ERRORS)
         reason = f"dropped: redirected from {redirects[0]} to {request.url}, already requested in this crawl"

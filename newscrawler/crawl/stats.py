@@ -35,6 +35,10 @@ INCOMPLETE_WALKS = STAT_PREFIX + "incomplete_walks"
 NEW = written_key("new")
 UPDATED = written_key("updated")
 UNCHANGED = written_key("unchanged")
+# The archive across time (crawl/deletions.py, crawl/revisit.py)
+DELETED = STAT_PREFIX + "deleted"                 # archived articles first seen gone
+STILL_DELETED = STAT_PREFIX + "still_deleted"     # marked already, still gone
+RESTORED = written_key("restored")                # marked deleted, answering again
 # Pipelines
 DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
 CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"
