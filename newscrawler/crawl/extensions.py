@@ -50,6 +50,12 @@ RECORD_COUNTS = {
     "deleted": keys.DELETED,
     "still_deleted": keys.STILL_DELETED,
     "restored": keys.RESTORED,
+    # Revisits (crawl/revisit.py): checked = not_modified + same + edited + deleted ones + failed.
+    "checked": keys.REVISIT_CHECKED,
+    "not_modified": keys.REVISIT_NOT_MODIFIED,
+    "same": keys.REVISIT_SAME,
+    "edited": keys.REVISIT_EDITED,
+    "failed_checks": keys.REVISIT_FAILED,
 }
 
 

@@ -39,6 +39,11 @@ UNCHANGED = written_key("unchanged")
 DELETED = STAT_PREFIX + "deleted"                 # archived articles first seen gone
 STILL_DELETED = STAT_PREFIX + "still_deleted"     # marked already, still gone
 RESTORED = written_key("restored")                # marked deleted, answering again
+REVISIT_CHECKED = STAT_PREFIX + "revisit/checked"         # archived articles checked again
+REVISIT_NOT_MODIFIED = STAT_PREFIX + "revisit/not_modified"  # answered 304
+REVISIT_SAME = STAT_PREFIX + "revisit/same"               # answered the page, text unchanged
+REVISIT_EDITED = STAT_PREFIX + "revisit/edited"           # answered the page, text changed
+REVISIT_FAILED = STAT_PREFIX + "revisit/failed"           # no answer that tells (errors, 5xx)
 # Pipelines
 DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
 CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"

@@ -50,6 +50,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("source", ASCENDING), ("published_at", DESCENDING)]),  # by outlet
         IndexModel([("search_tokens", ASCENDING), ("published_at", DESCENDING)]),  # keyword search
         IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
+        IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
     ],
     REJECTS: [IndexModel([("crawl_id", ASCENDING)])],
     CRAWLS: [

@@ -217,6 +217,20 @@ class CrawlArchive:
             self._unavailable(exc, "deletions")
             return []
 
+    def record_checks(self, checks: list[dict]) -> bool:
+        """Write what revisit checks found (store/revisits.py); False when the archive does not
+        answer (those articles stay due: the next revisit checks them again)."""
+        from newscrawler.store.revisits import record_checks
+
+        try:
+            with self._using() as store:
+                record_checks(store.articles, checks)
+            return True
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self._unavailable(exc if isinstance(exc, ArchiveUnavailable) else
+                              ArchiveUnavailable(describe_error(exc)), "revisit checks")
+            return False
+
     # -- writes ---------------------------------------------------------------------
     def write_articles(self, docs: list[dict]) -> dict[str, int] | None:
         """Archive a batch: new, updated (old version kept as a revision) or unchanged.
