@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     # minute (28,800 a day) that covers about 150 new articles a day. A larger crawl thins it,
     # e.g. "1d:2h, 7d:12h, 30d:3d, *:30d" (about 30 checks in the first month).
     "REVISIT_SCHEDULE": "3h:15m, 1d:30m, 7d:2h, 30d:1d, *:7d",
+    # Backfills (`newscrawler backfill --ids A-B`): requests a minute, the notes' etiquette
+    # (careful crawlers ran at about 20 a minute); it becomes DOWNLOAD_DELAY = 60 / rate.
+    "BACKFILL_RATE": 20,
     # -- operations: jobs, several machines, monitoring ------------------------------
     # The job this run belongs to (`newscrawler crawl --job NAME` sets it); kept in the crawl record.
     "NEWSCRAWLER_JOB": None,

@@ -56,6 +56,9 @@ RECORD_COUNTS = {
     "same": keys.REVISIT_SAME,
     "edited": keys.REVISIT_EDITED,
     "failed_checks": keys.REVISIT_FAILED,
+    # Backfills (crawl/backfill.py): ids archived already, ids that are no article (404/410).
+    "skipped_archived": keys.BACKFILL_SKIPPED,
+    "not_articles": keys.BACKFILL_NOT_ARTICLES,
 }
 
 

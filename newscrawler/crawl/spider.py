@@ -15,7 +15,7 @@ page that holds nothing new, unless an earlier crawl never finished.
 
 Arguments (``-a NAME=VALUE``): columns (ids, comma-separated), pages (depth per column),
 since / until (dates, Beijing time), urls (article URLs or ids, comma-separated),
-full (refetch articles already archived).
+full (refetch articles already archived), ids (an id range FIRST-LAST to backfill: crawl/backfill.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
 from newscrawler.crawl import deletions
+from newscrawler.crawl.backfill import IdRangeBackfill
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
@@ -104,13 +105,14 @@ class NbdSpider(scrapy.Spider):
     name = "nbd"
 
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
-                 *args, **kwargs):
+                 ids=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.urls = values.split_list(urls)
+        self.backfill = IdRangeBackfill(self, ids) if ids else None
         try:
             if columns is None:
-                # Default columns, except for an ad hoc run of given URLs.
-                self.columns = [] if self.urls else list(site.DEFAULT_COLUMNS)
+                # Default columns, except for an ad hoc run of given URLs or ids.
+                self.columns = [] if self.urls or self.backfill else list(site.DEFAULT_COLUMNS)
             else:
                 self.columns = values.parse_ids(columns)
             self.max_pages = int(pages) if pages not in (None, "") else DEFAULT_PAGES
@@ -147,7 +149,8 @@ class NbdSpider(scrapy.Spider):
         return {"columns": self.columns, "pages": self.max_pages,
                 "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
-                "urls": self.urls, "full": self.full, "base_url": self.base_url}
+                "urls": self.urls, "full": self.full, "base_url": self.base_url,
+                **({"ids": self.backfill.arguments()} if self.backfill else {})}
 
     async def start(self):
         # Read off the reactor thread: the downloads of other crawls in this process go on.
@@ -166,6 +169,9 @@ class NbdSpider(scrapy.Spider):
                 yield request
         for column_id in self.columns:
             for request in self.walk_requests(column_id):
+                yield request
+        if self.backfill is not None:
+            async for request in self.backfill.requests():
                 yield request
 
     def _read_walks(self) -> None:
@@ -378,6 +384,8 @@ class NbdSpider(scrapy.Spider):
     def article_failed(self, failure):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
+        if self.backfill is not None and self.backfill.failed(failure):
+            return  # an id of a backfilled range that is no article: counted, no reject row
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
         if deletions.gone_after_failure(self, failure):  # an archived article the site took down
             return
@@ -403,6 +411,8 @@ class NbdSpider(scrapy.Spider):
 
     def article_done(self, meta) -> None:
         """An article of a walked list page was fetched (or recorded as failed)."""
+        if self.backfill is not None:
+            self.backfill.settle(meta)
         key, index = meta.get("listed_on") or (None, None)
         walk = self.walks.get(key)
         if walk is not None:
@@ -419,6 +429,8 @@ class NbdSpider(scrapy.Spider):
     # -- what was walked ----------------------------------------------------------------
     def closed(self, reason):
         """Save what each column's walks reached, and count those left unfinished."""
+        if self.backfill is not None:
+            self.backfill.close()
         if self.walk_state is None:
             return
         incomplete = 0

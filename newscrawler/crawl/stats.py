@@ -44,6 +44,11 @@ REVISIT_NOT_MODIFIED = STAT_PREFIX + "revisit/not_modified"  # answered 304
 REVISIT_SAME = STAT_PREFIX + "revisit/same"               # answered the page, text unchanged
 REVISIT_EDITED = STAT_PREFIX + "revisit/edited"           # answered the page, text changed
 REVISIT_FAILED = STAT_PREFIX + "revisit/failed"           # no answer that tells (errors, 5xx)
+# Backfills of id ranges (crawl/backfill.py)
+BACKFILL_TOTAL = STAT_PREFIX + "backfill/ids"                   # ids in the range
+BACKFILL_SETTLED = STAT_PREFIX + "backfill/settled"             # ids done with (earlier runs included)
+BACKFILL_SKIPPED = STAT_PREFIX + "backfill/skipped_archived"    # archived already: no request
+BACKFILL_NOT_ARTICLES = STAT_PREFIX + "backfill/not_articles"   # 404/410: no public article
 # Pipelines
 DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
 CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"
