@@ -70,3 +70,20 @@ def test_a_site_answering_503_marks_nothing_deleted(mongo_uri, mongo_db_name, tm
         db = archive(mongo_uri, mongo_db_name)
         assert db.articles.count_documents({"deleted_at": {"$ne": None}}) == 0
         assert db.rejects.count_documents({"code": "fetch_failed"}) == len(ids)
+
+
+def test_several_articles_sent_to_the_home_page_are_all_marked(mongo_uri, mongo_db_name, tmp_path):
+    """A column crawl refetching the archive: the second redirect to the one home page is dropped
+    by the duplicate filter (no callback runs), and is still taken for a deletion."""
+    with replica_site(n=6, seed=7) as (site, server):
+        assert crawl(server, mongo_uri, mongo_db_name, tmp_path).returncode == 0
+        gone = sorted(site.articles)[:3]
+        for aid in gone:
+            site.delete_article(aid, "home")
+        result = crawl(server, mongo_uri, mongo_db_name, tmp_path, full=1)
+        assert result.returncode in (0, 3), result.stderr[-3000:]
+        db = archive(mongo_uri, mongo_db_name)
+        marked = {d["article_id"]: d["deletion"] for d in db.articles.find({"deleted_at": {"$ne": None}})}
+        assert sorted(marked) == gone
+        assert all(m["target"] == server.base_url + "/" for m in marked.values())
+        assert db.rejects.count_documents({}) == 0
