@@ -68,6 +68,20 @@ DEFAULTS: dict[str, Any] = {
     # 503 "Service Temporarily Unavailable" means slow down).
     "RETRY_BACKOFF_BASE": 60.0,
     "RETRY_BACKOFF_MAX": 600.0,
+    # -- the archive across time: revisits (store/revisits.py, crawl/revisit.py) -----
+    # When an archived article is checked again, by the time since it last changed (edited,
+    # deleted or restored): "AGE:INTERVAL" steps, the last "*:INTERVAL". NewsDiffs' schedule:
+    # corrections and takedowns come mostly within hours or days of publication, and an
+    # article changed once tends to change again, so checks start every 15 minutes and thin
+    # out to weekly; keyed on the last change, an edit puts the article back on the close
+    # watch. Unchanged pages answer the conditional request with an empty 304. Cost: about
+    # 150 checks per article in its first month, then one a week; at the notes' 20 requests a
+    # minute (28,800 a day) that covers about 150 new articles a day. A larger crawl thins it,
+    # e.g. "1d:2h, 7d:12h, 30d:3d, *:30d" (about 30 checks in the first month).
+    "REVISIT_SCHEDULE": "3h:15m, 1d:30m, 7d:2h, 30d:1d, *:7d",
+    # Backfills (`newscrawler backfill --ids A-B`): requests a minute, the notes' etiquette
+    # (careful crawlers ran at about 20 a minute); it becomes DOWNLOAD_DELAY = 60 / rate.
+    "BACKFILL_RATE": 20,
     # -- operations: jobs, several machines, monitoring ------------------------------
     # The job this run belongs to (`newscrawler crawl --job NAME` sets it); kept in the crawl record.
     "NEWSCRAWLER_JOB": None,

@@ -58,6 +58,19 @@ RECORD_COUNTS = {
     # Column walks left unfinished (stopped, a list page failed): the next crawl continues them.
     "incomplete_walks": keys.INCOMPLETE_WALKS,
     "log_errors": "log_count/ERROR",
+    # The archive across time: archived articles found gone, still gone, back again.
+    "deleted": keys.DELETED,
+    "still_deleted": keys.STILL_DELETED,
+    "restored": keys.RESTORED,
+    # Revisits (crawl/revisit.py): checked = not_modified + same + edited + deleted ones + failed.
+    "checked": keys.REVISIT_CHECKED,
+    "not_modified": keys.REVISIT_NOT_MODIFIED,
+    "same": keys.REVISIT_SAME,
+    "edited": keys.REVISIT_EDITED,
+    "failed_checks": keys.REVISIT_FAILED,
+    # Backfills (crawl/backfill.py): ids archived already, ids that are no article (404/410).
+    "skipped_archived": keys.BACKFILL_SKIPPED,
+    "not_articles": keys.BACKFILL_NOT_ARTICLES,
 }
 
 

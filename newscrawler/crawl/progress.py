@@ -4,7 +4,9 @@ its output is a terminal)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import time
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -19,6 +21,8 @@ class ProgressLine:
         self.stream = stream
         self.interval = interval
         self._loop = None
+        self._first_settled = None  # backfill ids settled when first shown (the rate counts from there)
+        self._started = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -31,9 +35,24 @@ class ProgressLine:
 
     def line(self) -> str:
         get = self.crawler.stats.get_value
-        return (f"pages {get(keys.ARTICLE_PAGES, 0)}  new {get(keys.NEW, 0)}  "
+        line = (f"pages {get(keys.ARTICLE_PAGES, 0)}  new {get(keys.NEW, 0)}  "
                 f"updated {get(keys.UPDATED, 0)}  rejected {get(keys.REJECTED, 0)}  "
                 f"errors {get(keys.ERRORS, 0)}")
+        return self.backfill_bar() + line if get(keys.BACKFILL_TOTAL) else line
+
+    def backfill_bar(self) -> str:
+        """``[#####     ] 1200/5000 ids  19/min  ETA 3:20:00  ``: ids settled (earlier runs of
+        the range included), this run's rate, and the time left at that rate."""
+        get = self.crawler.stats.get_value
+        total, settled = get(keys.BACKFILL_TOTAL), get(keys.BACKFILL_SETTLED, 0)
+        if self._first_settled is None:
+            self._first_settled, self._started = settled, time.monotonic()
+        minutes = (time.monotonic() - self._started) / 60
+        rate = (settled - self._first_settled) / minutes if minutes > 0 else 0.0
+        eta = str(dt.timedelta(seconds=round((total - settled) / rate * 60))) if rate > 0 else "-"
+        filled = int(20 * settled / total) if total else 0
+        return (f"[{'#' * filled}{' ' * (20 - filled)}] {settled}/{total} ids  {rate:.0f}/min  "
+                f"ETA {eta}  ")
 
     def start(self, spider=None) -> None:
         self._loop = create_looping_call(lambda: self.stream.write("\r" + self.line() + "   "))

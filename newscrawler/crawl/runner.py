@@ -26,15 +26,16 @@ def project_settings(overrides: dict | None = None):
     return settings
 
 
-def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool = False) -> dict:
-    """Crawl with the `nbd` spider; returns {crawl_id, finish_reason, counts, stats}."""
+def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool = False,
+              spider_class=None) -> dict:
+    """Crawl with the `nbd` spider (or ``spider_class``); returns {crawl_id, finish_reason, counts, stats}."""
     from scrapy import signals
 
     from newscrawler.crawl.spider import NbdSpider
 
     settings = project_settings({**(overrides or {}), "NEWSCRAWLER_PROGRESS": progress})
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(NbdSpider)
+    crawler = process.create_crawler(spider_class or NbdSpider)
     outcome: dict = {}
 
     def closed(spider, reason):

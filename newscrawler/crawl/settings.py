@@ -10,7 +10,7 @@ from newscrawler import __version__
 from newscrawler.config import DEFAULTS, environment
 
 BOT_NAME = "newscrawler"
-SPIDER_MODULES = ["newscrawler.crawl.spider"]
+SPIDER_MODULES = ["newscrawler.crawl.spider", "newscrawler.crawl.revisit"]
 NEWSPIDER_MODULE = "newscrawler.crawl.spider"
 
 globals().update(DEFAULTS)

@@ -15,7 +15,8 @@ page that holds nothing new, unless an earlier crawl never finished.
 
 Arguments (``-a NAME=VALUE``): columns (ids, comma-separated), pages (depth per column),
 since / until (dates, Beijing time), urls (article URLs or ids, comma-separated),
-full (refetch articles already archived), lists (``pc``, the default: the column pages of the
+full (refetch articles already archived), ids (an id range FIRST-LAST to backfill:
+crawl/backfill.py), lists (``pc``, the default: the column pages of the
 site; ``mobile``: the mobile column lists, 20 a page and paged deep, to walk far into a
 column's past; their walks are kept apart from the PC pages' walks).
 
@@ -38,6 +39,8 @@ from twisted.internet import threads
 from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
+from newscrawler.crawl import deletions
+from newscrawler.crawl.backfill import IdRangeBackfill
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
@@ -128,13 +131,14 @@ class NbdSpider(scrapy.Spider):
     name = "nbd"
 
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
-                 lists=None, *args, **kwargs):
+                 lists=None, ids=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.urls = values.split_list(urls)
+        self.backfill = IdRangeBackfill(self, ids) if ids else None
         try:
             if columns is None:
-                # Default columns, except for an ad hoc run of given URLs.
-                self.columns = [] if self.urls else list(site.DEFAULT_COLUMNS)
+                # Default columns, except for an ad hoc run of given URLs or ids.
+                self.columns = [] if self.urls or self.backfill else list(site.DEFAULT_COLUMNS)
             else:
                 self.columns = values.parse_ids(columns)
             self.max_pages = int(pages) if pages not in (None, "") else DEFAULT_PAGES
@@ -176,7 +180,8 @@ class NbdSpider(scrapy.Spider):
         return {"columns": self.columns, "pages": self.max_pages,
                 "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
-                "urls": self.urls, "full": self.full, "base_url": self.base_url, "lists": self.lists}
+                "urls": self.urls, "full": self.full, "base_url": self.base_url, "lists": self.lists,
+                **({"ids": self.backfill.arguments()} if self.backfill else {})}
 
     async def parse(self, response):
         """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
@@ -212,6 +217,9 @@ class NbdSpider(scrapy.Spider):
                 yield request
         for column_id in self.columns:
             for request in self.walk_requests(column_id):
+                yield request
+        if self.backfill is not None:
+            async for request in self.backfill.requests():
                 yield request
 
     @staticmethod
@@ -480,6 +488,8 @@ class NbdSpider(scrapy.Spider):
             return
         self.article_done(response.meta)
         self.crawler.stats.inc_value(keys.ARTICLE_PAGES)
+        if deletions.redirected_away(self, response):  # an archived article the site took down
+            return
         if self.redirected_away(response):
             target = site.parse_article_url(response.url, self.base_url)
             if target is None or (target[0] in self.seen_ids and not self.full):
@@ -655,7 +665,11 @@ class NbdSpider(scrapy.Spider):
     def article_failed(self, failure):
         """An article page that could not be fetched (after retries) is recorded, not lost."""
         request = failure.request
+        if self.backfill is not None and self.backfill.failed(failure):
+            return  # an id of a backfilled range that is no article: counted, no reject row
         self.article_done(request.meta)  # recorded in rejects (a walk does not wait for it)
+        if deletions.gone_after_failure(self, failure):  # an archived article the site took down
+            return
         redirects = request.meta.get("redirect_urls")
         if redirects and failure.check(IgnoreRequest) and "off-site" in str(failure.value):
             # Off the site: the offsite guard refused to follow (RSSHub skips such pages too).
@@ -675,10 +689,14 @@ class NbdSpider(scrapy.Spider):
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
             return
+        if deletions.dropped_redirect_away(self, request):
+            return
         self.record_redirect(redirects[0], request.url, request.meta.get("article_id"))
 
     def article_done(self, meta) -> None:
         """An article of a walked list page was fetched (or recorded as failed)."""
+        if self.backfill is not None:
+            self.backfill.settle(meta)
         key, index = meta.get("listed_on") or (None, None)
         walk = self.walks.get(key)
         if walk is not None:
@@ -705,6 +723,8 @@ class NbdSpider(scrapy.Spider):
     # -- what was walked ----------------------------------------------------------------
     def closed(self, reason):
         """Save what each column's walks reached, and count those left unfinished."""
+        if self.backfill is not None:
+            self.backfill.close()
         if self.walk_state is None:
             return
         incomplete = 0

@@ -46,6 +46,20 @@ INCOMPLETE_REFETCHES = STAT_PREFIX + "incomplete_refetches"  # such articles fet
 NEW = written_key("new")
 UPDATED = written_key("updated")
 UNCHANGED = written_key("unchanged")
+# The archive across time (crawl/deletions.py, crawl/revisit.py)
+DELETED = STAT_PREFIX + "deleted"                 # archived articles first seen gone
+STILL_DELETED = STAT_PREFIX + "still_deleted"     # marked already, still gone
+RESTORED = written_key("restored")                # marked deleted, answering again
+REVISIT_CHECKED = STAT_PREFIX + "revisit/checked"         # archived articles checked again
+REVISIT_NOT_MODIFIED = STAT_PREFIX + "revisit/not_modified"  # answered 304
+REVISIT_SAME = STAT_PREFIX + "revisit/same"               # answered the page, text unchanged
+REVISIT_EDITED = STAT_PREFIX + "revisit/edited"           # answered the page, text changed
+REVISIT_FAILED = STAT_PREFIX + "revisit/failed"           # no answer that tells (errors, 5xx)
+# Backfills of id ranges (crawl/backfill.py)
+BACKFILL_TOTAL = STAT_PREFIX + "backfill/ids"                   # ids in the range
+BACKFILL_SETTLED = STAT_PREFIX + "backfill/settled"             # ids done with (earlier runs included)
+BACKFILL_SKIPPED = STAT_PREFIX + "backfill/skipped_archived"    # archived already: no request
+BACKFILL_NOT_ARTICLES = STAT_PREFIX + "backfill/not_articles"   # 404/410: no public article
 # Pipelines
 DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
 CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"

@@ -39,6 +39,7 @@ REVISIONS = "article_revisions"
 REJECTS = "rejects"
 CRAWLS = "crawls"
 COLUMN_WALKS = "column_walks"
+BACKFILLS = "backfills"
 
 INDEXES: dict[str, list[IndexModel]] = {
     ARTICLES: [
@@ -50,6 +51,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("source", ASCENDING), ("published_at", DESCENDING)]),  # by outlet
         IndexModel([("search_tokens", ASCENDING), ("published_at", DESCENDING)]),  # keyword search
         IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
+        IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
     ],
     REJECTS: [IndexModel([("crawl_id", ASCENDING)])],
     CRAWLS: [
@@ -59,6 +61,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     REVISIONS: [IndexModel([("article_id", ASCENDING), ("revised_at", DESCENDING)])],
     # One walk state per column of a site (store/walks.py).
     COLUMN_WALKS: [IndexModel([("base_url", ASCENDING), ("column_id", ASCENDING)], unique=True)],
+    # One checkpoint per id range of a site (store/backfills.py).
+    BACKFILLS: [IndexModel([("base_url", ASCENDING), ("first", ASCENDING), ("last", ASCENDING)], unique=True)],
 }
 
 
@@ -71,4 +75,4 @@ def ensure_indexes(db: Database) -> dict[str, list[str]]:
     return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}
 
 
-__all__ = ["ARTICLES", "COLUMN_WALKS", "CRAWLS", "INDEXES", "REJECTS", "REVISIONS", "ensure_indexes"]
+__all__ = ["ARTICLES", "BACKFILLS", "COLUMN_WALKS", "CRAWLS", "INDEXES", "REJECTS", "REVISIONS", "ensure_indexes"]

@@ -196,6 +196,41 @@ class CrawlArchive:
             self._unavailable(exc, "articles")
             return set()
 
+    # -- deletions (store/deletions.py) ----------------------------------------------
+    def mark_deleted(self, article_id: int, status, target: str | None = None) -> tuple[list, list] | None:
+        """Mark an archived article the site took down: (newly marked, already marked) ids,
+        both empty when it is not archived; None when the archive does not answer (the page
+        is then recorded as a reject, and the next check sees it gone again)."""
+        try:
+            with self._using() as store:
+                return store.mark_deleted([article_id], status, self.crawl_id, target=target)
+        except ArchiveUnavailable as exc:
+            self._unavailable(exc, "deletions")
+            return None
+
+    def clear_deleted(self, ids: list[int]) -> list[int]:
+        """Unmark deleted articles whose page answers again; [] when the archive does not answer."""
+        try:
+            with self._using() as store:
+                return store.clear_deleted(ids, self.crawl_id)
+        except ArchiveUnavailable as exc:
+            self._unavailable(exc, "deletions")
+            return []
+
+    def record_checks(self, checks: list[dict]) -> bool:
+        """Write what revisit checks found (store/revisits.py); False when the archive does not
+        answer (those articles stay due: the next revisit checks them again)."""
+        from newscrawler.store.revisits import record_checks
+
+        try:
+            with self._using() as store:
+                record_checks(store.articles, checks)
+            return True
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            self._unavailable(exc if isinstance(exc, ArchiveUnavailable) else
+                              ArchiveUnavailable(describe_error(exc)), "revisit checks")
+            return False
+
     # -- writes ---------------------------------------------------------------------
     def write_articles(self, docs: list[dict]) -> dict[str, int] | None:
         """Archive a batch: new, updated (old version kept as a revision) or unchanged.

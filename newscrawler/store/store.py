@@ -212,10 +212,15 @@ class ArticleStore:
                     counts[kinds[article_id]] -= 1
                 again = self.write_articles([d for d in docs if d["article_id"] in lost], crawl_id, _attempt + 1)
                 for key, value in again.items():
-                    counts[key] += value
+                    counts[key] = counts.get(key, 0) + value
             else:
                 counts["errors"] += len(lost)
                 logger.error("articles %s changed under this crawl 4 times: not written", sorted(lost))
+        # A page that answers again is no longer deleted (the episode stays in its history).
+        back = [aid for aid in kinds if (stored.get(aid) or {}).get("deleted_at") is not None
+                and aid not in not_written | lost]
+        if back:
+            counts["restored"] = len(self.clear_deleted(back, crawl_id))
         # The kept counts behind `stats` (a retried write counts itself in its own call).
         with self._unavailable_on_error("updating the archive counts"):
             record_article_writes(self.db, [(stored.get(d["article_id"]), d) for d in to_write
@@ -235,6 +240,22 @@ class ArticleStore:
                     if any(doc.get(k) != mine.get(k) for k in ("crawl_id", "content_hash", "revision")):
                         lost.add(doc["article_id"])
         return lost
+
+    def mark_deleted(self, ids: Iterable[int], status: int | str, crawl_id: str | None, *,
+                     target: str | None = None, at: datetime | None = None) -> tuple[list[int], list[int]]:
+        """Mark archived articles the site took down (store/deletions.py): (newly, already)."""
+        from newscrawler.store.deletions import mark_deleted
+
+        with self._unavailable_on_error("marking deleted articles"):
+            return mark_deleted(self.articles, ids, status, crawl_id, target=target, at=at)
+
+    def clear_deleted(self, ids: Iterable[int], crawl_id: str | None, *,
+                      at: datetime | None = None) -> list[int]:
+        """Unmark deleted articles that answer again (the episode kept in their history)."""
+        from newscrawler.store.deletions import clear_deleted
+
+        with self._unavailable_on_error("unmarking deleted articles"):
+            return clear_deleted(self.articles, ids, crawl_id, at=at)
 
     def existing_ids(self, ids: Iterable[int]) -> set[int]:
         """Those of ``ids`` already archived (the spider's incremental check), one query per batch."""

@@ -447,7 +447,7 @@ class ReplicaSite:
             if article_page_number(path) > 1 or path.rstrip("/").endswith("/print"):
                 return "article", aid, lambda: self._article_page(aid, created, path, base_url)
             partner = created is None and self.partner_markup
-            return "article", aid, lambda: self._article(aid, created, base_url, partner)
+            return "article", aid, lambda: self._article_across_time(aid, created, base_url, headers, partner)
         if is_mobile_list_url(base_url + path, base_url):
             mobile = parse_column_url(base_url + path, base_url)
             if mobile:
@@ -520,6 +520,69 @@ class ReplicaSite:
                 page = render_article_page(spec, number, base_url=base_url, image_base=self.image_base or base_url)
                 body = self._article_pages[key] = page.encode("utf-8")
         return Response(200, body)
+
+    # ---- articles across time (issue 16): deletions, restorations, conditional answers
+
+    # Article answers carry ETag and Last-Modified and answer If-None-Match / If-Modified-Since
+    # with 304 (off by default: the survey does not say whether the site sends them).
+    send_validators = False
+
+    def _across_time(self) -> dict:
+        """Per-site state of this section (made on first use: ``__init__`` stays as it is)."""
+        return self.__dict__.setdefault("_time_state", {"gone": {}, "modified": {}})
+
+    def delete_article(self, article_id: int, how: str = "404") -> None:
+        """Take an article off the site: ``how`` is "404", "410" or "home" (a 302 to the home
+        page, as a CMS does for a removed article). Its column listings stay as they were."""
+        if how not in ("404", "410", "home"):
+            raise ValueError(f"how must be 404, 410 or home, not {how!r}")
+        with self._lock:
+            if article_id not in self._articles:
+                raise KeyError(article_id)
+            self._across_time()["gone"][article_id] = how
+
+    def restore_article(self, article_id: int) -> None:
+        """Bring a deleted article back, as it was."""
+        with self._lock:
+            self._across_time()["gone"].pop(article_id, None)
+
+    def _article_across_time(self, article_id: int, created: str | None, base_url: str,
+                             headers: dict, partner: bool = False) -> Response:
+        gone = self._across_time()["gone"].get(article_id)
+        if gone == "home":
+            return Response(302, b"", headers=(("Location", base_url + "/"),))
+        if gone is not None:
+            return dataclasses.replace(NOT_FOUND, status=int(gone))
+        resp = self._article(article_id, created, base_url, partner)
+        if resp.status != 200 or not self.send_validators:
+            return resp
+        return self._conditional(article_id, resp, headers)
+
+    def _conditional(self, article_id: int, resp: Response, headers: dict) -> Response:
+        """The answer with its validators, or 304 when the client's copy is current. The ETag is
+        the body's hash; Last-Modified is when this site first served that body."""
+        import email.utils
+        import hashlib
+
+        etag = '"' + hashlib.sha1(resp.body).hexdigest()[:16] + '"'
+        with self._lock:
+            seen = self._across_time()["modified"].get(article_id)
+            if seen is None or seen[0] != etag:
+                seen = self._across_time()["modified"][article_id] = (etag, dt.datetime.now(dt.timezone.utc))
+        last_modified = email.utils.format_datetime(seen[1].replace(microsecond=0), usegmt=True)
+        validators = (("ETag", etag), ("Last-Modified", last_modified))
+        if_none_match = headers.get("if-none-match")
+        if if_none_match is not None:
+            fresh = etag in [t.strip() for t in if_none_match.split(",")]
+        else:
+            since = headers.get("if-modified-since")
+            try:
+                fresh = since is not None and email.utils.parsedate_to_datetime(since) >= seen[1].replace(microsecond=0)
+            except (TypeError, ValueError):
+                fresh = False
+        if fresh:
+            return Response(304, b"", headers=validators)
+        return dataclasses.replace(resp, headers=resp.headers + validators)
 
     # ---- lists
 

@@ -1,0 +1,81 @@
+"""End to end: `scrapy crawl nbd -a ids=A-B` walks an id range through the partner address,
+skips archived ids without a request, counts the gaps (404) apart without reject rows, and
+continues a stopped range from its checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from newscrawler.crawl.progress import ProgressLine
+from newscrawler.crawl import stats as keys
+from newscrawler.crawl.backfill import MAX_IN_FLIGHT
+from tests.crawling import archive, crawl, replica_site
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_stopped_backfill_continues_from_its_checkpoint(mongo_uri, mongo_db_name, tmp_path):
+    with replica_site(n=12, seed=9) as (site, server):
+        ids = sorted(site.articles)
+        first, last = ids[2] - 3, ids[7] + 3
+        in_range = [a for a in ids if first <= a <= last]
+        archived_before = in_range[1]
+        db = archive(mongo_uri, mongo_db_name)
+        assert crawl(server, mongo_uri, mongo_db_name, tmp_path, columns="",
+                     urls=str(archived_before)).returncode == 0
+        site.reset_log()
+
+        def backfill(**settings):
+            result = crawl(server, mongo_uri, mongo_db_name, tmp_path, columns="", ids=f"{first}-{last}",
+                           settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "4", **settings})
+            assert result.returncode == 0, result.stderr[-3000:]
+            return db.backfills.find_one({"first": first, "last": last})
+
+        stopped = backfill(CLOSESPIDER_PAGECOUNT="30")
+        assert not stopped["done"] and first < stopped["next_id"] <= last
+        # Requests are handed out as answers come in, not the whole range at once.
+        counts = stopped["counts"]
+        answered = counts["articles"] + counts["not_articles"] + counts["errors"]
+        assert answered < counts["requested"] <= answered + MAX_IN_FLIGHT < last - first
+        first_run = {r.article_id for r in site.article_requests()}
+        # Archived, at or above the checkpoint: the next run skips them without a request.
+        ahead = sum(1 for d in db.articles.find({}, {"article_id": 1}) if d["article_id"] >= stopped["next_id"])
+        site.reset_log()
+
+        done = backfill()
+        assert done["done"] and done["next_id"] == last + 1
+        second_run = {r.article_id for r in site.article_requests()}
+        # Settled ids are not asked again; only those in flight when the crawl stopped may be.
+        assert min(second_run) >= stopped["next_id"]
+        assert first_run | second_run == set(range(first, last + 1)) - {archived_before}
+        assert all(r.path.startswith("/rss/") for r in site.article_requests())
+        archived = {d["article_id"] for d in db.articles.find({}, {"article_id": 1})}
+        assert archived == set(in_range)
+        assert db.rejects.count_documents({}) == 0  # the gaps are counted, not rejected one by one
+        record = db.crawls.find_one({}, sort=[("started_at", -1)])
+        assert record["stats"]["not_articles"] > 0 and record["stats"]["errors"] == 0
+        assert record["stats"]["skipped_archived"] == ahead
+        assert done["counts"]["articles"] >= len(in_range) - 1
+
+        site.reset_log()
+        backfill()  # the range is done: nothing is asked
+        assert site.article_requests() == []
+
+
+class _Stats(dict):
+    def get_value(self, key, default=None):
+        return self.get(key, default)
+
+
+class _Crawler:
+    def __init__(self, stats):
+        self.stats = stats
+
+
+def test_the_progress_line_shows_a_bar_rate_and_eta():
+    stats = _Stats({keys.BACKFILL_TOTAL: 100, keys.BACKFILL_SETTLED: 50})
+    line = ProgressLine(_Crawler(stats))
+    assert line.line().startswith("[##########          ] 50/100 ids  0/min  ETA -")
+    line._started -= 60  # a minute later, 20 more ids settled
+    stats[keys.BACKFILL_SETTLED] = 70
+    assert "70/100 ids  20/min  ETA 0:01:30" in line.line()
