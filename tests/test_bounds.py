@@ -157,10 +157,12 @@ class _SiteWithATrapColumnPage(ReplicaSite):
         response = super()._column_page(column_id, page, base_url)
         if (column_id, page) != (self.trap_column, 1):
             return response
-        links = "".join(f'<li><a href="/articles/2024-12-05/{5_000_000 + n}.html">条目{n}</a></li>'
+        links = "".join(f'<li class="u-news-title"><a href="/articles/2024-12-05/{5_000_000 + n}.html">条目{n}</a></li>'
                         for n in range(self.extra))
-        text = response.body.decode("utf-8").replace('<div class="g-list-text">',
-                                                     f'<div class="g-list-text">\n<ul>{links}</ul>', 1)
+        marker = '<div class="g-list-text">'
+        text = response.body.decode("utf-8")
+        assert marker in text, "the replica's PC column page changed its list markup"
+        text = text.replace(marker, f'{marker}\n<div class="m-list"><ul class="u-news-list">{links}</ul></div>', 1)
         return dataclasses.replace(response, body=text.encode("utf-8"))
 
 
