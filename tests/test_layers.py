@@ -18,6 +18,8 @@ LAYERS = {
     "newscrawler": 0,             # the package root: version and the extract_article entry point
     "newscrawler.config": 0,
     "newscrawler.timeutil": 0,
+    "newscrawler.values": 0,
+    "newscrawler.files": 0,
     "newscrawler.record": 0,
     "newscrawler.nbd": 0,         # the site: pure
     "newscrawler.store": 1,       # MongoDB

@@ -52,6 +52,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, OperationFailure
 
+from newscrawler.files import fsync_directory
 from newscrawler.store.indexes import ensure_indexes
 from newscrawler.timeutil import utcnow
 
@@ -180,7 +181,7 @@ def dump_archive(db: Database, out: str | os.PathLike, *, progress: Progress | N
             _add_bytes(tar, MANIFEST, _ejson(manifest, indent=1).encode())
         _make_durable(partial)
         os.replace(partial, out)
-        _fsync_directory(out.parent)
+        fsync_directory(out.parent)
     except BaseException:
         Path(partial).unlink(missing_ok=True)
         raise
@@ -230,19 +231,6 @@ def _make_durable(path: str | os.PathLike) -> None:
     with open(path, "rb") as f:
         os.fsync(f.fileno())
 
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable (some file systems refuse a directory fsync: nothing more to do)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- reading a dump --------------------------------------------------------------------------

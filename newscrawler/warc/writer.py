@@ -31,6 +31,8 @@ from typing import Iterable
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from newscrawler.files import fsync_directory
+
 logger = logging.getLogger(__name__)
 
 WARC_VERSION = "WARC/1.0"  # 1.0: the version every reader (old and new) knows
@@ -76,20 +78,6 @@ def _text(value) -> str:
     """A header name or value as str (HTTP header bytes are Latin-1 by definition)."""
     return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
 
-
-def _fsync_directory(directory: Path) -> None:
-    """Make new directory entries durable (a file fsynced in a directory that is not can
-    vanish in a crash of the machine). Some file systems refuse it: nothing more to do there."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def status_line(status: int) -> str:
@@ -200,7 +188,7 @@ class WarcFileWriter:
             if point.fd is not None:
                 os.fsync(point.fd)
             if point.directory:
-                _fsync_directory(self.directory)
+                fsync_directory(self.directory)
         except OSError:
             if point.file:
                 self._failed_files.add(point.file)

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.cli.commands.crawl import judge
+    from newscrawler.cli.commands.crawl import judge, log_and_progress
     from newscrawler.crawl.runner import run_crawl
     from newscrawler.store.backfills import parse_id_range
 
@@ -49,11 +49,7 @@ def run(args) -> int:
     if rate <= 0:
         raise CommandError("--rate must be above 0 requests a minute", ExitStatus.USAGE)
     overrides = {"DOWNLOAD_DELAY": 60.0 / rate, **dict(args.settings)}
-    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
-    if args.log_file:
-        overrides["LOG_FILE"] = args.log_file
-    elif progress and "LOG_LEVEL" not in overrides:
-        overrides["LOG_LEVEL"] = "WARNING"
+    progress = log_and_progress(args, overrides)
     started = time.monotonic()
     outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress)
     code, problems = judge(outcome)

@@ -61,6 +61,21 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress line, even on a terminal")
     p.set_defaults(func=run)
 
+def log_and_progress(args, overrides: dict) -> bool:
+    """Where a crawl-running verb's log goes (``--log-file``, else the terminal) and whether it
+    shows the progress line (on a terminal, unless ``--no-progress``); sets the overrides."""
+    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
+    if args.log_file:
+        try:
+            Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(f"cannot write the log to {args.log_file}: {exc.strerror}", ExitStatus.USAGE) from None
+        overrides["LOG_FILE"] = args.log_file
+    elif progress and "LOG_LEVEL" not in overrides:
+        overrides["LOG_LEVEL"] = "WARNING"  # the progress line stays readable; problems still show
+    return progress
+
+
 def spider_arguments(args, job=None) -> dict[str, str]:
     """The spider's arguments: the job's, then those given on the command line; checked."""
     from newscrawler.cli.jobs import resolve_date
@@ -102,15 +117,7 @@ def run(args) -> int:
         raise CommandError("--jobs needs --job NAME", ExitStatus.USAGE)
     overrides.update(dict(args.settings))
     spider_args = spider_arguments(args, job)
-    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
-    if args.log_file:
-        try:
-            Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CommandError(f"cannot write the log to {args.log_file}: {exc.strerror}", ExitStatus.USAGE) from None
-        overrides["LOG_FILE"] = args.log_file
-    elif progress and "LOG_LEVEL" not in overrides:
-        overrides["LOG_LEVEL"] = "WARNING"  # the progress line stays readable; problems still show
+    progress = log_and_progress(args, overrides)
 
     settings = project_settings(overrides)
     check_redis(settings)

@@ -50,7 +50,7 @@ def spider_arguments(args) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from newscrawler.cli.commands.crawl import judge
+    from newscrawler.cli.commands.crawl import judge, log_and_progress
     from newscrawler.crawl.revisit import RevisitSpider
     from newscrawler.crawl.runner import run_crawl
     from newscrawler.store.revisits import parse_schedule
@@ -61,11 +61,7 @@ def run(args) -> int:
             parse_schedule(overrides["REVISIT_SCHEDULE"])
         except ValueError as exc:
             raise CommandError(f"REVISIT_SCHEDULE: {exc}", ExitStatus.USAGE) from None
-    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
-    if args.log_file:
-        overrides["LOG_FILE"] = args.log_file
-    elif progress and "LOG_LEVEL" not in overrides:
-        overrides["LOG_LEVEL"] = "WARNING"
+    progress = log_and_progress(args, overrides)
     started = time.monotonic()
     outcome = run_crawl(spider_arguments(args), overrides, progress=progress, spider_class=RevisitSpider)
     code, problems = judge(outcome)
