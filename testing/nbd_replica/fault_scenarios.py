@@ -1092,7 +1092,9 @@ def scenario_worker_killed(work: Path, n: int, kill_after: int) -> Scenario:
                      f"{sc.name}: no alert for the killed worker: {record.get('alerts')}")
             sc.facts["fetched_by_a"] = fetched_by("a")
         left = list(client.scan_iter(f"{prefix}:*"))
-        sc.check(not left, f"{sc.name}: keys left in Redis: {left[:5]}")
+        if not sc.check(not left, f"{sc.name}: keys left in Redis: {left[:5]}"):
+            queued = [k for k in left if k.endswith(b":requests")]
+            sc.facts["requests_left_in_redis"] = [repr(entry)[:300] for k in queued for entry in client.zrange(k, 0, 9)]
     finally:
         for key in client.scan_iter(f"{prefix}:*"):
             client.delete(key)
