@@ -5,8 +5,11 @@ Run by hand:  .venv/bin/python benchmarks/fault_suite.py            (200 article
 
 The scenarios are ``nbd_replica.fault_scenarios`` (its doc lists them); the tests assert
 their checks (tests/test_reliability.py). Prints one table row per fault: injected,
-survived, articles expected in the archive, archived, lost, duplicated. Exit status 1 when
-anything was lost or duplicated or a check failed (each failure is printed under the table).
+survived, articles expected in the archive, archived, lost, duplicated, dangling (articles
+whose WARC pointer does not reach a whole record, at any point a scenario checks). Exit status
+1 when anything was lost, duplicated or left dangling, or a check failed (each failure is
+printed under the table). A scenario that needs Redis on 127.0.0.1:6379 and finds none says
+"skipped" in its row.
 ``--json FILE`` writes the rows, problems and facts.
 """
 
@@ -24,19 +27,19 @@ from harness import print_table
 
 from nbd_replica.fault_scenarios import SCENARIOS, Scenario, run_scenarios
 
-HEADERS = ("fault", "injected", "survived", "articles expected", "archived", "lost", "duplicated")
+HEADERS = ("fault", "injected", "survived", "articles expected", "archived", "lost", "duplicated", "dangling")
 
 
 def report(results: list[Scenario]) -> int:
     rows = [row for sc in results for row in sc.rows]
-    print_table(HEADERS, [(r.fault, r.injected, r.survived, r.expected, r.archived, r.lost, r.duplicated)
-                          for r in rows])
+    print_table(HEADERS, [(r.fault, r.injected, r.survived, r.expected, r.archived, r.lost, r.duplicated,
+                           r.dangling) for r in rows])
     problems = [p for sc in results for p in sc.problems]
     for p in problems:
         print(f"FAILED: {p}")
     print(f"lost {sum(r.lost for r in rows)}, duplicated {sum(r.duplicated for r in rows)}, "
-          f"{len(problems)} failed check(s)")
-    return 1 if problems or any(r.lost or r.duplicated for r in rows) else 0
+          f"dangling {sum(r.dangling for r in rows)}, {len(problems)} failed check(s)")
+    return 1 if problems or any(r.lost or r.duplicated or r.dangling for r in rows) else 0
 
 
 def write_json(path: str, results: list[Scenario]) -> None:

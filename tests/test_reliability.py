@@ -50,10 +50,15 @@ def _assert_clean(scenario) -> None:
 def test_every_fault_scenario_ran_clean(suite):
     scenarios = suite
     assert set(scenarios) == {"site faults", "crawl killed", "mongodb back mid-crawl",
-                              "mongodb down until next run", "two crawls at once"}
+                              "mongodb down until next run", "two crawls at once",
+                              "crawl stopped (SIGTERM)", "crawl stopped (SIGINT)", "list page down",
+                              "killed after a batch", "warc disk full", "spool disk full", "redis worker killed"}
     assert [p for sc in scenarios.values() for p in sc["problems"]] == []
     rows = [row for sc in scenarios.values() for row in sc["rows"]]
     assert sum(r["lost"] for r in rows) == 0 and sum(r["duplicated"] for r in rows) == 0
+    assert sum(r["dangling"] for r in rows) == 0
+    ran = [r for r in rows if "skipped" not in r["fault"]]  # the Redis row, when no Redis answers
+    assert all(r["injected"] > 0 and r["archived"] == r["expected"] for r in ran), ran
 
 
 @pytest.mark.e2e

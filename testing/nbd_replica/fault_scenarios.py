@@ -19,12 +19,22 @@ against the site's truth:
 - MongoDB is SIGKILLed mid-crawl and stays down until the next run (spool replayed then).
 - two crawls of the same job at once, on an empty archive and then (full=1) over edited
   articles (revisions).
+- ordinary stops, crashes, full disks, several machines (each then run once more, with
+  `newscrawler crawl`, whose exit status is checked): a crawl stopped with SIGTERM, or SIGINT,
+  at about a third; one list page answering 503 on every try in run 1; the crawl SIGKILLed
+  right after its first MongoDB batch; the WARC files' disk full partway (a file-size limit on
+  the crawl process); MongoDB killed and the spool's disk full (a fault pipeline in the crawl
+  process: writes half done, then ENOSPC), the spool then torn inside a character; two
+  workers sharing a Redis queue (127.0.0.1:6379; the row says skipped without it), one
+  SIGKILLed.
 
 Each scenario gives one ``Row`` per fault: injected (how many times it fired), survived (pages
 that ended right: archived, or recorded with their reason), articles expected in the archive,
 archived (distinct, with title, body and time equal to the site's), lost (expected but not
 archived, or a broken page neither archived nor recorded), duplicated (extra documents for
-one article id, or extra revisions); and its failed checks in ``problems``.
+one article id, or extra revisions), dangling (articles whose WARC pointer does not reach a
+whole record: ``newscrawler.warc.pointers.check_pointers``, after the last run and, where a
+crash or a full disk could leave some, right after it); and its failed checks in ``problems``.
 """
 
 from __future__ import annotations
@@ -89,6 +99,7 @@ class Row:
     archived: int = 0
     lost: int = 0
     duplicated: int = 0
+    dangling: int = 0  # archived articles whose WARC pointer does not reach a whole record
 
 
 @dataclass
@@ -226,12 +237,15 @@ def _same(doc: dict, want: dict, fields=COMPARED) -> bool:
 
 def verify_archive(sc: Scenario, db, site: ReplicaSite, base_url: str, *, expect_ids,
                    rejected: dict[int, str] | None = None, revisions: dict[int, int] | None = None,
-                   data_dir: Path | None = None, untimed: set[int] = frozenset()) -> dict:
+                   data_dir: Path | None = None, untimed: set[int] = frozenset(),
+                   warc_dirs: list[Path] | None = None) -> dict:
     """Compare the archive with the site. ``expect_ids``: articles that must be archived,
     exactly once, with the site's content (of their current version); ``rejected``: id -> a
     fragment of the reason their page must be recorded with; ``revisions``: id -> expected
     revision number (default 1) and as many - 1 kept old versions; ``untimed``: pages showing
-    no valid publish time (title and body compared only)."""
+    no valid publish time (title and body compared only). With ``data_dir``: the spool is
+    empty, thumbnails whole, and every article's page kept (its WARC pointer reaches a whole
+    record in ``warc_dirs``, default ``<data_dir>/warc``; none left awaiting a refetch)."""
     rejected = rejected or {}
     revisions = revisions or {}
     docs: dict[int, dict] = {}
@@ -279,12 +293,14 @@ def verify_archive(sc: Scenario, db, site: ReplicaSite, base_url: str, *, expect
         if kept != list(range(1, want_rev)):
             sc.problems.append(f"{sc.name}: article {aid} kept old versions {kept}, expected {list(range(1, want_rev))}")
             duplicated += max(0, len(kept) - (want_rev - 1))
+    dangling: set[int] = set()
     if data_dir is not None:
         left = spool_entries(data_dir)
         sc.check(left == 0, f"{sc.name}: {left} entries left in the spool")
         check_thumbnails(sc, db, data_dir)
+        dangling = check_pages(sc, db, warc_dirs or [Path(data_dir) / "warc"])
     return {"docs": docs, "archived": archived, "lost": len(lost) + len(unrecorded) + len(damaged),
-            "duplicated": duplicated, "rejects": rejects}
+            "duplicated": duplicated, "rejects": rejects, "dangling": len(dangling), "dangling_ids": dangling}
 
 
 def check_thumbnails(sc: Scenario, db, data_dir: Path) -> None:
@@ -302,6 +318,47 @@ def check_thumbnails(sc: Scenario, db, data_dir: Path) -> None:
                 img.load()
         except Exception as exc:  # noqa: BLE001
             sc.problems.append(f"{sc.name}: thumbnail of {doc['article_id']} unreadable: {exc}")
+
+
+class _Listed:
+    """Documents given as a list, found as a collection finds them (for ``check_pointers``)."""
+
+    def __init__(self, docs: list[dict]):
+        self.docs = docs
+
+    def find(self, *args, **kwargs):
+        return iter(self.docs)
+
+
+def dangling_pointers(db, warc_dirs: list[Path]) -> tuple[set[int], set[int]]:
+    """(articles whose WARC pointer does not reach a whole record, articles marked awaiting a
+    refetch of their page), by ``newscrawler.warc.pointers.check_pointers`` over every file of
+    ``warc_dirs`` (workers of one crawl each have a directory of their own)."""
+    from newscrawler.warc.pointers import MISSING, check_pointers
+    from newscrawler.warc.reader import check_file
+
+    docs = list(db.articles.find({"warc": {"$type": "object"}}, {"article_id": 1, "warc": 1, "_id": 0}))
+    awaiting = {d["article_id"] for d in docs if MISSING in d["warc"]}
+    holder = {path.name: Path(d) for d in warc_dirs for path in Path(d).glob("*.warc.gz")}
+    by_dir: dict[Path, list[dict]] = {}
+    for doc in docs:
+        if MISSING not in doc["warc"]:
+            where = holder.get(str(doc["warc"].get("file")), Path(warc_dirs[0]))
+            by_dir.setdefault(where, []).append(doc)
+    dangling = set()
+    for where, listed in by_dir.items():
+        checks = [check_file(path) for path in sorted(where.glob("*.warc.gz")) if path.is_file()]
+        dangling |= {d.article_id for d in check_pointers(_Listed(listed), where, checks).dangling}
+    return dangling, awaiting
+
+
+def check_pages(sc: Scenario, db, warc_dirs: list[Path]) -> set[int]:
+    """Every archived article's page is kept: no dangling pointer, none awaiting a refetch.
+    Returns the dangling ones."""
+    dangling, awaiting = dangling_pointers(db, warc_dirs)
+    sc.check(not dangling, f"{sc.name}: articles pointing to no whole WARC record: {sorted(dangling)}")
+    sc.check(not awaiting, f"{sc.name}: articles still without their page (awaiting a refetch): {sorted(awaiting)}")
+    return dangling
 
 
 def crawl_record(db) -> list[dict]:
@@ -496,6 +553,8 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
                                 data_dir=work / "data", untimed=bad_dates)
         sc.rows += [page_fault_row(sc, entry, result["docs"], result["rejects"], base) for entry in pages]
         sc.rows += [image_fault_row(sc, entry, result["docs"], base) for entry in images]
+        for row, entry in zip(sc.rows, pages + images):
+            row.dangling = sum(s.article_id in result["dangling_ids"] for s in entry.targets)
         sc.rows += column_fault_rows(sc, db, column_rules, dead_column, dead_rule)
         sc.check(not trap.hits, f"site faults: the crawl reached another host: {trap.hits}")
         records = crawl_record(db)
@@ -503,7 +562,7 @@ def scenario_site_faults(work: Path, n: int, per_kind: int) -> Scenario:
                  f"site faults: crawl record {records[-1:] if records else None}")
         total = Row("all articles of the faulty crawl", injected=sum(r.injected for r in sc.rows),
                     expected=len(expect_ids), archived=result["archived"], lost=result["lost"],
-                    duplicated=result["duplicated"])
+                    duplicated=result["duplicated"], dangling=result["dangling"])
         total.survived = total.expected + len(rejected) - total.lost
         sc.rows.append(total)
         sc.facts["trap_hits"] = len(trap.hits)
@@ -558,6 +617,7 @@ def scenario_crawl_killed(work: Path, n: int, kills: int) -> Scenario:
         sc.facts["crawl_records"] = [r.get("finish_reason") for r in records]
         row.expected, row.archived = len(ids), result["archived"]
         row.lost, row.duplicated = result["lost"] + len(changed), result["duplicated"]
+        row.dangling = result["dangling"]
         row.survived = row.injected if not sc.problems else 0
     sc.rows.append(row)
     return sc
@@ -601,6 +661,7 @@ def _mongo_outage(work: Path, n: int, name: str, back_during_crawl: bool) -> Sce
                  f"{name}: every crawl's record must say finished: {sc.facts['crawl_records']}")
         row.expected, row.archived, row.lost, row.duplicated = (len(ids), result["archived"], result["lost"],
                                                                 result["duplicated"])
+        row.dangling = result["dangling"]
         row.survived = int(not sc.problems)
     sc.rows.append(row)
     return sc
@@ -628,7 +689,7 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
         result = verify_archive(sc, db, site, server.base_url, expect_ids=ids, data_dir=data)
         sc.rows.append(Row("two crawls at once, empty archive", injected=2, survived=2 * (not sc.problems),
                            expected=len(ids), archived=result["archived"], lost=result["lost"],
-                           duplicated=result["duplicated"]))
+                           duplicated=result["duplicated"], dangling=result["dangling"]))
         before = len(sc.problems)
         edited = ids[:: max(1, len(ids) // edits)][:edits]
         for aid in edited:
@@ -647,7 +708,398 @@ def scenario_concurrent(work: Path, n: int, edits: int) -> Scenario:
         sc.check(records == [("finished", None)] * 4, f"two crawls at once: crawl records {records}")
         sc.rows.append(Row(f"two full crawls at once, {len(edited)} articles edited", injected=2,
                            survived=2 * (len(sc.problems) == before), expected=len(ids),
-                           archived=result["archived"], lost=result["lost"], duplicated=result["duplicated"]))
+                           archived=result["archived"], lost=result["lost"], duplicated=result["duplicated"],
+                           dangling=result["dangling"]))
+    return sc
+
+
+# ------------------------------------------------ ordinary stops, crashes, full disks, workers
+# (issue 15): each ends, after one more run, with nothing lost, nothing twice, no dangling pointer.
+
+WALK_PAGE = 6  # articles per list page: a few list pages per column, so walks can stop midway
+
+
+def cli_crawl_args(server, mongo_uri: str, db_name: str, data_dir: Path, *, pages: int,
+                   settings: dict | None = None) -> tuple[list[str], dict]:
+    """(argv, environment) of `newscrawler crawl` (its exit status judges the crawl) against
+    the replica; ``nbd_replica`` importable in it, for the fault pipelines below."""
+    _, env = crawl_command(server, mongo_uri, db_name, data_dir)
+    env["PYTHONPATH"] = str(REPO / "testing") + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    args = [sys.executable, "-m", "newscrawler", "crawl", "--no-progress", "--pages", str(pages),
+            "--columns", ",".join(str(c) for c in sorted(server.site.column_ids))]
+    for key, value in {**FAST_SETTINGS, **(settings or {})}.items():
+        args += ["-s", f"{key}={value}"]
+    return args, env
+
+
+def cli_crawl(server, mongo_uri: str, db_name: str, data_dir: Path, log: Path, *, pages: int,
+              settings: dict | None = None, preexec_fn=None) -> int:
+    """`newscrawler crawl` run to its end; its output (through a pipe: a file-size limit given
+    by ``preexec_fn`` must not cut the log) goes to ``log``. Returns its exit status."""
+    args, env = cli_crawl_args(server, mongo_uri, db_name, data_dir, pages=pages, settings=settings)
+    try:
+        done = subprocess.run(args, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=CRAWL_TIMEOUT, preexec_fn=preexec_fn)
+        code, output = done.returncode, done.stdout + done.stderr
+    except subprocess.TimeoutExpired as exc:
+        code, output = -9, (exc.stdout or b"") + (exc.stderr or b"")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        out.write(output)
+    return code
+
+
+def cli_crawl_process(server, mongo_uri: str, db_name: str, data_dir: Path, log: Path, *, pages: int,
+                      settings: dict | None = None) -> subprocess.Popen:
+    args, env = cli_crawl_args(server, mongo_uri, db_name, data_dir, pages=pages, settings=settings)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+
+
+def check_exit(sc: Scenario, what: str, code: int, want: set[int], log: Path) -> None:
+    if not sc.check(code in want, f"{sc.name}: {what}: exit status {code}, expected one of {sorted(want)}"):
+        sc.problems.append(f"{sc.name}: {what}: " + failure_excerpt(log))
+
+
+def archived_ids(db) -> set[int]:
+    return {d["article_id"] for d in db.articles.find({}, {"article_id": 1, "_id": 0})}
+
+
+def fill_row(row: Row, sc: Scenario, result: dict, expected: int, before: int = 0) -> Row:
+    """The row's counts from ``verify_archive``'s result; survived: the fault left no failed check."""
+    row.expected, row.archived, row.lost = expected, result["archived"], result["lost"]
+    row.duplicated, row.dangling = result["duplicated"], result["dangling"]
+    row.survived = row.injected if len(sc.problems) == before else 0
+    return row
+
+
+def walks_complete(sc: Scenario, db) -> None:
+    walks = list(db.column_walks.find({}, {"_id": 0, "column_id": 1, "complete": 1, "gaps": 1}))
+    sc.check(bool(walks) and all(w.get("complete") and not w.get("gaps") for w in walks),
+             f"{sc.name}: column walks not complete after the last run: {walks}")
+
+
+def scenario_stopped(work: Path, n: int, signum: int) -> Scenario:
+    """A crawl stopped as systemd (SIGTERM) or Ctrl-C (SIGINT) stops it, at about a third of
+    the articles; one more run archives the rest, fetching none twice."""
+    how = "SIGTERM" if signum == signal.SIGTERM else "SIGINT (Ctrl-C)"
+    sc = Scenario(f"crawl stopped ({how.split()[0]})")
+    site = _paged_site(n, seed=41 + signum, per_page=WALK_PAGE)
+    pages = -(-n // (3 * WALK_PAGE)) + 2
+    row = Row(f"crawl stopped with {how} at a third, run again", injected=1)
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
+        proc = cli_crawl_process(server, mongo.uri, "stopped", work / "data", work / "crawl-1.log", pages=pages,
+                                 settings={"DOWNLOAD_DELAY": "0.05", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"})
+        reached = wait_until(lambda: len(site.article_requests()) >= n // 3 or proc.poll() is not None, 120)
+        sc.check(reached and proc.poll() is None, f"{sc.name}: the crawl ended before it was stopped")
+        proc.send_signal(signum)
+        stopped = wait(proc, 60)
+        check_exit(sc, "the stopped run", stopped, {1, 130}, work / "crawl-1.log")  # did not finish
+        db = mongo.db("stopped")
+        first = archived_ids(db)
+        sc.facts.update(exit_stopped=stopped, archived_at_stop=len(first))
+        sc.check(0 < len(first) < n, f"{sc.name}: {len(first)} of {n} archived when stopped")
+        site.reset_log()
+        again = cli_crawl(server, mongo.uri, "stopped", work / "data", work / "crawl-2.log", pages=pages)
+        check_exit(sc, "the run after the stop", again, {0}, work / "crawl-2.log")
+        refetched = sorted({r.article_id for r in site.article_requests()} & first)
+        sc.check(not refetched, f"{sc.name}: articles archived before the stop fetched again: {refetched}")
+        result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles),
+                                data_dir=work / "data")
+        walks_complete(sc, db)
+        sc.facts["crawl_records"] = [r.get("finish_reason") for r in crawl_record(db)]
+    sc.rows.append(fill_row(row, sc, result, n))
+    return sc
+
+
+def scenario_list_page_down(work: Path, n: int) -> Scenario:
+    """One list page answers 503 on every try in run 1 (an alert, exit 3: a walk left
+    unfinished); healthy in run 2, which walks on from it."""
+    sc = Scenario("list page down")
+    site = _paged_site(n, seed=47, per_page=WALK_PAGE)
+    pages = -(-n // (3 * WALK_PAGE)) + 2
+    column = site.column_ids[1]
+    rule = site.faults.add(rf"^/columns/{column}/page/2(\.html|/)?$", "status", count=None, status=503)
+    row = Row("list page 503 on every try in run 1, healthy in run 2")
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
+        first = cli_crawl(server, mongo.uri, "listdown", work / "data", work / "crawl-1.log", pages=pages)
+        check_exit(sc, "the run with the failed list page", first, {3}, work / "crawl-1.log")
+        row.injected = rule.fired
+        sc.check(rule.fired > 0, f"{sc.name}: the list-page fault never fired")
+        db = mongo.db("listdown")
+        missing = set(site.articles) - archived_ids(db)
+        sc.facts.update(exit_first=first, missing_after_first=len(missing))
+        sc.check(bool(missing), f"{sc.name}: the failed page hid no article (the scenario tests nothing)")
+        record = db.crawls.find_one({}) or {}
+        sc.check(record.get("stats", {}).get("incomplete_walks") == 1,
+                 f"{sc.name}: run 1's record does not count the unfinished walk: {record.get('stats', {}).get('incomplete_walks')}")
+        site.faults.clear()
+        site.reset_log()
+        second = cli_crawl(server, mongo.uri, "listdown", work / "data", work / "crawl-2.log", pages=pages)
+        check_exit(sc, "the run after", second, {0}, work / "crawl-2.log")
+        fetched = sorted(r.article_id for r in site.article_requests())
+        sc.check(fetched == sorted(missing), f"{sc.name}: run 2 fetched {fetched}, expected the missing {sorted(missing)}")
+        result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles), data_dir=work / "data")
+        walks_complete(sc, db)
+    sc.rows.append(fill_row(row, sc, result, n))
+    return sc
+
+
+try:
+    from newscrawler.crawl.pipelines.mongodb import MongoPipeline as _MongoPipeline
+except ImportError:  # pragma: no cover - the product is always importable here
+    _MongoPipeline = object
+MONGO_PIPELINE = "newscrawler.crawl.pipelines.mongodb.MongoPipeline"
+
+
+def pipelines_with(replacement: str) -> str:
+    """The project's ITEM_PIPELINES with MongoPipeline replaced by ``replacement`` (a ``-s`` value)."""
+    import json
+
+    from newscrawler.crawl import settings
+
+    pipelines = dict(settings.ITEM_PIPELINES)
+    pipelines[replacement] = pipelines.pop(MONGO_PIPELINE)
+    return json.dumps(pipelines)
+
+
+class KillAfterFirstWrite(_MongoPipeline):
+    """In the crawl process: it dies (SIGKILL) right after its first batch reached MongoDB."""
+
+    def _write(self, batch):
+        super()._write(batch)
+        import os
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _DiskFull:
+    """A spool file on a full disk: a write puts part of its bytes down, then fails ENOSPC."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def write(self, data):
+        import errno
+        self._fh.write(bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+class SpoolDiskFills(_MongoPipeline):
+    """In the crawl process: the spool's disk is full after FAULT_SPOOL_ROOM appends (each later
+    write puts half its bytes down, then fails with ENOSPC)."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        spool, room, appends = self.archive.spool, crawler.settings.getint("FAULT_SPOOL_ROOM", 1), []
+        real_open, real_append = spool._open, spool.append_many
+
+        def append_many(docs):
+            if len(appends) >= room:
+                spool._open = lambda: _DiskFull(real_open())
+            appends.append(len(docs))
+            return real_append(docs)
+
+        spool.append_many = append_many
+
+
+def scenario_killed_after_batch(work: Path, n: int, batch: int) -> Scenario:
+    """The crawl SIGKILLed right after its first MongoDB batch (write-ahead: those articles'
+    pages are on disk), then run again."""
+    sc = Scenario("killed after a batch")
+    site = ReplicaSite(generate_articles(n, seed=43))
+    row = Row(f"crawl SIGKILLed right after its first MongoDB batch ({batch}), run again", injected=1)
+    data = work / "data"
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
+        killed = cli_crawl(server, mongo.uri, "batch", data, work / "crawl-1.log", pages=20, settings={
+            "MONGO_BATCH_SIZE": str(batch), "ITEM_PIPELINES": pipelines_with(f"{__name__}.KillAfterFirstWrite")})
+        check_exit(sc, "the killed run", killed, {-signal.SIGKILL}, work / "crawl-1.log")
+        db = mongo.db("batch")
+        dangling, awaiting = dangling_pointers(db, [data / "warc"])
+        first = archived_ids(db)
+        sc.facts.update(archived_at_kill=len(first), dangling_at_kill=len(dangling), awaiting_at_kill=len(awaiting))
+        sc.check(len(first) == batch, f"{sc.name}: {len(first)} archived at the kill, expected the batch of {batch}")
+        sc.check(not dangling, f"{sc.name}: dangling pointers right after the kill: {sorted(dangling)}")
+        again = cli_crawl(server, mongo.uri, "batch", data, work / "crawl-2.log", pages=20)
+        check_exit(sc, "the run after the kill", again, {0}, work / "crawl-2.log")
+        result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles), data_dir=data)
+    row = fill_row(row, sc, result, n)
+    row.dangling += len(dangling)
+    sc.rows.append(row)
+    return sc
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        # Past the limit a write fails with EFBIG after writing what fits, as on a full disk
+        # (Python ignores SIGXFSZ, so the process is not killed).
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def scenario_warc_disk_full(work: Path, n: int, limit: int) -> Scenario:
+    """The WARC files' disk fills partway (a file-size limit on the crawl process: writes past
+    it fail after writing what fits): the crawl fails (exit 1, alert), archives every article,
+    none pointing to a record not whole; a run with space fetches the missing pages."""
+    sc = Scenario("warc disk full")
+    site = ReplicaSite(generate_articles(n, seed=44))
+    row = Row("WARC disk full partway, then a run with space", injected=1)
+    data = work / "data"
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
+        full = cli_crawl(server, mongo.uri, "warcfull", data, work / "crawl-1.log", pages=20,
+                         settings={"MONGO_BATCH_SIZE": "5"}, preexec_fn=_file_size_limit(limit))
+        check_exit(sc, "the run on a full disk", full, {1}, work / "crawl-1.log")
+        db = mongo.db("warcfull")
+        dangling, awaiting = dangling_pointers(db, [data / "warc"])
+        record = db.crawls.find_one({}) or {}
+        sc.facts.update(archived_on_full_disk=len(archived_ids(db)), pages_not_kept=len(awaiting),
+                        dangling_on_full_disk=len(dangling), warc_errors=record.get("stats", {}).get("warc_errors"))
+        sc.check(bool(awaiting), f"{sc.name}: the disk never filled (every page kept)")
+        sc.check(not dangling, f"{sc.name}: dangling pointers on the full disk: {sorted(dangling)}")
+        sc.check(any(a.startswith("warc:") for a in record.get("alerts") or []),
+                 f"{sc.name}: no WARC alert in run 1's record: {record.get('alerts')}")
+        freed = cli_crawl(server, mongo.uri, "warcfull", data, work / "crawl-2.log", pages=20)
+        check_exit(sc, "the run with space", freed, {0}, work / "crawl-2.log")
+        result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles), data_dir=data)
+    row.injected = max(1, record.get("stats", {}).get("warc_errors") or 0)
+    row = fill_row(row, sc, result, n)
+    row.dangling += len(dangling)
+    sc.rows.append(row)
+    return sc
+
+
+def _tear_spool(data_dir: Path) -> bool:
+    """Append to a spool file a line cut inside a Chinese character (what a full disk left
+    before spool writes were cut back). False when there is no spool file."""
+    files = sorted((Path(data_dir) / "spool").glob("*.jsonl"))
+    lines = [line for path in files for line in path.read_bytes().splitlines() if line.strip()]
+    if not lines:
+        return False
+    line = lines[0]
+    cut = next((i + 1 for i, byte in enumerate(line) if byte >= 0xE0), len(line) // 2)  # inside a character
+    with open(files[0], "ab") as fh:
+        fh.write(line[:cut])
+    return True
+
+
+def scenario_spool_disk_full(work: Path, n: int) -> Scenario:
+    """MongoDB killed mid-crawl and the spool's disk full after one append (each later write
+    half done, then ENOSPC): the crawl fails (exit 1, alert), keeps what the spool could not
+    take unreported; the spool file is then torn inside a character; MongoDB back and space
+    again: the next run replays the spool and fetches the rest."""
+    sc = Scenario("spool disk full")
+    site = ReplicaSite(generate_articles(n, seed=45))
+    row = Row("MongoDB down and the spool's disk full, then both back", injected=1)
+    data = work / "data"
+    with serve(site) as server, killable_mongo(work / "db") as mongo:
+        site.faults.add(r"/articles/", "delay", count=None, seconds=0.2)
+        args, env = cli_crawl_args(server, mongo.uri, "spoolfull", data, pages=20, settings={
+            "CONCURRENT_REQUESTS": "4", "MONGO_BATCH_SIZE": "2", "FAULT_SPOOL_ROOM": "1",
+            "ITEM_PIPELINES": pipelines_with(f"{__name__}.SpoolDiskFills")})
+        with open(work / "crawl-1.log", "ab") as out:
+            proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+        reached = wait_until(lambda: count_articles(mongo.uri, "spoolfull") >= n // 4 or proc.poll() is not None, 120)
+        sc.check(reached and proc.poll() is None, f"{sc.name}: the crawl ended before MongoDB was killed")
+        mongo.kill()
+        first = wait(proc)
+        check_exit(sc, "the run with MongoDB down and the spool full", first, {1}, work / "crawl-1.log")
+        site.faults.clear()
+        torn = _tear_spool(data)
+        sc.facts.update(exit_first=first, spooled=spool_entries(data), torn_line_added=torn)
+        sc.check(torn, f"{sc.name}: nothing was spooled before the disk filled")
+        mongo.start()
+        db = mongo.db("spoolfull")
+        sc.facts["archived_after_first"] = len(archived_ids(db))
+        second = cli_crawl(server, mongo.uri, "spoolfull", data, work / "crawl-2.log", pages=20)
+        check_exit(sc, "the run with both back", second, {0, 3}, work / "crawl-2.log")
+        sc.facts["exit_second"] = second
+        result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles), data_dir=data)
+        sc.facts["crawl_records"] = [r.get("finish_reason") for r in crawl_record(db)]
+        # Run 1's record could not reach MongoDB (down): its spool write errors are in its log.
+        errors = re.findall(r"'newscrawler/spool_errors': (\d+)", (work / "crawl-1.log").read_text(errors="replace"))
+        row.injected = int(errors[-1]) if errors else 0
+        sc.check(row.injected > 0, f"{sc.name}: no spool write error in run 1 (the disk never filled)")
+    sc.rows.append(fill_row(row, sc, result, n))
+    return sc
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def _redis_client():
+    """A client of the Redis on 127.0.0.1:6379, or None when none answers."""
+    try:
+        import redis
+    except ImportError:
+        return None
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        return None
+    return client
+
+
+def scenario_worker_killed(work: Path, n: int, kill_after: int) -> Scenario:
+    """Two workers of one crawl sharing a Redis queue; worker a is SIGKILLed holding requests it
+    took: worker b takes them back and the one run archives every article."""
+    import uuid
+
+    sc = Scenario("redis worker killed")
+    client = _redis_client()
+    if client is None:
+        sc.rows.append(Row("two Redis workers, one SIGKILLed (skipped: no Redis on 127.0.0.1:6379)"))
+        sc.facts["skipped"] = "no Redis on 127.0.0.1:6379"
+        return sc
+    prefix = f"ncfault-{uuid.uuid4().hex[:10]}"
+    site = ReplicaSite(generate_articles(n, seed=46))
+    row = Row("two Redis workers, one SIGKILLed mid-crawl", injected=1)
+    pages = 20
+
+    def worker(name: str) -> subprocess.Popen:
+        return crawl_process(server, mongo.uri, "workers", work / name, work / f"worker-{name}.log", pages=pages,
+                             settings={"CONCURRENT_REQUESTS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                                       "USER_AGENT": f"worker-{name}", "REDIS_HEARTBEAT_INTERVAL": "1"},
+                             env={"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix})
+
+    def fetched_by(name: str) -> int:
+        return sum(1 for r in site.requests if r.kind == "article" and r.headers.get("user-agent") == f"worker-{name}")
+
+    try:
+        with serve(site) as server, killable_mongo(work / "db") as mongo:
+            site.faults.add(r"^/articles/", "delay", count=None, seconds=0.2)
+            a, b = worker("a"), worker("b")
+            reached = wait_until(lambda: fetched_by("a") >= kill_after or a.poll() is not None, 120)
+            sc.check(reached and a.poll() is None, f"{sc.name}: worker a ended before it was killed")
+            a.kill()
+            a.wait(10)
+            survivor = wait(b)
+            check_exits(sc, f"{sc.name}: the surviving worker", [survivor], [work / "worker-b.log"])
+            site.faults.clear()
+            db = mongo.db("workers")
+            result = verify_archive(sc, db, site, server.base_url, expect_ids=sorted(site.articles),
+                                    data_dir=work / "b", warc_dirs=[work / "a" / "warc", work / "b" / "warc"])
+            spool_left = spool_entries(work / "a")
+            sc.check(spool_left == 0, f"{sc.name}: {spool_left} entries left in worker a's spool")
+            record = db.crawls.find_one({"finished_at": {"$ne": None}}) or {}
+            sc.check(any("stopped without finishing" in alert for alert in record.get("alerts") or []),
+                     f"{sc.name}: no alert for the killed worker: {record.get('alerts')}")
+            sc.facts["fetched_by_a"] = fetched_by("a")
+        left = list(client.scan_iter(f"{prefix}:*"))
+        if not sc.check(not left, f"{sc.name}: keys left in Redis: {left[:5]}"):
+            queued = [k for k in left if k.endswith(b":requests")]
+            sc.facts["requests_left_in_redis"] = [repr(entry)[:300] for k in queued for entry in client.zrange(k, 0, 9)]
+    finally:
+        for key in client.scan_iter(f"{prefix}:*"):
+            client.delete(key)
+        client.close()
+    sc.rows.append(fill_row(row, sc, result, n))
     return sc
 
 
@@ -657,6 +1109,13 @@ SCENARIOS = {
     "mongo-back": lambda work, small: scenario_mongo_back(work, 24 if small else 100),
     "mongo-down": lambda work, small: scenario_mongo_down(work, 24 if small else 100),
     "concurrent": lambda work, small: scenario_concurrent(work, 30 if small else 150, 3 if small else 10),
+    "sigterm": lambda work, small: scenario_stopped(work, 24 if small else 150, signal.SIGTERM),
+    "sigint": lambda work, small: scenario_stopped(work, 24 if small else 150, signal.SIGINT),
+    "list-page-down": lambda work, small: scenario_list_page_down(work, 36 if small else 90),
+    "kill-after-batch": lambda work, small: scenario_killed_after_batch(work, 20 if small else 200, 5 if small else 50),
+    "warc-full": lambda work, small: scenario_warc_disk_full(work, 30 if small else 150, 150_000 if small else 400_000),
+    "spool-full": lambda work, small: scenario_spool_disk_full(work, 24 if small else 100),
+    "workers": lambda work, small: scenario_worker_killed(work, 24 if small else 100, 4 if small else 10),
 }
 
 
