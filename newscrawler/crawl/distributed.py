@@ -308,6 +308,7 @@ class RedisScheduler(Scheduler):
         # Article ids whose item went through the pipelines but whose batch is not stored yet,
         # the request each came from, and finished requests waiting for their batch.
         self._unstored: set = set()
+        self._stored_before_scraped: set = set()  # ids stored in the batch their own item filled
         self._item_of: dict = {}
         self._awaiting_store: dict = {}
         # Redis outage: when it began, the last probe, what to send once Redis answers.
@@ -475,12 +476,19 @@ class RedisScheduler(Scheduler):
         article_id = ItemAdapter(item).get("article_id")
         if article_id is None or request not in self._taken:
             return
+        if article_id in self._stored_before_scraped:
+            # The item filled its batch: the batch was stored (articles_stored) before Scrapy
+            # reported the item scraped. Its request is done when the engine is through with it.
+            self._stored_before_scraped.discard(article_id)
+            return
         self._unstored.add(article_id)
         self._item_of[request] = article_id
 
     def articles_stored(self, article_ids) -> None:
         done = []
         for article_id in article_ids:
+            if article_id not in self._unstored:
+                self._stored_before_scraped.add(article_id)
             self._unstored.discard(article_id)
             entry = self._awaiting_store.pop(article_id, None)
             if entry is not None:

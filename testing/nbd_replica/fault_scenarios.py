@@ -1065,7 +1065,10 @@ def scenario_worker_killed(work: Path, n: int, kill_after: int) -> Scenario:
     def worker(name: str) -> subprocess.Popen:
         return crawl_process(server, mongo.uri, "workers", work / name, work / f"worker-{name}.log", pages=pages,
                              settings={"CONCURRENT_REQUESTS": "2", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-                                       "USER_AGENT": f"worker-{name}", "REDIS_HEARTBEAT_INTERVAL": "1"},
+                                       "USER_AGENT": f"worker-{name}", "REDIS_HEARTBEAT_INTERVAL": "1",
+                                       # batches that fill during the run: an item that fills its
+                                       # batch is stored before Scrapy reports it scraped
+                                       "MONGO_BATCH_SIZE": "5"},
                              env={"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix})
 
     def fetched_by(name: str) -> int:
