@@ -101,8 +101,8 @@ def test_deploy_with_scrapyd_deploy_and_crawl_through_the_api(scrapyd, tmp_path,
                             capture_output=True, text=True, timeout=120)
     assert deploy.returncode == 0, deploy.stderr[-3000:]
     answer = json.loads(deploy.stdout)
-    assert answer["status"] == "ok" and answer["spiders"] == 1, answer.get("message", "")[-2000:]
-    assert api(port, "listspiders.json?project=newscrawler")["spiders"] == ["nbd"]
+    assert answer["status"] == "ok" and answer["spiders"] == 2, answer.get("message", "")[-2000:]
+    assert api(port, "listspiders.json?project=newscrawler")["spiders"] == ["nbd", "nbd-revisit"]
 
     data_dir = tmp_path / "data"
     with replica_site(n=15, seed=23) as (site, server):
