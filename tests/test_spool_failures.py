@@ -9,7 +9,6 @@ never reported as archived. The thread test forces an append and a replay to ove
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import threading
 
 import pytest
@@ -20,6 +19,7 @@ from newscrawler.crawl.stats import ALERTS as ALERTS_STAT
 from newscrawler.record import content_hash
 from newscrawler.crawl.pipelines.mongodb import MongoPipeline
 from newscrawler.store.spool import JSON_OPTIONS, Spool, spool_directory
+from nbd_replica.fault_pipelines import DiskFull
 from nbd_replica.procs import free_port
 from tests.crawling import archive, crawl, replica_site
 
@@ -89,18 +89,6 @@ def test_next_crawl_replays_a_torn_spool_and_works(mongo_uri, mongo_db_name, tmp
     assert db.crawls.count_documents({"finish_reason": "finished"}) == 1
 
 
-class _DiskFull:
-    """A spool file on a full disk: a write puts part of its bytes down, then fails ENOSPC."""
-
-    def __init__(self, fh):
-        self._fh = fh
-
-    def write(self, data):
-        self._fh.write(bytes(data[: len(data) // 2]))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __getattr__(self, name):
-        return getattr(self._fh, name)
 
 
 def _unreachable_crawler(tmp_path):
@@ -115,7 +103,7 @@ def _unreachable_crawler(tmp_path):
 def disk_full(monkeypatch):
     """Make every spool write fail; returns a function that frees the disk again."""
     real_open = Spool._open
-    monkeypatch.setattr(Spool, "_open", lambda self: _DiskFull(real_open(self)))
+    monkeypatch.setattr(Spool, "_open", lambda self: DiskFull(real_open(self)))
     return lambda: monkeypatch.setattr(Spool, "_open", real_open)
 
 

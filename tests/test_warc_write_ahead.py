@@ -23,7 +23,7 @@ from nbd_replica.server import serve
 from nbd_replica.site import ReplicaSite
 from tests.crawling import REPO, archive, crawl
 from tests.operations_support import columns_of, crawl_env, fast_settings, newscrawler_cmd
-from tests.warc_faults import pipelines_with
+from nbd_replica.fault_pipelines import pipelines_with
 
 
 def pointer_state(db, warc_dir) -> dict[str, list[int]]:
@@ -58,7 +58,7 @@ def test_a_crawl_killed_right_after_a_mongodb_write_leaves_no_dangling_pointer(
     warc_dir = cli_env / "warc"
     with serve(site) as server:
         killed = crawl(server, mongo_uri, mongo_db_name, cli_env, pages=20, settings={
-            "MONGO_BATCH_SIZE": "10", "ITEM_PIPELINES": pipelines_with("tests.warc_faults.KillAfterFirstWrite")})
+            "MONGO_BATCH_SIZE": "10", "ITEM_PIPELINES": pipelines_with("nbd_replica.fault_pipelines.KillAfterFirstWrite")})
         assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
         db = archive(mongo_uri, mongo_db_name)
         state = pointer_state(db, warc_dir)

@@ -847,46 +847,8 @@ def scenario_list_page_down(work: Path, n: int) -> Scenario:
     return sc
 
 
-try:
-    from newscrawler.crawl.pipelines.mongodb import MongoPipeline as _MongoPipeline
-except ImportError:  # pragma: no cover - the product is always importable here
-    _MongoPipeline = object
-MONGO_PIPELINE = "newscrawler.crawl.pipelines.mongodb.MongoPipeline"
-
-
-def pipelines_with(replacement: str) -> str:
-    """The project's ITEM_PIPELINES with MongoPipeline replaced by ``replacement`` (a ``-s`` value)."""
-    import json
-
-    from newscrawler.crawl import settings
-
-    pipelines = dict(settings.ITEM_PIPELINES)
-    pipelines[replacement] = pipelines.pop(MONGO_PIPELINE)
-    return json.dumps(pipelines)
-
-
-class KillAfterFirstWrite(_MongoPipeline):
-    """In the crawl process: it dies (SIGKILL) right after its first batch reached MongoDB."""
-
-    def _write(self, batch):
-        super()._write(batch)
-        import os
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-class _DiskFull:
-    """A spool file on a full disk: a write puts part of its bytes down, then fails ENOSPC."""
-
-    def __init__(self, fh):
-        self._fh = fh
-
-    def write(self, data):
-        import errno
-        self._fh.write(bytes(data[: len(data) // 2]))
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    def __getattr__(self, name):
-        return getattr(self._fh, name)
+from nbd_replica.fault_pipelines import DiskFull, KillAfterFirstWrite, pipelines_with  # noqa: F401 - class paths
+from newscrawler.crawl.pipelines.mongodb import MongoPipeline as _MongoPipeline
 
 
 class SpoolDiskFills(_MongoPipeline):
@@ -900,7 +862,7 @@ class SpoolDiskFills(_MongoPipeline):
 
         def append_many(docs):
             if len(appends) >= room:
-                spool._open = lambda: _DiskFull(real_open())
+                spool._open = lambda: DiskFull(real_open())
             appends.append(len(docs))
             return real_append(docs)
 
@@ -916,7 +878,7 @@ def scenario_killed_after_batch(work: Path, n: int, batch: int) -> Scenario:
     data = work / "data"
     with serve(site) as server, killable_mongo(work / "db") as mongo:
         killed = cli_crawl(server, mongo.uri, "batch", data, work / "crawl-1.log", pages=20, settings={
-            "MONGO_BATCH_SIZE": str(batch), "ITEM_PIPELINES": pipelines_with(f"{__name__}.KillAfterFirstWrite")})
+            "MONGO_BATCH_SIZE": str(batch), "ITEM_PIPELINES": pipelines_with("nbd_replica.fault_pipelines.KillAfterFirstWrite")})
         check_exit(sc, "the killed run", killed, {-signal.SIGKILL}, work / "crawl-1.log")
         db = mongo.db("batch")
         dangling, awaiting = dangling_pointers(db, [data / "warc"])
