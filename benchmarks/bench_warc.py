@@ -161,8 +161,8 @@ def main() -> int:
         every = ", ".join(f"{r['per_min']:.0f}" for r in runs if r["mode"] == mode)
         cost = f"{100 * (base - median[mode]) / base:+6.1f} %" if base and mode != "off" else " " * 8
         print(f"  {mode:9} {median[mode]:8.0f}  {cost}   (every crawl: {every})")
-    print(f"CPU time of the crawl process per article page, median (it bounds throughput on loopback;"
-          f" unlike wall time it hardly moves with other load on the machine):")
+    print("CPU time of the crawl process per article page, median (it bounds throughput on loopback;"
+          " unlike wall time it hardly moves with other load on the machine):")
     cpu = {m: statistics.median(r["cpu_ms"] for r in runs if r["mode"] == m) for m in modes}
     for mode in modes:
         every = ", ".join(f"{r['cpu_ms']:.2f}" for r in runs if r["mode"] == mode)
