@@ -174,3 +174,41 @@ def test_stats_counts_edits_and_deletions_per_day(cli_env, capsys):
     code, out, _ = run_cli(capsys, "stats")
     assert "Edits and deletions seen per day (Beijing)" in out
 
+
+
+# -- alerts: a run that finds most articles gone ------------------------------------------------
+
+
+def revisit(server, mongo_uri, db_name, data_dir, **spider_args):
+    from tests.test_revisit import revisit as run_revisit
+
+    return run_revisit(server, mongo_uri, db_name, data_dir, **spider_args)
+
+
+def test_a_revisit_finding_most_articles_gone_alerts_and_withdraws_its_marks(mongo_uri, mongo_db_name, tmp_path):
+    """A site answering 404 for 10 of its 12 articles is broken, not deleting: the revisit
+    alerts and leaves no article marked (the episode kept as withdrawn); one article of 12 gone
+    is a deletion, marked as before, with no alert."""
+    from tests.crawling import archive, crawl, replica_site
+
+    with replica_site(n=12, seed=9) as (site, server):
+        assert crawl(server, mongo_uri, mongo_db_name, tmp_path).returncode == 0
+        db = archive(mongo_uri, mongo_db_name)
+        ids = sorted(site.articles)
+        assert len(ids) == 12
+        for aid in ids[:10]:
+            site.delete_article(aid, "404")
+        record = revisit(server, mongo_uri, mongo_db_name, tmp_path, all=1)
+        assert record["stats"]["checked"] == 12 and record["stats"]["deleted"] == 10
+        assert not record.get("sample")  # a revisit is a crawl: judged by monitoring
+        assert any(alert.startswith("deletions: 10 of 12 archived articles checked answered gone")
+                   for alert in record["alerts"]), record["alerts"]
+        assert db.articles.count_documents({"deleted_at": {"$ne": None}}) == 0
+        episode = db.articles.find_one({"article_id": ids[0]})["deletion_history"][-1]
+        assert episode["status"] == 404 and episode["withdrawn"].startswith("deletions: 10 of 12")
+
+        for aid in ids[1:10]:
+            site.restore_article(aid)
+        record = revisit(server, mongo_uri, mongo_db_name, tmp_path, all=1)
+        assert record["stats"]["deleted"] == 1 and record["alerts"] == []
+        assert [d["article_id"] for d in db.articles.find({"deleted_at": {"$ne": None}})] == [ids[0]]

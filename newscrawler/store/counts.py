@@ -188,6 +188,8 @@ def history_per_day(db: Database, *, first_day: str) -> list[dict[str, Any]]:
     for doc in db[ARTICLES].find({"deletion_history.deleted_at": {"$gte": start}},
                                  {"deletion_history": 1, "_id": 0}):
         for episode in doc.get("deletion_history") or []:
+            if episode.get("withdrawn"):
+                continue  # a mark taken back (too many gone at once: a broken site, not deletions)
             count("deletions", episode.get("deleted_at"))
             count("restored", episode.get("restored_at"))
     return [{"day": day, **{kind: per_day[day][kind] for kind in ("edits", "deletions", "restored")}}

@@ -85,6 +85,10 @@ def history_lines(doc: dict, versions: list[dict]) -> list[str]:
     if episodes or doc.get("deleted_at"):
         lines.append("deletions (Beijing time):")
     for episode in episodes:
+        if episode.get("withdrawn"):
+            lines.append(f"  seen gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), mark withdrawn "
+                         f"{_beijing(episode.get('withdrawn_at'))}: {episode['withdrawn']}")
+            continue
         lines.append(f"  gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), "
                      f"back {_beijing(episode.get('restored_at'))}")
     if doc.get("deleted_at"):
