@@ -108,6 +108,15 @@ DEFAULTS: dict[str, Any] = {
     "NBD_MIN_COVERAGE": {"authors": 0.3, "published_at": 0.9, "category": 0.2, "body": 0.9},
     "NBD_COVERAGE_MIN_ARTICLES": 10,
     "NBD_MAX_REJECTED_SHARE": 0.5,
+    # A run that checks archived articles again (a revisit, or a crawl refetching them) alerts
+    # when more than this share of those it checked are newly gone, or edited, from
+    # NBD_CHANGE_MIN_CHECKED checks on. The site deletes and edits a few articles a week, so a
+    # fifth of a run found gone is a broken site (a mass 404, a CMS redirecting everything home):
+    # its marks are withdrawn (kept in deletion_history), see crawl/monitoring.py. Set the share
+    # to 1 for a run that is known to see a real mass deletion.
+    "NBD_MAX_DELETED_SHARE": 0.2,
+    "NBD_MAX_EDITED_SHARE": 0.5,
+    "NBD_CHANGE_MIN_CHECKED": 10,
     # More Spidermon actions on alerts (class paths), e.g. its Slack or e-mail notifiers.
     "NBD_ALERT_ACTIONS": [],
     # A progress line on the terminal (`newscrawler crawl` turns it on for a terminal).

@@ -26,7 +26,9 @@ How:
 Settings: ``NBD_MIN_COVERAGE`` (dict field -> minimum share; fields: authors, published_at,
 category, body, thumbnail), ``NBD_COVERAGE_MIN_ARTICLES`` (coverage and the rejected share are
 judged only from this many articles on: two new articles are no sample),
-``NBD_MAX_REJECTED_SHARE`` (rejected / article pages), ``NBD_ALERT_ACTIONS`` (more Spidermon
+``NBD_MAX_REJECTED_SHARE`` (rejected / article pages), ``NBD_MAX_DELETED_SHARE`` /
+``NBD_MAX_EDITED_SHARE`` (of the archived articles a run checked again, from
+``NBD_CHANGE_MIN_CHECKED`` on: newly gone / edited), ``NBD_ALERT_ACTIONS`` (more Spidermon
 actions to run on alerts: mail, Slack, Sentry, ...).
 
 Why Spidermon and not only a small extension: it works with Scrapy 2.19 (checked: 1.27.0; its
@@ -235,6 +237,57 @@ def incomplete_article_alerts(stats: dict, settings=None) -> list[str]:
     return []
 
 
+def rechecked(stats: dict) -> int:
+    """How many archived articles the run checked again: a revisit counts its checks; a crawl
+    refetching archived articles, those it found updated, unchanged, gone or back."""
+    if stats.get(keys.REVISIT_CHECKED):
+        return stats[keys.REVISIT_CHECKED]
+    return sum(stats.get(key, 0) or 0 for key in (keys.UPDATED, keys.UNCHANGED, keys.DELETED,
+                                                   keys.STILL_DELETED, keys.RESTORED))
+
+
+def _share_over(stats: dict, settings, count_key: str, limit_setting: str) -> tuple[int, int, float] | None:
+    checked = rechecked(stats)
+    count = stats.get(count_key, 0) or 0
+    limit = settings.getfloat(limit_setting)
+    if checked >= max(settings.getint("NBD_CHANGE_MIN_CHECKED"), 1) and count / checked > limit:
+        return count, checked, limit
+    return None
+
+
+def mass_deletion(stats: dict, settings) -> tuple[int, int, float] | None:
+    """(newly gone, checked, limit) when more than NBD_MAX_DELETED_SHARE of the checked
+    articles were found gone in this one run, else None."""
+    return _share_over(stats, settings, keys.DELETED, "NBD_MAX_DELETED_SHARE")
+
+
+def deletion_share_alerts(stats: dict, settings) -> list[str]:
+    """Too many articles gone at once: the site is taken to be broken (a mass 404, a CMS
+    sending every page home), not to have deleted them; the marks are withdrawn
+    (:class:`WithdrawMassDeletions`), so `query --deleted` does not fill with articles that are
+    still online, and the next check marks again those really gone."""
+    over = mass_deletion(stats, settings)
+    if over is None:
+        return []
+    gone, checked, limit = over
+    return [f"deletions: {gone} of {checked} archived articles checked answered gone (limit {limit:.0%}, "
+            f"NBD_MAX_DELETED_SHARE); taken for a broken site, not deletions: their marks are withdrawn "
+            f"(kept in deletion_history) and the next check looks again"]
+
+
+def edit_share_alerts(stats: dict, settings) -> list[str]:
+    """Too many articles edited at once: more likely a change of the page layout (the extracted
+    text differs, not the article) than an editorial wave; the revisions are kept (they are
+    what the page gave), a person should look."""
+    edited = keys.REVISIT_EDITED if stats.get(keys.REVISIT_CHECKED) else keys.UPDATED
+    over = _share_over(stats, settings, edited, "NBD_MAX_EDITED_SHARE")
+    if over is None:
+        return []
+    count, checked, limit = over
+    return [f"edits: {count} of {checked} archived articles checked changed text (limit {limit:.0%}, "
+            f"NBD_MAX_EDITED_SHARE); the page layout or the extraction may have changed"]
+
+
 # -- Spidermon -------------------------------------------------------------------------------------
 
 
@@ -285,6 +338,47 @@ class IncompleteArticlesMonitor(_AlertMonitor):
         self.report(incomplete_article_alerts(self.data.stats, self.data.crawler.settings))
 
 
+@monitors.name("Deletions and edits")
+class ChangeShareMonitor(_AlertMonitor):
+    @monitors.name("deleted share at or below NBD_MAX_DELETED_SHARE")
+    def test_deleted_share(self):
+        self.report(deletion_share_alerts(self.data.stats, self.data.crawler.settings))
+
+    @monitors.name("edited share at or below NBD_MAX_EDITED_SHARE")
+    def test_edited_share(self):
+        self.report(edit_share_alerts(self.data.stats, self.data.crawler.settings))
+
+
+class WithdrawMassDeletions(Action):
+    """Unmark the articles this run marked deleted when it found too many gone at once
+    (``mass_deletion``). Marking them as suspect instead was weighed: the marks would stay in
+    `query --deleted` and the per-day counts, and the next run over a still-broken site would
+    only count them "still deleted" and alert no more. Withdrawn, each run over a broken site
+    alerts again, and a real mass deletion is accepted by a run with NBD_MAX_DELETED_SHARE = 1.
+    Runs on the reactor at close (Spidermon's actions are synchronous): a few indexed writes."""
+
+    def run_action(self):
+        from pymongo.errors import PyMongoError
+
+        from newscrawler.store.deletions import withdraw_marks
+        from newscrawler.store.errors import ArchiveUnavailable
+
+        crawler = self.data.crawler
+        if not keys.is_crawl(self.data.stats) or mass_deletion(self.data.stats, crawler.settings) is None:
+            return
+        archive = CrawlContext.of(crawler).archive
+        reason = "; ".join(deletion_share_alerts(self.data.stats, crawler.settings))
+        try:
+            withdrawn = withdraw_marks(archive.store.articles, archive.crawl_id,
+                                       self.data.stats.get("start_time"), reason)
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            logger.error("Could not withdraw this crawl's deletion marks (%s): `newscrawler query --deleted` "
+                         "lists them until their pages are checked again", exc)
+            return
+        crawler.stats.set_value(keys.DELETIONS_WITHDRAWN, len(withdrawn))
+        logger.warning("Withdrew the deletion marks of %d article(s): too many gone at once", len(withdrawn))
+
+
 class RecordAlerts(Action):
     """Failed monitors -> ``newscrawler/alerts`` in the stats (the crawl record's ``alerts``)."""
 
@@ -304,8 +398,8 @@ class CrawlHealthMonitors(MonitorSuite):
     (Spidermon's, e.g. spidermon.contrib.actions.slack.notifiers.SendSlackMessageSpiderFinished,
     configured by their own SPIDERMON_* settings)."""
 
-    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor, IncompleteArticlesMonitor]
-    monitors_failed_actions = [RecordAlerts]
+    monitors = [CoverageMonitor, DiscoveryMonitor, RejectionMonitor, IncompleteArticlesMonitor, ChangeShareMonitor]
+    monitors_failed_actions = [RecordAlerts, WithdrawMassDeletions]
 
     def __init__(self, *args, crawler=None, **kwargs):
         super().__init__(*args, crawler=crawler, **kwargs)

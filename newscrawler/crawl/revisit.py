@@ -53,6 +53,9 @@ class RevisitSpider(NbdSpider):
                 "until": self.until.isoformat() if self.until else None}
 
     async def start(self):
+        # A revisit is a crawl: monitoring judges it and its record is no sample (NbdSpider.start,
+        # which says so, is not called here).
+        self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
         # Read off the reactor thread: the downloads of other crawls in this process go on.
         docs = await maybe_deferred_to_future(threads.deferToThread(self._read_due))
         self.logger.info("Revisit: %d archived article(s) to check", len(docs))

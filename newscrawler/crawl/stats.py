@@ -50,6 +50,7 @@ UNCHANGED = written_key("unchanged")
 DELETED = STAT_PREFIX + "deleted"                 # archived articles first seen gone
 STILL_DELETED = STAT_PREFIX + "still_deleted"     # marked already, still gone
 RESTORED = written_key("restored")                # marked deleted, answering again
+DELETIONS_WITHDRAWN = STAT_PREFIX + "deletions_withdrawn"  # marks taken back: too many gone at once
 REVISIT_CHECKED = STAT_PREFIX + "revisit/checked"         # archived articles checked again
 REVISIT_NOT_MODIFIED = STAT_PREFIX + "revisit/not_modified"  # answered 304
 REVISIT_SAME = STAT_PREFIX + "revisit/same"               # answered the page, text unchanged

@@ -25,7 +25,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.database import Database
 
-from newscrawler.store.indexes import ARTICLES, REJECTS
+from newscrawler.store.indexes import ARTICLES, REJECTS, REVISIONS
 from newscrawler.nbd.dates import UTC, beijing_date
 
 COLLECTION = "article_counts"
@@ -163,6 +163,39 @@ def aggregate_counts(db: Database, *, top_n: int, first_day: str) -> dict[str, A
     )
 
 
+def history_per_day(db: Database, *, first_day: str) -> list[dict[str, Any]]:
+    """Edits, deletions and restorations per Beijing day from ``first_day`` on, days with none
+    left out: an edit is a kept earlier version (``article_revisions.revised_at``: when a crawl
+    replaced it), a deletion an article first seen gone that day (``deleted_at``, of the marks
+    and of the past episodes in ``deletion_history``), a restoration such an episode's end.
+
+    Each count reads only the time stamps of that window through its index (the marks are few
+    next to the archive), so it needs no kept counts.
+    """
+    start = dt.datetime.fromisoformat(first_day).replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    per_day: dict[str, Counter] = {}
+
+    def count(kind: str, moment: Any) -> None:
+        if isinstance(moment, dt.datetime):
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            if moment >= start:
+                per_day.setdefault(beijing_date(moment), Counter())[kind] += 1
+
+    for doc in db[REVISIONS].find({"revised_at": {"$gte": start}}, {"revised_at": 1, "_id": 0}):
+        count("edits", doc.get("revised_at"))
+    for doc in db[ARTICLES].find({"deleted_at": {"$gte": start}}, {"deleted_at": 1, "_id": 0}):
+        count("deletions", doc.get("deleted_at"))
+    for doc in db[ARTICLES].find({"deletion_history.deleted_at": {"$gte": start}},
+                                 {"deletion_history": 1, "_id": 0}):
+        for episode in doc.get("deletion_history") or []:
+            if episode.get("withdrawn"):
+                continue  # a mark taken back (too many gone at once: a broken site, not deletions)
+            count("deletions", episode.get("deleted_at"))
+            count("restored", episode.get("restored_at"))
+    return [{"day": day, **{kind: per_day[day][kind] for kind in ("edits", "deletions", "restored")}}
+            for day in sorted(per_day)]
+
+
 def _shape(*, total, days, categories, authors, rejects, source, as_of) -> dict[str, Any]:
     """One result shape for both sources, sorted the same way."""
 
@@ -184,6 +217,7 @@ __all__ = [
     "COLLECTION",
     "COUNTS_INDEXES",
     "aggregate_counts",
+    "history_per_day",
     "read_counts",
     "rebuild_counts",
     "record_article_writes",

@@ -65,4 +65,29 @@ def clear_deleted(articles: Collection, ids: Iterable[int], crawl_id: str | None
     return restored
 
 
-__all__ = ["GONE_STATUSES", "clear_deleted", "mark_deleted"]
+def withdraw_marks(articles: Collection, crawl_id: str | None, since: datetime, reason: str, *,
+                   at: datetime | None = None) -> list[int]:
+    """Take back the marks crawl ``crawl_id`` made from ``since`` on (its start): the monitor
+    judged its deletions a broken site, not a site deleting articles (crawl/monitoring.py).
+    Each such mark goes to ``deletion_history`` with ``withdrawn_at`` / ``withdrawn`` (the
+    reason), so what the crawl saw is kept; the article is no longer marked, and the next check
+    marks it again if it is still gone. Marks of earlier crawls (still gone now) are left.
+    Returns the ids unmarked. Found through the ``deleted_at`` index (a range)."""
+    at = at or utcnow()
+    withdrawn = []
+    since = since or datetime(1990, 1, 1, tzinfo=at.tzinfo)  # no start time: every mark of the crawl
+    for doc in articles.find({"deleted_at": {"$gte": since}},
+                             {"article_id": 1, "deleted_at": 1, "deletion": 1, "_id": 0}):
+        deletion = doc.get("deletion") or {}
+        if deletion.get("crawl_id") != crawl_id:
+            continue
+        episode = {**deletion, "deleted_at": doc["deleted_at"], "withdrawn_at": at, "withdrawn": reason}
+        result = articles.update_one({"article_id": doc["article_id"], "deleted_at": doc["deleted_at"]},
+                                     {"$push": {"deletion_history": episode},
+                                      "$unset": {"deleted_at": "", "deletion": ""}})
+        if result.modified_count:
+            withdrawn.append(doc["article_id"])
+    return withdrawn
+
+
+__all__ = ["GONE_STATUSES", "clear_deleted", "mark_deleted", "withdraw_marks"]

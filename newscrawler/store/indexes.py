@@ -52,13 +52,21 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("search_tokens", ASCENDING), ("published_at", DESCENDING)]),  # keyword search
         IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
         IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
+        # query --edited (revision > 1) and --deleted (deleted_at in a range), stats per day:
+        # single fields, since a range is what SecantusDB serves (not $ne / $exists / $type).
+        IndexModel([("revision", ASCENDING)]),
+        IndexModel([("deleted_at", ASCENDING)]),
+        IndexModel([("deletion_history.deleted_at", ASCENDING)]),  # past episodes, per day
     ],
     REJECTS: [IndexModel([("crawl_id", ASCENDING)])],
     CRAWLS: [
         IndexModel([("crawl_id", ASCENDING)], unique=True),
         IndexModel([("started_at", DESCENDING)]),
     ],
-    REVISIONS: [IndexModel([("article_id", ASCENDING), ("revised_at", DESCENDING)])],
+    REVISIONS: [
+        IndexModel([("article_id", ASCENDING), ("revised_at", DESCENDING)]),
+        IndexModel([("revised_at", ASCENDING)]),  # edits per day (stats)
+    ],
     # One walk state per column of a site (store/walks.py).
     COLUMN_WALKS: [IndexModel([("base_url", ASCENDING), ("column_id", ASCENDING)], unique=True)],
     # One checkpoint per id range of a site (store/backfills.py).

@@ -96,6 +96,8 @@ class ArticleQuery:
     search: str | None = None
     limit: int | None = None
     sort: str = "newest"
+    edited: bool = False  # only articles with an earlier version kept (revision above 1)
+    deleted: bool = False  # only articles marked deleted (store/deletions.py)
 
     def __post_init__(self) -> None:
         for name in ("category", "author", "tag", "source", "search"):
@@ -112,6 +114,9 @@ class ArticleQuery:
             raise QueryError(f"limit must be an integer, not {type(self.limit).__name__}")
         if self.limit is not None and self.limit < 0:
             raise QueryError(f"limit must be 0 (no limit) or more, not {self.limit}")
+        for name in ("edited", "deleted"):
+            if not isinstance(getattr(self, name), bool):
+                raise QueryError(f"{name} must be true or false, not {type(getattr(self, name)).__name__}")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
         lower, upper = self.bounds()
@@ -194,6 +199,9 @@ def find_articles(db: Database, query: ArticleQuery) -> list[dict[str, Any]]:
 
 def iter_articles(db: Database, query: ArticleQuery) -> Iterator[dict[str, Any]]:
     """Like :func:`find_articles`, streaming (exports of the whole archive stay small in memory)."""
+    if query.edited or query.deleted:
+        yield from _marked_articles(db[ARTICLES], query)
+        return
     coll = db[ARTICLES]
     search = query.keyword_search()
     equalities = query.equalities()
@@ -296,6 +304,47 @@ def _windowed(coll: Collection, query: ArticleQuery, field: str | None, value: A
                     return
 
 
+# Conditions SecantusDB serves from the single-field indexes on ``revision`` and ``deleted_at``
+# (checked with explain(): ``$ne: None``, ``$exists`` and ``$type`` are collection scans there,
+# a range is an index scan; tests/test_history.py checks the plans).
+EDITED_FILTER = {"revision": {"$gt": 1}}
+DELETED_FILTER = {"deleted_at": {"$gte": ARCHIVE_FLOOR}}
+
+
+def _marked_articles(coll: Collection, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+    """``--edited`` / ``--deleted``: the index on the mark gives the candidates (few, next to
+    the archive: the articles the site changed), every other filter is checked on them here,
+    then they are sorted by publish time and cut to the limit."""
+    filter_ = dict(DELETED_FILTER) if query.deleted else dict(EDITED_FILTER)
+    search = query.keyword_search()
+    lower, upper = query.bounds()
+    equalities = query.equalities()
+
+    def accept(doc: Mapping[str, Any]) -> bool:
+        published = doc.get("published_at")
+        if (lower or upper) and not isinstance(published, dt.datetime):
+            return False
+        published = _aware(published)
+        return ((not query.edited or (doc.get("revision") or 1) > 1)
+                and (lower is None or published >= lower) and (upper is None or published < upper)
+                and all(_has(doc, f, v) for f, v in equalities.items())
+                and (search is None or search.matches(doc)))
+
+    found = [doc for doc in coll.find(filter_) if accept(doc)]
+    oldest = dt.datetime.min.replace(tzinfo=UTC)
+    found.sort(key=lambda d: (_aware(d.get("published_at")) or oldest, d.get("article_id") or 0),
+               reverse=query.sort == "newest")
+    for doc in found[:query.limit or None]:
+        yield _clean(doc)
+
+
+def _aware(moment: Any) -> Any:
+    """pymongo hands back naive UTC datetimes unless the client is tz_aware."""
+    if isinstance(moment, dt.datetime) and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 # -- one article -------------------------------------------------------------------------------
 
 
@@ -343,6 +392,16 @@ def revision_count(db: Database, article_id: int) -> int:
     return db[REVISIONS].count_documents({"article_id": article_id})
 
 
+def article_versions(db: Database, doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every kept version of an article, oldest first: the earlier ones from
+    ``article_revisions`` (each with ``revised_at``: when a crawl replaced it), then ``doc``
+    (the current one). Served by the ``(article_id, revised_at)`` index."""
+    earlier = list(db[REVISIONS].find({"article_id": doc["article_id"]}, {"_id": 0},
+                                      sort=[("revised_at", ASCENDING)]))
+    earlier.sort(key=lambda v: v.get("revision") or 0)
+    return [*map(_clean, earlier), dict(doc)]
+
+
 # -- statistics -------------------------------------------------------------------------------
 
 
@@ -370,6 +429,10 @@ def archive_stats(db: Database, top_n: int = 10, *, days: int = 14, exact: bool 
             (dt.date.fromisoformat(first_day) + dt.timedelta(days=i)).isoformat() for i in range(days)
         )
     ]
+    history = {row["day"]: row for row in counts.history_per_day(db, first_day=first_day)}
+    stats["history"] = [{"day": row["day"], **{k: history.get(row["day"], {}).get(k, 0)
+                                                 for k in ("edits", "deletions", "restored")}}
+                        for row in stats["days"]]
     stats["crawls"] = last_crawls(db)
     return stats
 
@@ -391,6 +454,7 @@ __all__ = [
     "QueryError",
     "archive_stats",
     "article_id_of",
+    "article_versions",
     "find_articles",
     "get_article",
     "iter_articles",

@@ -55,6 +55,8 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--source", help="outlet, e.g. 每日经济新闻")
     group.add_argument("--search", metavar="WORDS", help="keywords separated by spaces; every word must appear")
     group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
+    group.add_argument("--edited", action="store_true", help="only articles the site edited (earlier versions kept)")
+    group.add_argument("--deleted", action="store_true", help="only articles marked deleted (the site no longer serves them)")
 
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
@@ -65,6 +67,7 @@ def query_from_args(args: argparse.Namespace, limit: int | None):
             since=args.since, until=args.until,
             category=args.category, author=args.author, tag=args.tag, source=args.source,
             search=args.search, limit=limit, sort=args.sort,
+            edited=getattr(args, "edited", False), deleted=getattr(args, "deleted", False),
         )
     except QueryError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None

@@ -40,18 +40,37 @@ def run(args) -> int:
 
     query = query_from_args(args, limit=args.limit)
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    fields = listing_fields(query)
     with archive_database() as db:
         articles = iter_articles(db, query)
         if fmt == "table":
-            print_table(list(articles))
+            print_table(list(articles), history=history_column(query))
         elif fmt == "json":
-            records = [json_record(doc, LISTING_FIELDS) for doc in articles]
+            records = [json_record(doc, fields) for doc in articles]
             print(json.dumps(records, ensure_ascii=False, indent=2))
         elif fmt == "jsonl":
-            write_jsonl(articles, sys.stdout, LISTING_FIELDS)
+            write_jsonl(articles, sys.stdout, fields)
         else:
-            write_csv(articles, sys.stdout, LISTING_FIELDS)
+            write_csv(articles, sys.stdout, fields)
     return 0
+
+
+# When it happened: what --edited / --deleted add to a listing.
+EDITED_FIELDS = ("revision", "updated_at")
+DELETED_FIELDS = ("deleted_at", "deletion")
+
+
+def listing_fields(query) -> tuple[str, ...]:
+    return (*LISTING_FIELDS, *(EDITED_FIELDS if query.edited else ()), *(DELETED_FIELDS if query.deleted else ()))
+
+
+def history_column(query):
+    """The table's column saying when the site deleted or (last) edited each article."""
+    if query.deleted:
+        return ("deleted (Beijing)", lambda a: _beijing(a.get("deleted_at")))
+    if query.edited:
+        return ("edited (Beijing)", lambda a: f"{_beijing(a.get('updated_at'))} r{a.get('revision')}")
+    return None
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -70,14 +89,19 @@ def table_rows(articles: Sequence[dict]) -> list[list[str]]:
              "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
 
 
-def print_table(articles: Sequence[dict], out=None, total_width: int | None = None) -> None:
-    """Aligned columns; the last (title) takes the rest of the terminal's width."""
+def print_table(articles: Sequence[dict], out=None, total_width: int | None = None, history=None) -> None:
+    """Aligned columns; the last (title) takes the rest of the terminal's width. ``history``:
+    an extra (header, cell of an article) column put before the title."""
     out = out or sys.stdout
     if not articles:
         print("No articles match.", file=out)
         return
     header = ["published (Beijing)", "id", "category", "authors", "title"]
     rows = table_rows(articles)
+    if history:
+        header.insert(-1, history[0])
+        for row, article in zip(rows, articles):
+            row.insert(-1, history[1](article))
     widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
     widths[3] = min(widths[3], 16)
     total_width = total_width or shutil.get_terminal_size((120, 24)).columns

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from newscrawler.store.export import json_record, json_value
-    from newscrawler.store.queries import QueryError, get_article, revision_count
+    from newscrawler.store.queries import QueryError, article_versions, get_article
 
     with archive_database() as db:
         try:
@@ -34,9 +34,11 @@ def run(args) -> int:
             raise CommandError(str(exc), ExitStatus.USAGE) from None
         if doc is None:
             raise CommandError(f"not in the archive: {args.article}", ExitStatus.FAILURE)
-        revisions = revision_count(db, doc["article_id"])
+        versions = article_versions(db, doc)
+    revisions = len(versions) - 1
     if args.json:
-        print(json.dumps({**json_record(doc), "revisions": revisions}, ensure_ascii=False, indent=2))
+        print(json.dumps({**json_record(doc), "revisions": revisions, "versions": version_list(versions)},
+                         ensure_ascii=False, indent=2))
         return 0
     for field in FIELDS:
         value = json_value(doc.get(field))
@@ -45,9 +47,60 @@ def run(args) -> int:
         print(f"{field:16} {'、'.join(map(str, value)) if isinstance(value, list) else value}")
     print(f"{'thumbnail':16} {_thumbnail(doc)}")
     print(f"{'revisions':16} {revisions} earlier version{'s' if revisions != 1 else ''} kept")
+    for line in history_lines(doc, versions):
+        print(line)
     print()
     print(doc.get("body_text") or "(no body text)")
     return 0
+
+
+def version_list(versions: list[dict]) -> list[dict]:
+    """Each kept version in brief, oldest first (JSON: times in UTC)."""
+    from newscrawler.store.export import json_value
+
+    return [{"revision": v.get("revision") or 1, "title": v.get("title"),
+             "seen_from": json_value(v.get("updated_at")),
+             "replaced_at": json_value(v.get("revised_at")), "replaced_by_crawl": v.get("replaced_by_crawl"),
+             "current": i == len(versions) - 1} for i, v in enumerate(versions)]
+
+
+def _beijing(moment) -> str:
+    from newscrawler.timeutil import BEIJING
+
+    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}" if moment else "?"
+
+
+def history_lines(doc: dict, versions: list[dict]) -> list[str]:
+    """The article across time: its versions (when each was replaced; `newscrawler diff` shows
+    the changes), its deletion episodes and its mark, times in Beijing time."""
+    lines = []
+    if len(versions) > 1:
+        lines.append("versions (Beijing time; `newscrawler diff ID FROM TO` shows the changes):")
+        for v in versions[:-1]:
+            lines.append(f"  r{v.get('revision') or 1}  seen from {_beijing(v.get('updated_at'))}, "
+                         f"replaced {_beijing(v.get('revised_at'))}  {v.get('title') or ''}")
+        lines.append(f"  r{doc.get('revision') or 1}  current, seen from {_beijing(doc.get('updated_at'))}"
+                     f"  {doc.get('title') or ''}")
+    episodes = [*(doc.get("deletion_history") or [])]
+    if episodes or doc.get("deleted_at"):
+        lines.append("deletions (Beijing time):")
+    for episode in episodes:
+        if episode.get("withdrawn"):
+            lines.append(f"  seen gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), mark withdrawn "
+                         f"{_beijing(episode.get('withdrawn_at'))}: {episode['withdrawn']}")
+            continue
+        lines.append(f"  gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), "
+                     f"back {_beijing(episode.get('restored_at'))}")
+    if doc.get("deleted_at"):
+        deletion = doc.get("deletion") or {}
+        lines.append(f"  DELETED since {_beijing(doc['deleted_at'])} ({_how(deletion)}), "
+                     f"still gone at {_beijing(deletion.get('last_seen_at'))}; the copy above is the archived one")
+    return lines
+
+
+def _how(deletion: dict) -> str:
+    how = str(deletion.get("status") or "?")
+    return f"{how} to {deletion['target']}" if deletion.get("target") else how
 
 
 def _thumbnail(doc: dict) -> str:

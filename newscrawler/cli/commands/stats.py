@@ -16,7 +16,7 @@ from newscrawler.cli.commands._archive import archive_database
 def register(subparsers) -> None:
     p = subparsers.add_parser("stats", help="statistics of the archive",
                               description="Articles per day (Beijing), per category, top authors, "
-                                          "rejects by reason and the last crawls.")
+                                          "edits and deletions per day, rejects by reason and the last crawls.")
     p.add_argument("--top", type=argtypes.positive_int, default=10, help="how many authors (default 10)")
     p.add_argument("--days", type=argtypes.positive_int, default=14, help="how many days, up to today (default 14)")
     how = p.add_mutually_exclusive_group()
@@ -62,6 +62,7 @@ def print_stats(stats: dict) -> None:
             print(f"  {fit(str(key), width)}  {value:>7}")
 
     table("Per day (Beijing)", [(r["day"], r["articles"]) for r in stats["days"]])
+    print_history(stats.get("history") or [])
     table("Per category", [(r["category"], r["articles"]) for r in stats["categories"]])
     table(f"Top {len(stats['authors'])} authors", [(r["author"], r["articles"]) for r in stats["authors"]])
     rejects = stats["rejects"]
@@ -74,3 +75,15 @@ def print_stats(stats: dict) -> None:
         print(f"  {crawl.get('crawl_id')}  {crawl.get('spider') or ''}  started {json_value(crawl.get('started_at'))}"
               f"  finished {json_value(crawl.get('finished_at')) or '-'} ({crawl.get('finish_reason') or 'running'})"
               f"  new {counts.get('new', 0)} updated {counts.get('updated', 0)} rejected {counts.get('rejected', 0)}")
+
+
+def print_history(rows: list[dict]) -> None:
+    """Edits, deletions and restorations the crawls saw, per Beijing day (days with none left out)."""
+    print("\nEdits and deletions seen per day (Beijing)")
+    busy = [r for r in rows if r["edits"] or r["deletions"] or r["restored"]]
+    if not busy:
+        print("  (none)")
+        return
+    print(f"  {'day':10}  {'edits':>7}  {'deleted':>7}  {'back':>7}")
+    for row in busy:
+        print(f"  {row['day']:10}  {row['edits']:>7}  {row['deletions']:>7}  {row['restored']:>7}")
