@@ -62,6 +62,7 @@ RECORD_COUNTS = {
     "deleted": keys.DELETED,
     "still_deleted": keys.STILL_DELETED,
     "restored": keys.RESTORED,
+    "deletions_withdrawn": keys.DELETIONS_WITHDRAWN,
     # Revisits (crawl/revisit.py): checked = not_modified + same + edited + deleted ones + failed.
     "checked": keys.REVISIT_CHECKED,
     "not_modified": keys.REVISIT_NOT_MODIFIED,
