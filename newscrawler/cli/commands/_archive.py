@@ -19,21 +19,52 @@ from newscrawler.cli import CommandError, ExitStatus, argtypes
 BUSY_SERVER_MS = 120_000
 
 
+def archive_name() -> str:
+    """Which archive the read verbs ask, for their messages: ``the archive at <data dir>
+    (database X)``, or the configured MongoDB's URI (without credentials)."""
+    from newscrawler import config
+
+    database = config.setting(None, "MONGO_DATABASE")
+    uri = config.setting(None, "MONGO_URI")
+    if uri:
+        from newscrawler.store.connection import redact_uri
+
+        return f"the archive at {redact_uri(str(uri))} (database {database})"
+    return f"the archive at {config.data_dir()} (database {database})"
+
+
+def _require_embedded_archive() -> None:
+    """Refuse to read an embedded archive that does not exist: starting a server would create
+    an empty one (and leave a second server running) and the verb would report nothing found."""
+    from newscrawler import config
+    from newscrawler.store.embedded import ServerPaths
+
+    if config.setting(None, "MONGO_URI"):
+        return
+    data_dir = config.data_dir()
+    if not ServerPaths.for_data_dir(data_dir).storage.is_dir():
+        raise CommandError(
+            f"no archive at {data_dir}: crawl first (newscrawler crawl, or newscrawler demo), "
+            "or point NEWSCRAWLER_DATA_DIR (or MONGO_URI) at an existing archive")
+
+
 @contextlib.contextmanager
 def archive_database() -> Iterator:
     """The archive database (MONGO_URI, else the embedded server), closed afterwards.
 
-    Connection failures become a CommandError (exit 1) with the URI's credentials hidden.
+    Read from the configuration and the environment (config.py), not Scrapy's settings: a read
+    verb loads no Scrapy. An embedded archive that does not exist is an error (exit 1), not a
+    new empty one. Connection failures become a CommandError (exit 1) with the URI's
+    credentials hidden.
     """
     from pymongo.errors import PyMongoError
 
     from newscrawler.store.connection import get_database, redact_text
     from newscrawler.store.errors import ArchiveError
-    from newscrawler.crawl.runner import project_settings
 
-    settings = project_settings()
+    _require_embedded_archive()
     try:
-        db = get_database(settings, connectTimeoutMS=BUSY_SERVER_MS)
+        db = get_database(None, connectTimeoutMS=BUSY_SERVER_MS)
     except ArchiveError as exc:
         raise CommandError(str(exc)) from None
     try:

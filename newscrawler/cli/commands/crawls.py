@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 DEFAULT_LIMIT = 20
 
@@ -41,7 +41,7 @@ def run(args) -> int:
         for record in records:
             print(json.dumps(json_value(record), ensure_ascii=False))
         return 0
-    print_crawls(records, show_alerts=args.alerts)
+    print_crawls(records, show_alerts=args.alerts, archive=archive_name())
     return 0
 
 
@@ -75,12 +75,12 @@ HEADER = ["started (UTC)", "crawl id", "job", "finish", "time", "pages", "new", 
           "authors", "alerts"]
 
 
-def print_crawls(records: list[dict], show_alerts: bool = False, out=None) -> None:
+def print_crawls(records: list[dict], show_alerts: bool = False, out=None, archive: str | None = None) -> None:
     import sys
 
     out = out or sys.stdout
     if not records:
-        print("No crawls recorded.", file=out)
+        print(f"No crawls recorded in {archive}." if archive else "No crawls recorded.", file=out)
         return
     rows = [HEADER, *(crawl_row(r) for r in records)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, archive_name, query_from_args
 
 
 def register(subparsers) -> None:
@@ -59,7 +59,8 @@ def run(args) -> int:
             writer = write_jsonl if args.format == "jsonl" else write_csv
             with _output(args.out) as out:
                 count = writer(articles, out)
-    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}", file=sys.stderr)
+    found = "" if count else f" (none match in {archive_name()})"
+    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}{found}", file=sys.stderr)
     return 0
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from newscrawler.cli.output import display_width, fit
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, archive_name, query_from_args
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_LIMIT = 20
@@ -43,15 +43,23 @@ def run(args) -> int:
     with archive_database() as db:
         articles = iter_articles(db, query)
         if fmt == "table":
-            print_table(list(articles))
-        elif fmt == "json":
+            print_table(list(articles), archive=archive_name())
+            return 0
+        if fmt == "json":
             records = [json_record(doc, LISTING_FIELDS) for doc in articles]
             print(json.dumps(records, ensure_ascii=False, indent=2))
+            count = len(records)
         elif fmt == "jsonl":
-            write_jsonl(articles, sys.stdout, LISTING_FIELDS)
+            count = write_jsonl(articles, sys.stdout, LISTING_FIELDS)
         else:
-            write_csv(articles, sys.stdout, LISTING_FIELDS)
+            count = write_csv(articles, sys.stdout, LISTING_FIELDS)
+    if not count:  # on standard error: the output stays valid (empty) JSON Lines or CSV
+        print(no_match(archive_name()), file=sys.stderr)
     return 0
+
+
+def no_match(archive: str | None) -> str:
+    return f"No articles match in {archive}." if archive else "No articles match."
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -70,11 +78,13 @@ def table_rows(articles: Sequence[dict]) -> list[list[str]]:
              "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
 
 
-def print_table(articles: Sequence[dict], out=None, total_width: int | None = None) -> None:
-    """Aligned columns; the last (title) takes the rest of the terminal's width."""
+def print_table(articles: Sequence[dict], out=None, total_width: int | None = None,
+                archive: str | None = None) -> None:
+    """Aligned columns; the last (title) takes the rest of the terminal's width. Nothing found
+    says which archive was asked (``archive``)."""
     out = out or sys.stdout
     if not articles:
-        print("No articles match.", file=out)
+        print(no_match(archive), file=out)
         return
     header = ["published (Beijing)", "id", "category", "authors", "title"]
     rows = table_rows(articles)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 # Fields printed as "label: value" lines, in this order; the body comes after them.
 FIELDS = ("article_id", "title", "url", "published_at", "category", "column", "source", "byline",
@@ -33,7 +33,7 @@ def run(args) -> int:
         except QueryError as exc:
             raise CommandError(str(exc), ExitStatus.USAGE) from None
         if doc is None:
-            raise CommandError(f"not in the archive: {args.article}", ExitStatus.FAILURE)
+            raise CommandError(f"{args.article} is not in {archive_name()}", ExitStatus.FAILURE)
         revisions = revision_count(db, doc["article_id"])
     if args.json:
         print(json.dumps({**json_record(doc), "revisions": revisions}, ensure_ascii=False, indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 
 def register(subparsers) -> None:
@@ -41,6 +41,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(json_value(stats), ensure_ascii=False, indent=2))
     else:
+        print(f"Archive: {archive_name()}")
         print_stats(stats)
     return 0
 

@@ -1,0 +1,120 @@
+"""The command line as people use it: one archive wherever the command runs, messages that name
+the archive, Hexo posts named by article, Beijing times, CSV for spreadsheets, pipes, start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from newscrawler import config
+from newscrawler.cli import main
+from newscrawler.store.embedded import ServerPaths, stop_embedded_server
+
+ROOT = Path(__file__).resolve().parent.parent
+UTC = timezone.utc
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- the archive's home -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_checkout_data(monkeypatch, tmp_path):
+    """As on a machine whose checkout has no data/ (or an installed package): the per-user
+    directory applies, here under a temporary XDG_DATA_HOME."""
+    monkeypatch.setattr(config, "CHECKOUT", tmp_path / "checkout")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in ("NEWSCRAWLER_DATA_DIR", "MONGO_URI", "MONGO_DATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "xdg" / "newscrawler"
+
+
+def test_the_data_directory_does_not_depend_on_the_current_directory(no_checkout_data, monkeypatch, tmp_path):
+    homes = set()
+    for where in ("a", "b/c"):
+        (tmp_path / where).mkdir(parents=True)
+        monkeypatch.chdir(tmp_path / where)
+        homes.add(config.data_dir())
+    assert homes == {no_checkout_data.resolve()}
+
+
+def test_a_checkout_with_its_own_data_directory_keeps_using_it(monkeypatch, tmp_path):
+    checkout = tmp_path / "checkout"
+    (checkout / "data").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("[project]\nname = 'newscrawler'\n")
+    monkeypatch.setattr(config, "CHECKOUT", checkout)
+    monkeypatch.delenv("NEWSCRAWLER_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config.data_dir() == (checkout / "data").resolve()
+    # The setting and the environment still win.
+    assert config.data_dir({"NEWSCRAWLER_DATA_DIR": str(tmp_path / "x")}) == tmp_path / "x"
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(tmp_path / "y"))
+    assert config.data_dir() == tmp_path / "y"
+
+
+@pytest.mark.parametrize("argv", [["export", "hexo", "--out", "posts"], ["export", "jsonl", "--out", "-"],
+                                  ["query"], ["show", "1"], ["stats"], ["crawls"]])
+def test_a_read_verb_on_an_archive_that_does_not_exist_says_so_and_creates_none(
+        no_checkout_data, monkeypatch, tmp_path, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 1 and out == ""
+    assert f"no archive at {no_checkout_data.resolve()}" in err
+    assert not no_checkout_data.exists() and not (tmp_path / "posts").exists()
+
+
+@pytest.fixture
+def user_archive(no_checkout_data):
+    """An embedded archive in the per-user directory holding one article (its server stopped after)."""
+    from newscrawler.store.connection import get_database
+
+    db = get_database()
+    try:
+        db.articles.insert_one({"article_id": 7, "title": "宁德时代发布三季报", "url": "https://www.nbd.com.cn/a/7.html",
+                                "published_at": datetime(2024, 12, 3, 15, 30, tzinfo=UTC), "authors": ["张三"],
+                                "tags": [], "body_text": "正文", "body_html": "<p>正文</p>"})
+    finally:
+        db.client.close()
+    yield no_checkout_data
+    stop_embedded_server(no_checkout_data, timeout=5)
+
+
+def test_query_and_export_from_another_directory_use_the_same_archive(user_archive, monkeypatch, tmp_path, capsys):
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    code, out, _ = run_cli(capsys, "query", "--format", "jsonl")
+    assert code == 0 and [json.loads(line)["article_id"] for line in out.splitlines()] == [7]
+    code, _, err = run_cli(capsys, "export", "hexo", "--out", "posts")
+    assert code == 0 and "exported 1 article " in err and len(list((elsewhere / "posts").iterdir())) == 1
+    assert not (elsewhere / "data").exists()
+    # Nothing found: the message names the archive it asked.
+    code, out, _ = run_cli(capsys, "query", "--category", "无", "--format", "table")
+    assert code == 0
+    assert out.strip() == f"No articles match in the archive at {user_archive.resolve()} (database newscrawler)."
+    code, out, err = run_cli(capsys, "query", "--category", "无", "--format", "csv")
+    assert f"No articles match in the archive at {user_archive.resolve()}" in err
+    code, _, err = run_cli(capsys, "show", "8")
+    assert code == 1 and f"8 is not in the archive at {user_archive.resolve()} (database newscrawler)" in err
+
+
+def test_the_message_names_an_external_archive_without_its_credentials(monkeypatch, mongo_uri, mongo_db_name, capsys):
+    from newscrawler.cli.commands._archive import archive_name
+
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    code, out, _ = run_cli(capsys, "query", "--format", "table")
+    assert code == 0 and out == f"No articles match in the archive at {mongo_uri} (database {mongo_db_name}).\n"
+    monkeypatch.setenv("MONGO_URI", "mongodb://reader:s3cret@db.example:27017/")
+    assert archive_name() == f"the archive at mongodb://***@db.example:27017/ (database {mongo_db_name})"
