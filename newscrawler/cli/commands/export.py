@@ -1,8 +1,8 @@
 """`newscrawler export jsonl|csv|hexo --out PATH [filters]`: archived articles to files.
 
 jsonl and csv write one file (``--out -`` writes to standard output); hexo writes one Markdown
-post per article into a directory (a Hexo blog's ``source/_posts``), overwriting the posts of
-an earlier export of the same articles.
+post per article into a directory (a Hexo blog's ``source/_posts``), named by the article's
+id, so any later export replaces the article's one post.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
     hexo = p.add_argument_group("hexo")
-    hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories and author (default {SITE_NAME})")
+    hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories, and author of articles naming none (default {SITE_NAME})")
     hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
                       help=f"last category of every post (default {DEFAULT_EXTRA_CATEGORY})")
     hexo.add_argument("--placeholder", default=DEFAULT_PLACEHOLDER, metavar="URL",
