@@ -118,3 +118,78 @@ def test_the_message_names_an_external_archive_without_its_credentials(monkeypat
     assert code == 0 and out == f"No articles match in the archive at {mongo_uri} (database {mongo_db_name}).\n"
     monkeypatch.setenv("MONGO_URI", "mongodb://reader:s3cret@db.example:27017/")
     assert archive_name() == f"the archive at mongodb://***@db.example:27017/ (database {mongo_db_name})"
+
+
+# -- times: Beijing for people, UTC in JSON, the offset in CSV ---------------------------------
+
+PUBLISHED = datetime(2024, 12, 3, 15, 30, tzinfo=UTC)  # 23:30 in Beijing
+SEEN = datetime(2024, 12, 3, 16, 45, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def timed_archive(monkeypatch, mongo_uri, mongo_db_name, mongo_db):
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    mongo_db.articles.insert_one({"article_id": 1, "title": "宁德时代发布三季报", "url": "https://www.nbd.com.cn/a/1.html",
+                                  "published_at": PUBLISHED, "first_seen_at": SEEN, "last_crawled_at": SEEN,
+                                  "authors": ["张三"], "tags": [], "category": "公司",
+                                  "body_text": "正文", "body_html": "<p>正文</p>"})
+    mongo_db.crawls.insert_one({"crawl_id": "c1", "spider": "nbd", "started_at": SEEN,
+                                "finished_at": SEEN.replace(minute=50), "finish_reason": "finished",
+                                "stats": {"new": 1}})
+    return mongo_db
+
+
+def test_show_prints_beijing_times_and_its_json_utc(timed_archive, capsys):
+    code, out, _ = run_cli(capsys, "show", "1")
+    assert code == 0
+    assert "published_at     2024-12-03 23:30:00+08:00\n" in out
+    assert "first_seen_at    2024-12-04 00:45:10+08:00\n" in out
+    code, out, _ = run_cli(capsys, "show", "1", "--json")
+    record = json.loads(out)
+    assert (record["published_at"], record["first_seen_at"]) == ("2024-12-03T15:30:00Z", "2024-12-03T16:45:10Z")
+
+
+def test_stats_and_crawls_print_beijing_times(timed_archive, capsys):
+    code, out, _ = run_cli(capsys, "stats", "--exact")
+    assert code == 0 and "started 2024-12-04 00:45:10+08:00  finished 2024-12-04 00:50:10+08:00" in out
+    assert "+08:00)" in out.splitlines()[1]  # "Articles: 1 (..., as of <Beijing time>)"
+    code, out, _ = run_cli(capsys, "stats", "--exact", "--json")
+    assert json.loads(out)["crawls"][0]["started_at"] == "2024-12-03T16:45:10Z"
+    code, out, _ = run_cli(capsys, "crawls")
+    header, row = out.splitlines()
+    assert header.startswith("started (Beijing)") and row.startswith("2024-12-04 00:45 ")
+    code, out, _ = run_cli(capsys, "crawls", "--json")
+    assert json.loads(out)["started_at"] == "2024-12-03T16:45:10Z"
+
+
+def test_query_table_is_beijing_json_utc_and_csv_iso_with_the_offset(timed_archive, capsys):
+    import csv
+    import io
+
+    code, out, _ = run_cli(capsys, "query", "--format", "table")
+    header, row = out.splitlines()[:2]
+    assert header.startswith("published (Beijing)") and row.startswith("2024-12-03 23:30 ")
+    code, out, _ = run_cli(capsys, "query", "--format", "jsonl")
+    assert json.loads(out)["published_at"] == "2024-12-03T15:30:00Z"
+    code, out, _ = run_cli(capsys, "query", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    assert rows[0]["published_at"] == "2024-12-03T23:30:00+08:00"
+    assert datetime.fromisoformat(rows[0]["published_at"]) == PUBLISHED
+
+
+def test_scheduler_log_lines_are_beijing_time_whatever_the_machine_zone(monkeypatch):
+    import logging
+    import time
+
+    from newscrawler.cli.commands.schedule import BeijingFormatter
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+        record.created, record.msecs = PUBLISHED.timestamp() + 0.25, 250
+        assert BeijingFormatter("%(asctime)s %(message)s").format(record) == "2024-12-03 23:30:00.250+08:00 hello"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

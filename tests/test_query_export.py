@@ -503,7 +503,7 @@ def test_a_failed_export_leaves_the_previous_file_untouched(cli_env, capsys, tmp
     from newscrawler.store.export import CSV_FIELDS
 
     # The row writer fails after 3 rows (a CSV row is one csv_value per field).
-    _fail_after(monkeypatch, *(("json_record", 3) if fmt == "jsonl" else ("csv_value", 3 * len(CSV_FIELDS))))
+    _fail_after(monkeypatch, *(("json_record", 3) if fmt == "jsonl" else ("csv_cell", 3 * len(CSV_FIELDS))))
     with pytest.raises(RuntimeError):
         main(["export", fmt, "--out", str(out), "--limit", "5"])
     assert out.read_bytes() == before

@@ -2,7 +2,8 @@
 
 Every writer takes an iterable of article documents (as :func:`queries.iter_articles`
 yields them), so an export of the whole archive streams instead of holding it in memory.
-Times are printed as the record contract says: UTC, ``2024-12-03T02:15:00Z``.
+Times in JSON are as the record contract says: UTC, ``2024-12-03T02:15:00Z``; CSV, read by
+people in spreadsheets, gives Beijing time with its offset (``2024-12-03T10:15:00+08:00``).
 
 Files are written whole or not at all (:func:`replaced_atomically`): into a hidden temporary
 file beside the target, renamed over it at the end, so an export that fails or is killed
@@ -27,7 +28,7 @@ from typing import IO, Any
 
 import yaml
 
-from newscrawler.timeutil import BEIJING, UTC
+from newscrawler.timeutil import BEIJING, UTC, beijing_iso
 from newscrawler.nbd.site import SITE_NAME
 from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
 
@@ -90,9 +91,15 @@ def write_jsonl(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str]
     return count
 
 
+def csv_cell(value: Any) -> Any:
+    """One CSV cell of the command line's exports: a time in Beijing time with its offset
+    (ISO 8601), anything else as the record's :func:`csv_value`."""
+    return beijing_iso(value) if isinstance(value, dt.datetime) else csv_value(value)
+
+
 def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS) -> int:
-    """A header row and one row per article; lists joined with ``"; "``, mappings as JSON.
-    Returns the row count.
+    """A header row and one row per article; lists joined with ``"; "``, mappings as JSON,
+    times in Beijing time with the offset. Returns the row count.
 
     ``out`` must be opened with ``newline=""`` (the csv module writes its own line ends).
     """
@@ -100,7 +107,7 @@ def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] =
     writer.writerow(fields)
     count = 0
     for doc in articles:
-        writer.writerow([csv_value(doc.get(key)) for key in fields])
+        writer.writerow([csv_cell(doc.get(key)) for key in fields])
         count += 1
     return count
 

@@ -1,6 +1,6 @@
 """`newscrawler crawls [--limit N] [--job NAME] [--json]`: the recent runs and their figures.
 
-One line per crawl, newest first, from the ``crawls`` collection: start (UTC), crawl id, job,
+One line per crawl, newest first, from the ``crawls`` collection: start (Beijing time), crawl id, job,
 finish reason, duration, article pages, new, updated, rejected, errors, coverage of the new
 articles' authors, and the number of alerts (their text with ``--json`` or ``--alerts``).
 """
@@ -8,6 +8,8 @@ articles' authors, and the number of alerts (their text with ``--json`` or ``--a
 from __future__ import annotations
 
 import json
+
+from newscrawler.timeutil import beijing_text
 
 from newscrawler.cli.commands._archive import archive_database, archive_name
 
@@ -57,9 +59,8 @@ def crawl_row(record: dict) -> list[str]:
     stats = record.get("stats") or {}
     coverage = record.get("coverage") or {}
     authors = coverage.get("authors")
-    start = record.get("started_at")
     return [
-        f"{start:%Y-%m-%d %H:%M}" if start else "-",
+        beijing_text(record.get("started_at"), seconds=False).removesuffix("+08:00"),
         str(record.get("crawl_id", "")),
         record.get("job") or "-",
         record.get("finish_reason") or "running",
@@ -71,7 +72,7 @@ def crawl_row(record: dict) -> list[str]:
     ]
 
 
-HEADER = ["started (UTC)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
+HEADER = ["started (Beijing)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
           "authors", "alerts"]
 
 

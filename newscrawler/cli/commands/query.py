@@ -6,13 +6,13 @@ columns), JSON Lines when the output is piped, so ``newscrawler query ... | jq``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import sys
 from collections.abc import Sequence
 
 from newscrawler.cli.output import display_width, fit
+from newscrawler.timeutil import beijing_text
 from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, archive_name, query_from_args
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -25,7 +25,8 @@ LISTING_FIELDS = ("article_id", "published_at", "category", "authors", "title", 
 def register(subparsers) -> None:
     p = subparsers.add_parser("query", help="list archived articles matching filters",
                               description="List archived articles, newest first. Output: a table on a "
-                                          "terminal, else JSON Lines (times in UTC, e.g. 2024-12-03T02:15:00Z).")
+                                          "terminal (Beijing time), else JSON Lines (times in UTC, e.g. "
+                                          "2024-12-03T02:15:00Z); CSV gives Beijing time with its offset.")
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                    help=f"at most this many articles (default {DEFAULT_LIMIT}; 0 = all)")
@@ -66,11 +67,8 @@ def no_match(archive: str | None) -> str:
 
 
 def _beijing(moment) -> str:
-    if not isinstance(moment, dt.datetime):
-        return "-"
-    from newscrawler.nbd.dates import BEIJING
-
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    """Minutes in Beijing time; the column's header says so."""
+    return beijing_text(moment, seconds=False).removesuffix("+08:00")
 
 
 def table_rows(articles: Sequence[dict]) -> list[list[str]]:
