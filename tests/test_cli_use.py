@@ -173,7 +173,7 @@ def test_query_table_is_beijing_json_utc_and_csv_iso_with_the_offset(timed_archi
     code, out, _ = run_cli(capsys, "query", "--format", "jsonl")
     assert json.loads(out)["published_at"] == "2024-12-03T15:30:00Z"
     code, out, _ = run_cli(capsys, "query", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out.lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
     assert rows[0]["published_at"] == "2024-12-03T23:30:00+08:00"
     assert datetime.fromisoformat(rows[0]["published_at"]) == PUBLISHED
 
@@ -193,3 +193,21 @@ def test_scheduler_log_lines_are_beijing_time_whatever_the_machine_zone(monkeypa
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+# -- CSV for spreadsheets -----------------------------------------------------------------------
+
+
+def test_csv_starts_with_the_utf8_bom_unless_told_not_to(timed_archive, capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "query", "--format", "csv")
+    assert code == 0 and out.startswith("\ufeffarticle_id,") and out.count("\ufeff") == 1
+    code, out, _ = run_cli(capsys, "query", "--format", "csv", "--no-bom")
+    assert code == 0 and out.startswith("article_id,")
+    target = tmp_path / "a.csv"
+    assert run_cli(capsys, "export", "csv", "--out", str(target))[0] == 0
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfarticle_id,") and "宁德时代发布三季报".encode() in data
+    assert run_cli(capsys, "export", "csv", "--out", str(target), "--no-bom")[0] == 0
+    assert target.read_bytes() == data[3:]
+    assert run_cli(capsys, "export", "jsonl", "--out", str(target))[0] == 0
+    assert target.read_bytes().startswith(b'{"article_id"')  # JSON Lines never gets one

@@ -382,7 +382,8 @@ def test_query_verb_formats_and_filters(cli_env, capsys):
     assert code == 0 and [r["article_id"] for r in json.loads(out)] == [1]
     code, out, _ = run_cli(capsys, "query", "--since", "2024-12-03", "--until", "2024-12-04", "--format", "csv",
                            "--sort", "oldest")
-    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.startswith("\ufeffarticle_id,")  # the byte order mark Excel needs
+    rows = list(csv.DictReader(io.StringIO(out[1:])))
     assert [r["article_id"] for r in rows] == ["1", "2"] and rows[0]["authors"] == "张三; 李四"
     code, out, _ = run_cli(capsys, "query", "--author", "李四", "--tag", "银行", "--source", "每日经济新闻",
                            "--limit", "1", "--format", "table")
@@ -452,7 +453,7 @@ def test_export_verb_jsonl_csv_hexo(cli_env, capsys, tmp_path):
     assert code == 0 and "exported 2 articles" in err and [r["article_id"] for r in records] == [4, 3]
     assert records[0]["body_html"] and "search_tokens" not in records[0] and "_id" not in records[0]
     code, _, _ = run_cli(capsys, "export", "csv", "--out", str(tmp_path / "a.csv"))
-    with open(tmp_path / "a.csv", encoding="utf-8", newline="") as fp:
+    with open(tmp_path / "a.csv", encoding="utf-8-sig", newline="") as fp:
         assert len(list(csv.DictReader(fp))) == 8
     posts = tmp_path / "blog" / "source" / "_posts"
     for _ in range(2):  # a second export overwrites the same files

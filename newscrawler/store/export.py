@@ -97,12 +97,22 @@ def csv_cell(value: Any) -> Any:
     return beijing_iso(value) if isinstance(value, dt.datetime) else csv_value(value)
 
 
-def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS) -> int:
+# The UTF-8 byte order mark: Excel opens a CSV file as UTF-8 only when it starts with one (a
+# Chinese Windows otherwise reads it as GBK and shows mojibake); other readers skip it
+# (Python's "utf-8-sig", pandas, LibreOffice).
+BOM = "\ufeff"
+
+
+def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS,
+              bom: bool = False) -> int:
     """A header row and one row per article; lists joined with ``"; "``, mappings as JSON,
-    times in Beijing time with the offset. Returns the row count.
+    times in Beijing time with the offset; with ``bom``, the UTF-8 byte order mark first.
+    Returns the row count.
 
     ``out`` must be opened with ``newline=""`` (the csv module writes its own line ends).
     """
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(fields)
     count = 0

@@ -87,6 +87,13 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--search", metavar="WORDS", help="keywords separated by spaces; every word must appear")
     group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
 
+def add_bom_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-bom``: CSV starts with the UTF-8 byte order mark unless told not to, so Excel (on
+    a Chinese Windows above all) reads it as UTF-8 instead of showing mojibake."""
+    parser.add_argument("--no-bom", dest="bom", action="store_false",
+                        help="csv: leave out the UTF-8 byte order mark written first (for Excel) by default")
+
+
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
     from newscrawler.store.queries import ArticleQuery, QueryError

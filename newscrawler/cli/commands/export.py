@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
 
 
 def register(subparsers) -> None:
@@ -26,6 +26,7 @@ def register(subparsers) -> None:
                    help="output file (jsonl, csv; '-' = standard output) or directory (hexo)")
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
+    add_bom_argument(p)
     hexo = p.add_argument_group("hexo")
     hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories, and author of articles naming none (default {SITE_NAME})")
     hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
@@ -56,9 +57,11 @@ def run(args) -> int:
             except OSError as exc:
                 raise CommandError(f"cannot write to {args.out}: {exc.strerror}") from None
         else:
-            writer = write_jsonl if args.format == "jsonl" else write_csv
             with _output(args.out) as out:
-                count = writer(articles, out)
+                if args.format == "jsonl":
+                    count = write_jsonl(articles, out)
+                else:
+                    count = write_csv(articles, out, bom=args.bom)
     found = "" if count else f" (none match in {archive_name()})"
     print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}{found}", file=sys.stderr)
     return 0

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from newscrawler.cli.output import display_width, fit
 from newscrawler.timeutil import beijing_text
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_LIMIT = 20
@@ -32,6 +32,7 @@ def register(subparsers) -> None:
                    help=f"at most this many articles (default {DEFAULT_LIMIT}; 0 = all)")
     p.add_argument("--format", choices=OUTPUT_FORMATS,
                    help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
+    add_bom_argument(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +54,7 @@ def run(args) -> int:
         elif fmt == "jsonl":
             count = write_jsonl(articles, sys.stdout, LISTING_FIELDS)
         else:
-            count = write_csv(articles, sys.stdout, LISTING_FIELDS)
+            count = write_csv(articles, sys.stdout, LISTING_FIELDS, bom=args.bom)
     if not count:  # on standard error: the output stays valid (empty) JSON Lines or CSV
         print(no_match(archive_name()), file=sys.stderr)
     return 0
