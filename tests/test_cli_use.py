@@ -211,3 +211,69 @@ def test_csv_starts_with_the_utf8_bom_unless_told_not_to(timed_archive, capsys, 
     assert target.read_bytes() == data[3:]
     assert run_cli(capsys, "export", "jsonl", "--out", str(target))[0] == 0
     assert target.read_bytes().startswith(b'{"article_id"')  # JSON Lines never gets one
+
+
+# -- pipes ----------------------------------------------------------------------------------------
+
+
+def _piped_to_head(argv: list[str], env: dict, stdin: bytes | None = None) -> tuple[int, bytes, str]:
+    """``newscrawler ARGV | head -1`` with real pipes: (newscrawler's status, head's output, its stderr)."""
+    producer = subprocess.Popen([sys.executable, "-m", "newscrawler", *argv], env=env, cwd=ROOT,
+                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if stdin is not None:  # read whole before anything is printed
+        producer.stdin.write(stdin)
+        producer.stdin.close()
+    head = subprocess.run(["head", "-1"], stdin=producer.stdout, capture_output=True, timeout=60)
+    producer.stdout.close()  # head held the only other read end: the pipe is closed now
+    err = producer.stderr.read().decode()
+    return producer.wait(timeout=60), head.stdout, err
+
+
+@pytest.fixture
+def big_archive(monkeypatch, mongo_uri, mongo_db_name, mongo_db):
+    """Enough articles that the output outgrows a pipe's buffer (64 KiB) while head has exited."""
+    body = "宁德时代营收增长，新能源汽车需求旺盛。" * 40
+    mongo_db.articles.insert_many([
+        {"article_id": n, "title": f"文章{n}", "url": f"https://www.nbd.com.cn/a/{n}.html", "tags": ["新能源"],
+         "published_at": datetime(2024, 12, 3, tzinfo=UTC), "authors": ["张三"], "category": "公司",
+         "body_text": body, "body_html": f"<p>{body}</p>", "summary": body[:100]} for n in range(1, 301)])
+    mongo_db.crawls.insert_many([{"crawl_id": f"c{n}", "started_at": datetime(2024, 12, 3, tzinfo=UTC),
+                                  "stats": {"new": n}, "alerts": ["x" * 500]} for n in range(300)])
+    return {**os.environ, "MONGO_URI": mongo_uri, "MONGO_DATABASE": mongo_db_name,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "testing"), os.environ.get("PYTHONPATH", "")])}
+
+
+@pytest.mark.parametrize("argv", [
+    ["query", "--format", "csv", "--limit", "0"],
+    ["query", "--format", "jsonl", "--limit", "0"],
+    ["export", "jsonl", "--out", "-"],
+    ["export", "csv", "--out", "-"],
+    ["show", "1"],
+    ["stats", "--json", "--exact", "--days", "3000"],
+    ["crawls", "--json", "--limit", "0"],
+])
+def test_a_closed_pipe_ends_the_verb_quietly(big_archive, argv):
+    if argv[0] == "show":  # one article whose body alone outgrows the pipe
+        from pymongo import MongoClient
+
+        with MongoClient(big_archive["MONGO_URI"]) as client:
+            client[big_archive["MONGO_DATABASE"]].articles.update_one(
+                {"article_id": 1}, {"$set": {"body_text": "正文\n" * 100_000}})
+    code, first, err = _piped_to_head(argv, big_archive)
+    assert first and "Traceback" not in err and "BrokenPipe" not in err, err
+    assert code == 141
+
+
+def test_extract_into_a_closed_pipe_ends_quietly(big_archive):
+    from tests.evaluation.cases import evaluation_set
+
+    case = evaluation_set()[0]
+    # After the body's first paragraph, 3,000 more: a record far larger than a pipe's buffer.
+    first_line = case.expected["body_text"].splitlines()[0]
+    end = case.html.index("</p>", case.html.index(first_line[:10])) + 4
+    more = "".join(f"<p>第{n}段：宁德时代营收增长，新能源汽车需求旺盛。</p>" for n in range(3000))
+    html = case.html[:end] + more + case.html[end:]
+    code, first, err = _piped_to_head(["extract", "-", "--url", case.page_url], big_archive, stdin=html.encode())
+    assert first.startswith(b"{") and "Traceback" not in err, err
+    assert code == 141
