@@ -277,3 +277,21 @@ def test_extract_into_a_closed_pipe_ends_quietly(big_archive):
     code, first, err = _piped_to_head(["extract", "-", "--url", case.page_url], big_archive, stdin=html.encode())
     assert first.startswith(b"{") and "Traceback" not in err, err
     assert code == 141
+
+
+# -- start-up -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["query", "--limit", "1"], ["show", "1"], ["stats"], ["crawls"],
+                                  ["export", "jsonl", "--out", "-"]])
+def test_a_read_verb_loads_neither_scrapy_nor_jieba(big_archive, argv):
+    """What made a read verb take 1-2 s: all of Scrapy (through the crawl's settings) and
+    jieba's import; the verbs read their settings from config.py and search loads jieba itself."""
+    probe = ("import sys\n"
+             "from newscrawler.cli import main\n"
+             "code = main(sys.argv[1:])\n"
+             "heavy = sorted(m for m in ('scrapy', 'twisted', 'jieba', 'newscrawler.crawl') if m in sys.modules)\n"
+             "print('HEAVY', heavy, code, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe, *argv], env=big_archive, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert "HEAVY [] 0" in result.stderr, result.stderr[-2000:]

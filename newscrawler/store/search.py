@@ -34,16 +34,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources, which warns on stderr that it is deprecated.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
-    import jieba
-
 FIELD = "search_tokens"
 MIN_TOKEN_LENGTH = 2
 
 _init_lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
+_tokenizer: "jieba.Tokenizer | None" = None
 
 
 def _jieba() -> jieba.Tokenizer:
@@ -57,6 +52,12 @@ def _jieba() -> jieba.Tokenizer:
     if _tokenizer is None:
         with _init_lock:
             if _tokenizer is None:
+                # Imported here: jieba (and the pkg_resources it imports) costs a read verb
+                # that searches nothing a tenth of a second.
+                with warnings.catch_warnings():
+                    # jieba 0.42 imports pkg_resources, which warns on stderr that it is deprecated.
+                    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+                    import jieba
                 jieba.setLogLevel(logging.WARNING)
                 jieba.dt.initialize()
                 _tokenizer = jieba.dt

@@ -57,12 +57,13 @@ def archive_database() -> Iterator:
     new empty one. Connection failures become a CommandError (exit 1) with the URI's
     credentials hidden.
     """
+    _plain_driver_for_the_embedded_server()
+    _require_embedded_archive()
     from pymongo.errors import PyMongoError
 
     from newscrawler.store.connection import get_database, redact_text
     from newscrawler.store.errors import ArchiveError
 
-    _require_embedded_archive()
     try:
         db = get_database(None, connectTimeoutMS=BUSY_SERVER_MS)
     except ArchiveError as exc:
@@ -73,6 +74,37 @@ def archive_database() -> Iterator:
         raise CommandError(f"the archive's MongoDB failed: {redact_text(str(exc))}") from None
     finally:
         db.client.close()
+        _no_wait_for_closed_clients_at_exit()
+
+
+def _plain_driver_for_the_embedded_server() -> None:
+    """Without MONGO_URI the archive is the embedded server on loopback, never TLS: pymongo is
+    then loaded without its pyOpenSSL layer (optional in pymongo, which falls back to the
+    standard library's ssl), whose import (cryptography, requests for OCSP) is a third of a
+    read verb's run time. With MONGO_URI (TLS possible) the driver loads as usual."""
+    import sys
+
+    from newscrawler import config
+
+    if not config.setting(None, "MONGO_URI") and "pymongo" not in sys.modules:
+        sys.modules.setdefault("pymongo.pyopenssl_context", None)  # None: "not importable"
+
+
+def _no_wait_for_closed_clients_at_exit() -> None:
+    """Let the process exit without waiting up to half a second for the driver's threads.
+
+    pymongo joins its monitor threads at exit (an atexit hook), and a closed client's threads
+    notice the close only after their current 0.5 s sleep: half the run time of a read verb.
+    Every client of the read path is closed by now (the server check's too), and the threads
+    are daemon threads with nothing left to do, so the hook is dropped.
+    """
+    import atexit
+
+    from pymongo.synchronous import monitor
+
+    hook = getattr(monitor, "_shutdown_resources", None)  # pymongo 4.x's exit hook
+    if hook is not None:
+        atexit.unregister(hook)
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
