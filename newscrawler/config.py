@@ -39,7 +39,10 @@ DEFAULTS: dict[str, Any] = {
     # tried again (each try waits up to the driver's 5 s server-selection timeout).
     "ARCHIVE_RETRY_INTERVAL": 30,
     # Embedded database, spool, thumbnails and WARC files, unless each is given itself.
-    "NEWSCRAWLER_DATA_DIR": "data",
+    # Unset: the checkout's own data/ when it exists (an archive already there stays in use),
+    # else the per-user data directory of the platform (see data_dir): never the current
+    # directory, so every command finds the same archive wherever it is run.
+    "NEWSCRAWLER_DATA_DIR": None,
     # A crawl does not start when the disk of the data directory (or of WARC_DIR, or of a
     # directory IMAGES_STORE) has less free space than this (MB); 0 turns the check off. A full
     # disk panics the embedded database and leaves thumbnails and WARC records half written.
@@ -170,10 +173,38 @@ def setting(source: Any, name: str) -> Any:
     return DEFAULTS.get(name) if value in (None, "") else value
 
 
+# The directory holding the package: a checkout (or an editable install) when it has the
+# project's pyproject.toml beside the package, not a site-packages directory or a Scrapyd egg.
+CHECKOUT = Path(__file__).resolve().parent.parent
+APP_NAME = "newscrawler"
+
+
+def checkout_data_dir() -> Path | None:
+    """The checkout's own ``data/`` when it exists (where earlier versions kept the archive)."""
+    candidate = CHECKOUT / "data"
+    return candidate if (CHECKOUT / "pyproject.toml").is_file() and candidate.is_dir() else None
+
+
+def user_data_dir() -> Path:
+    """The per-user data directory by platform convention: ``~/.local/share/newscrawler`` on
+    Linux (``$XDG_DATA_HOME`` honoured), ``~/Library/Application Support/newscrawler`` on
+    macOS, ``%LOCALAPPDATA%\\newscrawler`` on Windows."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
 def data_dir(source: Any = None) -> Path:
     """The data directory, absolute: the embedded server, the spool and the state file must agree
-    even if the process later changes directory."""
-    return Path(str(setting(source, "NEWSCRAWLER_DATA_DIR"))).expanduser().resolve()
+    even if the process later changes directory.
+
+    ``NEWSCRAWLER_DATA_DIR`` (a setting or the environment; relative to the current directory)
+    wins; else the checkout's ``data/`` if it exists; else :func:`user_data_dir`.
+    """
+    configured = setting(source, "NEWSCRAWLER_DATA_DIR")
+    if configured:
+        return Path(str(configured)).expanduser().resolve()
+    return (checkout_data_dir() or user_data_dir()).resolve()
 
 
 def warc_dir(source: Any = None) -> Path:

@@ -18,3 +18,21 @@ def new_run_id(prefix: str = "") -> str:
     """An id for a crawl or a re-extraction run: ``[prefix-]20261129T134200Z-1a2b3c`` (sorts by start)."""
     stamp = f"{utcnow():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
     return f"{prefix}-{stamp}" if prefix else stamp
+
+
+def as_beijing(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Beijing time (a naive one is taken as UTC, as the archive stores it)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(BEIJING)
+
+
+def beijing_text(moment: object, seconds: bool = True) -> str:
+    """A time for people: Beijing time saying so with its offset, ``2024-12-03 23:30:00+08:00``
+    (``-`` for no time). JSON keeps UTC (``...Z``); CSV takes :func:`beijing_iso`."""
+    if not isinstance(moment, dt.datetime):
+        return "-"
+    return as_beijing(moment).isoformat(sep=" ", timespec="seconds" if seconds else "minutes")
+
+
+def beijing_iso(moment: dt.datetime) -> str:
+    """ISO 8601 in Beijing time with the offset: ``2024-12-03T23:30:00+08:00`` (CSV cells)."""
+    return as_beijing(moment).isoformat(timespec="seconds")

@@ -126,7 +126,6 @@ def test_settings_then_environment_then_default(monkeypatch, tmp_path):
     assert config.setting({}, "MONGO_DATABASE") == "newscrawler"
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NEWSCRAWLER_DATA_DIR", raising=False)
-    assert config.data_dir({}) == tmp_path.resolve() / "data"
     assert config.data_dir({"NEWSCRAWLER_DATA_DIR": "elsewhere"}) == tmp_path.resolve() / "elsewhere"
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import os
 import pty
+import re
 import select
 import shlex
 import shutil
@@ -300,7 +301,7 @@ def test_job_run_is_single_and_recorded(mongo_uri, mongo_db_name, tmp_path):
 
     listing = run_newscrawler("crawls", "--job", "replica", env=env)  # the table
     assert records[0]["crawl_id"] in listing.stdout and "replica" in listing.stdout
-    assert "finished" in listing.stdout and listing.stdout.startswith("started (UTC)")
+    assert "finished" in listing.stdout and listing.stdout.startswith("started (Beijing)")
 
 
 def test_scheduler_runs_jobs_and_stops_cleanly(mongo_uri, mongo_db_name, tmp_path):
@@ -319,6 +320,9 @@ def test_scheduler_runs_jobs_and_stops_cleanly(mongo_uri, mongo_db_name, tmp_pat
     text = log.read_text()
     assert proc.returncode == 0, text[-3000:]
     assert "job yearly [0 0 1 1 *]: next run" in text
+    # Beijing time, saying so: the log's stamps and the next run (0 0 1 1 * in the jobs' zone).
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+08:00 \[schedule\] INFO: scheduling", text, re.M)
+    assert re.search(r"next run \d{4}-\d\d-\d\d \d\d:\d\d\+08:00", text)
     assert "job yearly: started" in text and "job yearly: exit 0 (done)" in text
     assert "scheduler stopped" in text
     record = archive(mongo_uri, mongo_db_name).crawls.find_one({"job": "yearly"})

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 from datetime import date, datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 
 import pytest
 import yaml
@@ -265,6 +264,7 @@ def test_stats_by_aggregation_and_from_kept_counts_agree_and_stay_current(archiv
 
 EXPECTED_HEXO = """---
 title: 宁德时代发布三季报
+article_id: 1
 categories:
 - 公司
 - 每经网
@@ -272,9 +272,12 @@ categories:
 tags:
 - 新能源
 headimg: https://image.nbd.com.cn/1.jpg
-author: 每经网
+author: 张三、李四
+authors:
+- 张三
+- 李四
 comments: false
-date: Tue, 03 Dec 2024 15:30:00 GMT
+date: '2024-12-03 23:30:00+08:00'
 thumbnail: https://image.nbd.com.cn/1.jpg
 ---
 
@@ -290,7 +293,9 @@ def test_hexo_post_byte_for_byte(archive):
     assert hexo_post(doc) == EXPECTED_HEXO
     custom = hexo_post(get_article(archive, 6), HexoOptions(site_name="我的站", extra_category="转载",
                                                           placeholder="/img/none.png"))
-    assert "\n- 证券\n- 我的站\n- 转载\ntags: []\nheadimg: /img/none.png\nauthor: 我的站\n" in custom
+    assert "\n- 证券\n- 我的站\n- 转载\ntags: []\nheadimg: /img/none.png\nauthor: 张三\n" in custom
+    nobody = hexo_post({**get_article(archive, 6), "authors": []}, HexoOptions(site_name="我的站"))
+    assert "\nauthor: 我的站\nauthors: []\n" in nobody
     assert "<div>\n<p>沪指涨0.8%，券商板块领涨。</p>\n</div>\n" in custom  # no byline paragraph
 
 
@@ -310,28 +315,53 @@ def test_hexo_front_matter_reads_back_as_the_article(title):
     doc = {**DOCS[0], "title": title, "tags": ["新能源", "a: b", "#标签"]}
     matter = _front_matter(hexo_post(doc))
     assert matter["title"] == title
-    assert parsedate_to_datetime(matter["date"]) == doc["published_at"]
+    assert datetime.fromisoformat(matter["date"]) == doc["published_at"] and matter["date"].endswith("+08:00")
+    assert (matter["article_id"], matter["authors"]) == (1, ["张三", "李四"])
     assert matter["tags"] == doc["tags"]
     assert matter["categories"] == [doc["category"], "每经网", "分类"]
     assert (matter["headimg"], matter["thumbnail"], matter["comments"]) == (doc["thumbnail_url"],) * 2 + (False,)
     no_extras = _front_matter(hexo_post({"title": title, "category": None, "tags": []}))
     assert (no_extras["categories"][0], no_extras["tags"], "date" in no_extras) == ("未分类", [], False)
+    assert (no_extras["author"], no_extras["authors"]) == ("每经网", [])
 
 
-def test_hexo_file_names_are_sanitised_and_reexport_overwrites(archive, tmp_path):
+def test_hexo_file_names_are_the_article_ids_and_reexport_overwrites(archive, tmp_path):
     assert sanitize_title('a"b\'c“d”e‘f’g/h\\i:j*k?l<m>n|o\tp\x00q') == "a_b_c_d_e_f_g_h_i_j_k_l_m_n_o_p_q"
-    assert hexo_filename(DOCS[6]) == "双11_来了：电商_快递迎高峰_.md"  # leading _ dropped: Hexo hides such files
+    assert hexo_filename(DOCS[6]) == "7.md"
     assert "title: “双11”来了：电商/快递迎高峰?\n" in hexo_post(DOCS[6])  # the title line keeps it as it is
-    assert hexo_filename({"title": "“”", "article_id": 42}) == "42.md"
-    assert len(hexo_filename({"title": "长" * 200}).encode()) <= 243
     out = tmp_path / "_posts"
     first = write_hexo(iter_articles(archive, ArticleQuery()), out)
     assert len(first) == len(DOCS) == len(list(out.iterdir()))
-    (out / "宁德时代发布三季报.md").write_text("stale", encoding="utf-8")
+    (out / "1.md").write_text("stale", encoding="utf-8")
     again = write_hexo(iter_articles(archive, ArticleQuery()), out)
-    assert again == first and (out / "宁德时代发布三季报.md").read_bytes() == EXPECTED_HEXO.encode("utf-8")
-    twins = write_hexo([DOCS[0], {**DOCS[1], "title": DOCS[0]["title"]}], tmp_path / "twins")
-    assert [p.name for p in twins] == ["宁德时代发布三季报.md", "宁德时代发布三季报_2.md"]
+    assert again == first and (out / "1.md").read_bytes() == EXPECTED_HEXO.encode("utf-8")
+
+
+def test_hexo_exports_with_different_filters_lose_no_post_and_duplicate_none(archive, tmp_path):
+    # Another article with the same title as article 1: title-based names gave the second one
+    # a suffix in one export and the plain name in another, overwriting article 1's post.
+    archive.articles.insert_one(article(9, DOCS[0]["title"], "另一篇。", datetime(2024, 12, 1, tzinfo=UTC),
+                                        category="公司", tags=["银行"]))
+    out = tmp_path / "_posts"
+    write_hexo(iter_articles(archive, ArticleQuery(category="公司")), out)
+    write_hexo(iter_articles(archive, ArticleQuery(tag="银行")), out)
+    bodies = sorted(p.read_text(encoding="utf-8").partition("<div>\n")[2] for p in out.iterdir())
+    docs = [d for d in archive.articles.find() if d["category"] == "公司" or "银行" in d["tags"]]
+    expected = sorted(((f"<p>{d['byline']}</p>\n" if d.get("byline") else "") + f"{d['body_html']}\n</div>\n")
+                      for d in docs)
+    assert bodies == expected and len(expected) == 5  # each article once
+
+
+def test_a_title_edit_keeps_the_post_file_and_an_earlier_title_named_post_is_replaced(archive, tmp_path):
+    out = tmp_path / "_posts"
+    out.mkdir()
+    # A post an earlier version wrote under the article's title, and an unrelated file.
+    (out / "宁德时代发布三季报.md").write_text("---\ntitle: 宁德时代发布三季报\n---\n\n<div></div>\n", encoding="utf-8")
+    (out / "about.md").write_text("---\ntitle: 关于\n---\n", encoding="utf-8")
+    write_hexo([DOCS[0]], out)
+    write_hexo([{**DOCS[0], "title": "宁德时代发布三季报（更正）"}], out)
+    assert sorted(p.name for p in out.iterdir()) == ["1.md", "about.md"]
+    assert _front_matter((out / "1.md").read_text(encoding="utf-8"))["title"] == "宁德时代发布三季报（更正）"
 
 
 # -- the verbs --------------------------------------------------------------------------------
@@ -352,13 +382,14 @@ def test_query_verb_formats_and_filters(cli_env, capsys):
     assert code == 0 and [r["article_id"] for r in json.loads(out)] == [1]
     code, out, _ = run_cli(capsys, "query", "--since", "2024-12-03", "--until", "2024-12-04", "--format", "csv",
                            "--sort", "oldest")
-    rows = list(csv.DictReader(io.StringIO(out)))
+    assert out.startswith("\ufeffarticle_id,")  # the byte order mark Excel needs
+    rows = list(csv.DictReader(io.StringIO(out[1:])))
     assert [r["article_id"] for r in rows] == ["1", "2"] and rows[0]["authors"] == "张三; 李四"
     code, out, _ = run_cli(capsys, "query", "--author", "李四", "--tag", "银行", "--source", "每日经济新闻",
                            "--limit", "1", "--format", "table")
     assert code == 0 and "中国银行业协会发布报告" in out and "(1 article)" in out
     code, out, _ = run_cli(capsys, "query", "--category", "无", "--format", "table")
-    assert code == 0 and "No articles match." in out
+    assert code == 0 and "No articles match in the archive at " in out
     code, out, _ = run_cli(capsys, "query", "--author", '{"$ne": null}')
     assert code == 0 and out == ""
     code, out, _ = run_cli(capsys, "query", "--category", "$where", "--search", ".* [a-")
@@ -422,15 +453,15 @@ def test_export_verb_jsonl_csv_hexo(cli_env, capsys, tmp_path):
     assert code == 0 and "exported 2 articles" in err and [r["article_id"] for r in records] == [4, 3]
     assert records[0]["body_html"] and "search_tokens" not in records[0] and "_id" not in records[0]
     code, _, _ = run_cli(capsys, "export", "csv", "--out", str(tmp_path / "a.csv"))
-    with open(tmp_path / "a.csv", encoding="utf-8", newline="") as fp:
+    with open(tmp_path / "a.csv", encoding="utf-8-sig", newline="") as fp:
         assert len(list(csv.DictReader(fp))) == 8
     posts = tmp_path / "blog" / "source" / "_posts"
     for _ in range(2):  # a second export overwrites the same files
         code, _, err = run_cli(capsys, "export", "hexo", "--out", str(posts), "--search", "宁德时代",
                                "--site-name", "每经网", "--placeholder", "/x.png")
         assert code == 0 and "exported 1 article " in err
-    assert [p.name for p in posts.iterdir()] == ["宁德时代发布三季报.md"]
-    assert (posts / "宁德时代发布三季报.md").read_bytes() == EXPECTED_HEXO.encode("utf-8")
+    assert [p.name for p in posts.iterdir()] == ["1.md"]
+    assert (posts / "1.md").read_bytes() == EXPECTED_HEXO.encode("utf-8")
 
 
 def test_window_sizing_follows_the_hit_rate():
@@ -473,7 +504,7 @@ def test_a_failed_export_leaves_the_previous_file_untouched(cli_env, capsys, tmp
     from newscrawler.store.export import CSV_FIELDS
 
     # The row writer fails after 3 rows (a CSV row is one csv_value per field).
-    _fail_after(monkeypatch, *(("json_record", 3) if fmt == "jsonl" else ("csv_value", 3 * len(CSV_FIELDS))))
+    _fail_after(monkeypatch, *(("json_record", 3) if fmt == "jsonl" else ("csv_cell", 3 * len(CSV_FIELDS))))
     with pytest.raises(RuntimeError):
         main(["export", fmt, "--out", str(out), "--limit", "5"])
     assert out.read_bytes() == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from enum import IntEnum
@@ -26,11 +27,14 @@ class ExitStatus(IntEnum):
     USAGE = 2        # bad arguments or input files
     ALERTS = 3       # the crawl finished, but monitoring raised alerts
     INTERRUPTED = 130
+    # The reader of the output went away (`newscrawler query | head`): quietly, with the status
+    # of a Unix tool ended by SIGPIPE (128 + 13), as `cat file | head` gives under pipefail.
+    BROKEN_PIPE = 141
 
     @property
     def meaning(self) -> str:
         return {0: "done", 1: "failed", 2: "bad arguments", 3: "finished with alerts",
-                130: "interrupted"}[self.value]
+                130: "interrupted", 141: "output closed by its reader"}[self.value]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,13 +66,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return ExitStatus.USAGE
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, so a closed pipe is caught below rather than at exit
+        return code
+    except BrokenPipeError:
+        return _output_closed()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED
     except CommandError as exc:
         print(f"newscrawler {args.verb}: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def _output_closed() -> int:
+    """The reader of standard output closed it (``| head``): no traceback, no error message.
+
+    The Python documentation's recipe (signal module, "Note on SIGPIPE"): standard output is
+    pointed at /dev/null, so the interpreter's last flush at exit does not fail again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test's captured stream)
+        pass
+    finally:
+        os.close(devnull)
+    return ExitStatus.BROKEN_PIPE
 
 
 class CommandError(Exception):

@@ -2,7 +2,8 @@
 
 Every writer takes an iterable of article documents (as :func:`queries.iter_articles`
 yields them), so an export of the whole archive streams instead of holding it in memory.
-Times are printed as the record contract says: UTC, ``2024-12-03T02:15:00Z``.
+Times in JSON are as the record contract says: UTC, ``2024-12-03T02:15:00Z``; CSV, read by
+people in spreadsheets, gives Beijing time with its offset (``2024-12-03T10:15:00+08:00``).
 
 Files are written whole or not at all (:func:`replaced_atomically`): into a hidden temporary
 file beside the target, renamed over it at the end, so an export that fails or is killed
@@ -22,13 +23,12 @@ import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import format_datetime
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
 
-from newscrawler.nbd.dates import UTC
+from newscrawler.timeutil import BEIJING, UTC, beijing_iso
 from newscrawler.nbd.site import SITE_NAME
 from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
 
@@ -91,17 +91,33 @@ def write_jsonl(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str]
     return count
 
 
-def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS) -> int:
-    """A header row and one row per article; lists joined with ``"; "``, mappings as JSON.
+def csv_cell(value: Any) -> Any:
+    """One CSV cell of the command line's exports: a time in Beijing time with its offset
+    (ISO 8601), anything else as the record's :func:`csv_value`."""
+    return beijing_iso(value) if isinstance(value, dt.datetime) else csv_value(value)
+
+
+# The UTF-8 byte order mark: Excel opens a CSV file as UTF-8 only when it starts with one (a
+# Chinese Windows otherwise reads it as GBK and shows mojibake); other readers skip it
+# (Python's "utf-8-sig", pandas, LibreOffice).
+BOM = "\ufeff"
+
+
+def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] = CSV_FIELDS,
+              bom: bool = False) -> int:
+    """A header row and one row per article; lists joined with ``"; "``, mappings as JSON,
+    times in Beijing time with the offset; with ``bom``, the UTF-8 byte order mark first.
     Returns the row count.
 
     ``out`` must be opened with ``newline=""`` (the csv module writes its own line ends).
     """
+    if bom:
+        out.write(BOM)
     writer = csv.writer(out)
     writer.writerow(fields)
     count = 0
     for doc in articles:
-        writer.writerow([csv_value(doc.get(key)) for key in fields])
+        writer.writerow([csv_cell(doc.get(key)) for key in fields])
         count += 1
     return count
 
@@ -126,9 +142,16 @@ def sanitize_title(title: str) -> str:
 
 
 def hexo_filename(doc: Mapping[str, Any]) -> str:
-    """``<sanitised title>.md``, made publishable: Hexo skips files whose names start with
-    ``_`` or ``.`` (its hidden files), which a title opening with a quote would give, so
-    those leading characters are dropped; a title with nothing left is named by its id."""
+    """``<article id>.md``: the one name of the article's post, whatever the title (edited or
+    not) and whichever export wrote it, so exports with different filters into one blog
+    overwrite the same post instead of losing or duplicating one. Hexo's default permalink
+    then gives the post a stable address too (``/2024/12/03/3704821/``)."""
+    return f"{int(doc['article_id'])}.md"
+
+
+def legacy_hexo_filename(doc: Mapping[str, Any]) -> str:
+    """The title-based name earlier versions gave the post (``<sanitised title>.md``): a
+    re-export replaces such a post by the one named by id (see :func:`write_hexo`)."""
     stem = sanitize_title(doc.get("title") or "").strip().lstrip("_.").strip()
     encoded = stem.encode("utf-8")
     if len(encoded) > MAX_NAME_BYTES:
@@ -136,23 +159,34 @@ def hexo_filename(doc: Mapping[str, Any]) -> str:
     return f"{stem or doc.get('article_id')}.md"
 
 
+def hexo_date(when: dt.datetime) -> str:
+    """``2024-12-03 23:30:00+08:00``: Beijing time with its offset, as readers of the site
+    think of it. A string, not a YAML timestamp: Hexo shifts a timestamp by the machine's time
+    zone (hexo-front-matter), and reads a date string with its offset as written."""
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(BEIJING).isoformat(sep=" ", timespec="seconds")
+
+
 def front_matter(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> dict[str, Any]:
-    """The post's front matter as Hexo reads it, in the order it is written."""
+    """The post's front matter as Hexo reads it, in the order it is written: ``author`` is the
+    article's authors (the site name when it names none), ``authors`` the list itself."""
     image = doc.get("thumbnail_url") or options.placeholder
+    authors = list(doc.get("authors") or [])
     matter: dict[str, Any] = {
         "title": doc.get("title") or "",
+        "article_id": doc.get("article_id"),
         "categories": [doc.get("category") or NO_CATEGORY, options.site_name, options.extra_category],
         "tags": list(doc.get("tags") or []),
         "headimg": image,
-        "author": options.site_name,
+        "author": "、".join(authors) or options.site_name,
+        "authors": authors,
         "comments": False,
     }
+    if matter["article_id"] is None:
+        del matter["article_id"]
     when = doc.get("published_at") or doc.get("first_seen_at")
     if isinstance(when, dt.datetime):
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        # A string, not a YAML timestamp: Hexo shifts a timestamp by the machine's time zone
-        # (hexo-front-matter), and reads an RFC 2822 date with its zone as written.
-        matter["date"] = format_datetime(when.astimezone(UTC), usegmt=True)
+        matter["date"] = hexo_date(when)
     matter["thumbnail"] = image
     return matter
 
@@ -170,26 +204,35 @@ def hexo_post(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> s
 
 
 def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOptions = HexoOptions()) -> list[Path]:
-    """One post per article in ``out_dir`` (created if needed), overwriting earlier exports
-    (each post replaced whole: an export that fails leaves the earlier post as it was).
-
-    Two articles of one export with the same file name are told apart by the article id
-    (``<title>_<id>.md`` for the later one). Returns the written paths.
+    """One post per article in ``out_dir`` (created if needed), named by the article's id
+    (:func:`hexo_filename`) and replacing the earlier post of the same article (each replaced
+    whole: an export that fails leaves the earlier post as it was). Returns the written paths.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Any] = {}
     paths = []
     for doc in articles:
-        name = hexo_filename(doc)
-        if written.get(name, doc.get("article_id")) != doc.get("article_id"):
-            name = f"{name[:-3]}_{doc.get('article_id')}.md"
-        written[name] = doc.get("article_id")
-        path = out_dir / name
+        path = out_dir / hexo_filename(doc)
         with replaced_atomically(path, newline="\n") as fp:
             fp.write(hexo_post(doc, options))
+        _remove_legacy_post(out_dir, doc)
         paths.append(path)
     return paths
+
+
+def _remove_legacy_post(out_dir: Path, doc: Mapping[str, Any]) -> None:
+    """Remove the post an earlier version wrote for this article under its title, so the blog
+    does not show it twice: only a file whose front matter has exactly this title."""
+    legacy = out_dir / legacy_hexo_filename(doc)
+    if legacy.name == hexo_filename(doc) or not legacy.is_file():
+        return
+    try:
+        text = legacy.read_text(encoding="utf-8")
+        matter = yaml.safe_load(text[4:].partition("\n---\n")[0]) if text.startswith("---\n") else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return
+    if isinstance(matter, dict) and matter.get("title") == doc.get("title") and "article_id" not in matter:
+        legacy.unlink(missing_ok=True)
 
 
 __all__ = [
@@ -198,6 +241,7 @@ __all__ = [
     "LIST_SEPARATOR",
     "HexoOptions",
     "front_matter",
+    "hexo_date",
     "hexo_filename",
     "hexo_post",
     "json_record",

@@ -32,18 +32,16 @@ import unicodedata
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-with warnings.catch_warnings():
-    # jieba 0.42 imports pkg_resources, which warns on stderr that it is deprecated.
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+if TYPE_CHECKING:  # imported when a search runs (jieba costs every read verb its start-up)
     import jieba
 
 FIELD = "search_tokens"
 MIN_TOKEN_LENGTH = 2
 
 _init_lock = threading.Lock()
-_tokenizer: jieba.Tokenizer | None = None
+_tokenizer: "jieba.Tokenizer | None" = None
 
 
 def _jieba() -> jieba.Tokenizer:
@@ -57,6 +55,12 @@ def _jieba() -> jieba.Tokenizer:
     if _tokenizer is None:
         with _init_lock:
             if _tokenizer is None:
+                # Imported here: jieba (and the pkg_resources it imports) costs a read verb
+                # that searches nothing a tenth of a second.
+                with warnings.catch_warnings():
+                    # jieba 0.42 imports pkg_resources, which warns on stderr that it is deprecated.
+                    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+                    import jieba
                 jieba.setLogLevel(logging.WARNING)
                 jieba.dt.initialize()
                 _tokenizer = jieba.dt

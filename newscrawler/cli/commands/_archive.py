@@ -19,21 +19,53 @@ from newscrawler.cli import CommandError, ExitStatus, argtypes
 BUSY_SERVER_MS = 120_000
 
 
+def archive_name() -> str:
+    """Which archive the read verbs ask, for their messages: ``the archive at <data dir>
+    (database X)``, or the configured MongoDB's URI (without credentials)."""
+    from newscrawler import config
+
+    database = config.setting(None, "MONGO_DATABASE")
+    uri = config.setting(None, "MONGO_URI")
+    if uri:
+        from newscrawler.store.connection import redact_uri
+
+        return f"the archive at {redact_uri(str(uri))} (database {database})"
+    return f"the archive at {config.data_dir()} (database {database})"
+
+
+def _require_embedded_archive() -> None:
+    """Refuse to read an embedded archive that does not exist: starting a server would create
+    an empty one (and leave a second server running) and the verb would report nothing found."""
+    from newscrawler import config
+    from newscrawler.store.embedded import ServerPaths
+
+    if config.setting(None, "MONGO_URI"):
+        return
+    data_dir = config.data_dir()
+    if not ServerPaths.for_data_dir(data_dir).storage.is_dir():
+        raise CommandError(
+            f"no archive at {data_dir}: crawl first (newscrawler crawl, or newscrawler demo), "
+            "or point NEWSCRAWLER_DATA_DIR (or MONGO_URI) at an existing archive")
+
+
 @contextlib.contextmanager
 def archive_database() -> Iterator:
     """The archive database (MONGO_URI, else the embedded server), closed afterwards.
 
-    Connection failures become a CommandError (exit 1) with the URI's credentials hidden.
+    Read from the configuration and the environment (config.py), not Scrapy's settings: a read
+    verb loads no Scrapy. An embedded archive that does not exist is an error (exit 1), not a
+    new empty one. Connection failures become a CommandError (exit 1) with the URI's
+    credentials hidden.
     """
+    _plain_driver_for_the_embedded_server()
+    _require_embedded_archive()
     from pymongo.errors import PyMongoError
 
     from newscrawler.store.connection import get_database, redact_text
     from newscrawler.store.errors import ArchiveError
-    from newscrawler.crawl.runner import project_settings
 
-    settings = project_settings()
     try:
-        db = get_database(settings, connectTimeoutMS=BUSY_SERVER_MS)
+        db = get_database(None, connectTimeoutMS=BUSY_SERVER_MS)
     except ArchiveError as exc:
         raise CommandError(str(exc)) from None
     try:
@@ -42,6 +74,37 @@ def archive_database() -> Iterator:
         raise CommandError(f"the archive's MongoDB failed: {redact_text(str(exc))}") from None
     finally:
         db.client.close()
+        _no_wait_for_closed_clients_at_exit()
+
+
+def _plain_driver_for_the_embedded_server() -> None:
+    """Without MONGO_URI the archive is the embedded server on loopback, never TLS: pymongo is
+    then loaded without its pyOpenSSL layer (optional in pymongo, which falls back to the
+    standard library's ssl), whose import (cryptography, requests for OCSP) is a third of a
+    read verb's run time. With MONGO_URI (TLS possible) the driver loads as usual."""
+    import sys
+
+    from newscrawler import config
+
+    if not config.setting(None, "MONGO_URI") and "pymongo" not in sys.modules:
+        sys.modules.setdefault("pymongo.pyopenssl_context", None)  # None: "not importable"
+
+
+def _no_wait_for_closed_clients_at_exit() -> None:
+    """Let the process exit without waiting up to half a second for the driver's threads.
+
+    pymongo joins its monitor threads at exit (an atexit hook), and a closed client's threads
+    notice the close only after their current 0.5 s sleep: half the run time of a read verb.
+    Every client of the read path is closed by now (the server check's too), and the threads
+    are daemon threads with nothing left to do, so the hook is dropped.
+    """
+    import atexit
+
+    from pymongo.synchronous import monitor
+
+    hook = getattr(monitor, "_shutdown_resources", None)  # pymongo 4.x's exit hook
+    if hook is not None:
+        atexit.unregister(hook)
 
 
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +120,13 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
     group.add_argument("--edited", action="store_true", help="only articles the site edited (earlier versions kept)")
     group.add_argument("--deleted", action="store_true", help="only articles marked deleted (the site no longer serves them)")
+
+def add_bom_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-bom``: CSV starts with the UTF-8 byte order mark unless told not to, so Excel (on
+    a Chinese Windows above all) reads it as UTF-8 instead of showing mojibake."""
+    parser.add_argument("--no-bom", dest="bom", action="store_false",
+                        help="csv: leave out the UTF-8 byte order mark written first (for Excel) by default")
+
 
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""

@@ -30,7 +30,6 @@ from pathlib import Path
 
 from newscrawler import values
 from newscrawler.cli import CommandError, ExitStatus, argtypes
-from newscrawler.crawl import stats as keys
 
 SPIDER_ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full", "lists")
 
@@ -178,6 +177,8 @@ def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:
 
 def judge(outcome: dict) -> tuple[int, list[str]]:
     """(exit code, what went wrong) of a crawl's outcome; see the module's doc."""
+    from newscrawler.crawl import stats as keys  # lazily: it loads the archive store
+
     stats = outcome.get("stats") or {}
     counts = outcome.get("counts") or {}
     failures = []
@@ -216,6 +217,8 @@ def site_unanswered(stats: dict) -> str | None:
     """The sentence for a crawl the site never answered (no response to any request, and pages
     failed for want of one), else None. Such a crawl failed: its alerts (no column page fetched,
     walks unfinished) are what follows from it."""
+    from newscrawler.crawl import stats as keys  # lazily: it loads the archive store
+
     if not stats.get(keys.UNANSWERED) or stats.get("downloader/response_count"):
         return None
     return (f"the site did not answer: none of {stats.get('downloader/request_count', 0)} requests got a "
@@ -228,6 +231,8 @@ def _share(value) -> str:
 
 def print_summary(outcome: dict, settings, job: str | None, elapsed: float, problems: list[str],
                   out=None) -> None:
+    from newscrawler.crawl import stats as keys  # lazily: it loads the archive store
+
     from newscrawler import config
     from newscrawler.crawl.monitoring import COVERAGE_FIELDS, crawl_coverage
     from newscrawler.store.connection import redact_uri

@@ -1,6 +1,6 @@
 """`newscrawler crawls [--limit N] [--job NAME] [--json]`: the recent runs and their figures.
 
-One line per crawl, newest first, from the ``crawls`` collection: start (UTC), crawl id, job,
+One line per crawl, newest first, from the ``crawls`` collection: start (Beijing time), crawl id, job,
 finish reason, duration, article pages, new, updated, rejected, errors, coverage of the new
 articles' authors, and the number of alerts (their text with ``--json`` or ``--alerts``).
 """
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.timeutil import beijing_text
+
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 DEFAULT_LIMIT = 20
 
@@ -41,7 +43,7 @@ def run(args) -> int:
         for record in records:
             print(json.dumps(json_value(record), ensure_ascii=False))
         return 0
-    print_crawls(records, show_alerts=args.alerts)
+    print_crawls(records, show_alerts=args.alerts, archive=archive_name())
     return 0
 
 
@@ -57,9 +59,8 @@ def crawl_row(record: dict) -> list[str]:
     stats = record.get("stats") or {}
     coverage = record.get("coverage") or {}
     authors = coverage.get("authors")
-    start = record.get("started_at")
     return [
-        f"{start:%Y-%m-%d %H:%M}" if start else "-",
+        beijing_text(record.get("started_at"), seconds=False).removesuffix("+08:00"),
         str(record.get("crawl_id", "")),
         record.get("job") or "-",
         record.get("finish_reason") or "running",
@@ -71,16 +72,16 @@ def crawl_row(record: dict) -> list[str]:
     ]
 
 
-HEADER = ["started (UTC)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
+HEADER = ["started (Beijing)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
           "authors", "alerts"]
 
 
-def print_crawls(records: list[dict], show_alerts: bool = False, out=None) -> None:
+def print_crawls(records: list[dict], show_alerts: bool = False, out=None, archive: str | None = None) -> None:
     import sys
 
     out = out or sys.stdout
     if not records:
-        print("No crawls recorded.", file=out)
+        print(f"No crawls recorded in {archive}." if archive else "No crawls recorded.", file=out)
         return
     rows = [HEADER, *(crawl_row(r) for r in records)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]

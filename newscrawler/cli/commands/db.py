@@ -26,7 +26,7 @@ def register(subparsers) -> None:
                                           "the archive out of it and into another MongoDB.", epilog=_EPILOG)
     p.add_argument("action", choices=("status", "start", "stop", *_portable.ACTIONS), nargs="?", default="status",
                    help="what to do (default: status); dump, restore and copy move the archive")
-    p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR or ./data)")
+    p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR, else the checkout's data/ if it exists, else the per-user data directory)")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="stop: seconds to wait after SIGTERM before SIGKILL (default 10)")
     _portable.add_arguments(p)

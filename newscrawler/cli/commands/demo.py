@@ -12,7 +12,7 @@ import os
 import sys
 
 from newscrawler.cli import CommandError, argtypes
-from newscrawler.nbd.dates import BEIJING
+from newscrawler.timeutil import BEIJING, beijing_text
 
 # About how many articles generate_articles puts on one day.
 ARTICLES_PER_DAY = 24
@@ -62,11 +62,11 @@ def run(args) -> int:
     db = get_database(settings)
     try:
         total = db.articles.count_documents({})
-        print(f"\nThe archive holds {total} articles. Newest:")
+        print(f"\nThe archive holds {total} articles. Newest (Beijing time):")
         for doc in db.articles.find({}, {"title": 1, "authors": 1, "category": 1, "published_at": 1}) \
                 .sort("published_at", -1).limit(5):
             who = "、".join(doc.get("authors") or []) or "—"
-            print(f"  {doc['published_at']:%Y-%m-%d %H:%M}Z  [{doc.get('category') or '—'}] {doc['title']}  ({who})")
+            print(f"  {beijing_text(doc.get('published_at'), seconds=False)}  [{doc.get('category') or '—'}] {doc['title']}  ({who})")
     finally:
         db.client.close()
     print(f"\nWhere the data lives:\n  MongoDB:    {redact_uri(uri)} database {db.name}"

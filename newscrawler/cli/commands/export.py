@@ -1,8 +1,8 @@
 """`newscrawler export jsonl|csv|hexo --out PATH [filters]`: archived articles to files.
 
 jsonl and csv write one file (``--out -`` writes to standard output); hexo writes one Markdown
-post per article into a directory (a Hexo blog's ``source/_posts``), overwriting the posts of
-an earlier export of the same articles.
+post per article into a directory (a Hexo blog's ``source/_posts``), named by the article's
+id, so any later export replaces the article's one post.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
 
 
 def register(subparsers) -> None:
@@ -26,8 +26,9 @@ def register(subparsers) -> None:
                    help="output file (jsonl, csv; '-' = standard output) or directory (hexo)")
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
+    add_bom_argument(p)
     hexo = p.add_argument_group("hexo")
-    hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories and author (default {SITE_NAME})")
+    hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories, and author of articles naming none (default {SITE_NAME})")
     hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
                       help=f"last category of every post (default {DEFAULT_EXTRA_CATEGORY})")
     hexo.add_argument("--placeholder", default=DEFAULT_PLACEHOLDER, metavar="URL",
@@ -56,10 +57,13 @@ def run(args) -> int:
             except OSError as exc:
                 raise CommandError(f"cannot write to {args.out}: {exc.strerror}") from None
         else:
-            writer = write_jsonl if args.format == "jsonl" else write_csv
             with _output(args.out) as out:
-                count = writer(articles, out)
-    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}", file=sys.stderr)
+                if args.format == "jsonl":
+                    count = write_jsonl(articles, out)
+                else:
+                    count = write_csv(articles, out, bom=args.bom)
+    found = "" if count else f" (none match in {archive_name()})"
+    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}{found}", file=sys.stderr)
     return 0
 
 

@@ -6,14 +6,14 @@ columns), JSON Lines when the output is piped, so ``newscrawler query ... | jq``
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import sys
 from collections.abc import Sequence
 
 from newscrawler.cli.output import display_width, fit
-from newscrawler.cli.commands._archive import add_filter_arguments, archive_database, query_from_args
+from newscrawler.timeutil import beijing_text
+from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_LIMIT = 20
@@ -25,12 +25,14 @@ LISTING_FIELDS = ("article_id", "published_at", "category", "authors", "title", 
 def register(subparsers) -> None:
     p = subparsers.add_parser("query", help="list archived articles matching filters",
                               description="List archived articles, newest first. Output: a table on a "
-                                          "terminal, else JSON Lines (times in UTC, e.g. 2024-12-03T02:15:00Z).")
+                                          "terminal (Beijing time), else JSON Lines (times in UTC, e.g. "
+                                          "2024-12-03T02:15:00Z); CSV gives Beijing time with its offset.")
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT,
                    help=f"at most this many articles (default {DEFAULT_LIMIT}; 0 = all)")
     p.add_argument("--format", choices=OUTPUT_FORMATS,
                    help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
+    add_bom_argument(p)
     p.set_defaults(func=run)
 
 
@@ -44,15 +46,23 @@ def run(args) -> int:
     with archive_database() as db:
         articles = iter_articles(db, query)
         if fmt == "table":
-            print_table(list(articles), history=history_column(query))
-        elif fmt == "json":
+            print_table(list(articles), history=history_column(query), archive=archive_name())
+            return 0
+        if fmt == "json":
             records = [json_record(doc, fields) for doc in articles]
             print(json.dumps(records, ensure_ascii=False, indent=2))
+            count = len(records)
         elif fmt == "jsonl":
-            write_jsonl(articles, sys.stdout, fields)
+            count = write_jsonl(articles, sys.stdout, fields)
         else:
-            write_csv(articles, sys.stdout, fields)
+            count = write_csv(articles, sys.stdout, fields, bom=args.bom)
+    if not count:  # on standard error: the output stays valid (empty) JSON Lines or CSV
+        print(no_match(archive_name()), file=sys.stderr)
     return 0
+
+
+def no_match(archive: str | None) -> str:
+    return f"No articles match in {archive}." if archive else "No articles match."
 
 
 # When it happened: what --edited / --deleted add to a listing.
@@ -77,11 +87,8 @@ def history_column(query):
 
 
 def _beijing(moment) -> str:
-    if not isinstance(moment, dt.datetime):
-        return "-"
-    from newscrawler.nbd.dates import BEIJING
-
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    """Minutes in Beijing time; the column's header says so."""
+    return beijing_text(moment, seconds=False).removesuffix("+08:00")
 
 
 def table_rows(articles: Sequence[dict]) -> list[list[str]]:
@@ -89,12 +96,14 @@ def table_rows(articles: Sequence[dict]) -> list[list[str]]:
              "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
 
 
-def print_table(articles: Sequence[dict], out=None, total_width: int | None = None, history=None) -> None:
+def print_table(articles: Sequence[dict], out=None, total_width: int | None = None, history=None,
+                archive: str | None = None) -> None:
     """Aligned columns; the last (title) takes the rest of the terminal's width. ``history``:
-    an extra (header, cell of an article) column put before the title."""
+    an extra (header, cell of an article) column put before the title. Nothing found says which
+    archive was asked (``archive``)."""
     out = out or sys.stdout
     if not articles:
-        print("No articles match.", file=out)
+        print(no_match(archive), file=out)
         return
     header = ["published (Beijing)", "id", "category", "authors", "title"]
     rows = table_rows(articles)

@@ -27,8 +27,17 @@ import threading
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
+from newscrawler.timeutil import BEIJING, beijing_text
 
 logger = logging.getLogger("newscrawler.schedule")
+
+
+class BeijingFormatter(logging.Formatter):
+    """Log lines stamped in Beijing time with its offset, whatever the machine's time zone:
+    the next-run times beside them are Beijing time too."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return dt.datetime.fromtimestamp(record.created, BEIJING).isoformat(sep=" ", timespec="milliseconds")
 
 
 def register(subparsers) -> None:
@@ -86,7 +95,9 @@ def run(args) -> int:
     if not jobs:
         raise CommandError(f"no enabled job with a cron schedule in {jobs_file.path}", ExitStatus.USAGE)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s [schedule] %(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(BeijingFormatter("%(asctime)s [schedule] %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BlockingScheduler(timezone=tz, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": args.grace})
@@ -107,7 +118,7 @@ def run(args) -> int:
     now = dt.datetime.now(tz)
     for job in jobs:
         logger.info("job %s [%s]: next run %s", job.name, job.cron,
-                    f"{triggers[job.name].get_next_fire_time(None, now):%Y-%m-%d %H:%M %Z}")
+                    beijing_text(triggers[job.name].get_next_fire_time(None, now), seconds=False))
     scheduler.start()  # returns after shutdown()
     runner.stop_all(args.stop_timeout)
     logger.info("scheduler stopped")
@@ -123,7 +134,7 @@ def print_jobs(jobs_file, jobs, triggers, tz, out=None) -> None:
     for job in jobs:
         fire = triggers[job.name].get_next_fire_time(None, now)
         args = " ".join(f"--{k} {v}" if v != "1" else f"--{k}" for k, v in job.spider_args().items())
-        print(f"  {job.name:<16} {job.cron:<16} next {fire:%Y-%m-%d %H:%M %Z}   crawl {args or '(defaults)'}",
+        print(f"  {job.name:<16} {job.cron:<16} next {beijing_text(fire, seconds=False)}   crawl {args or '(defaults)'}",
               file=out)
     skipped = sorted(set(jobs_file.jobs) - {j.name for j in jobs})
     if skipped:
@@ -157,7 +168,8 @@ class JobRunner:
             self.running.pop(proc.pid, None)
         meaning = ExitStatus(code).meaning if code in ExitStatus._value2member_map_ else ("killed" if code < 0 else "error")
         scheduled = self.scheduler.get_job(name) if self.scheduler is not None else None
-        after = f"; next run {scheduled.next_run_time:%Y-%m-%d %H:%M %Z}" if scheduled and scheduled.next_run_time else ""
+        after = (f"; next run {beijing_text(scheduled.next_run_time, seconds=False)}"
+                 if scheduled and scheduled.next_run_time else "")
         (logger.info if code == 0 else logger.warning)("job %s: exit %d (%s)%s", name, code, meaning, after)
         return code
 

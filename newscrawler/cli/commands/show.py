@@ -3,10 +3,11 @@ and how many earlier versions are kept."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 # Fields printed as "label: value" lines, in this order; the body comes after them.
 FIELDS = ("article_id", "title", "url", "published_at", "category", "column", "source", "byline",
@@ -19,13 +20,15 @@ def register(subparsers) -> None:
                               description="Show one archived article: fields, body text, thumbnail and "
                                           "the number of revisions kept. Exits with 1 if it is not archived.")
     p.add_argument("article", metavar="ID|URL", help="article id, or its URL on any 每经网 host")
-    p.add_argument("--json", action="store_true", help="the whole record as JSON (times in UTC)")
+    p.add_argument("--json", action="store_true", help="the whole record as JSON (times in UTC; "
+                   "otherwise in Beijing time, +08:00)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from newscrawler.store.export import json_record, json_value
     from newscrawler.store.queries import QueryError, article_versions, get_article
+    from newscrawler.timeutil import beijing_text
 
     with archive_database() as db:
         try:
@@ -33,7 +36,7 @@ def run(args) -> int:
         except QueryError as exc:
             raise CommandError(str(exc), ExitStatus.USAGE) from None
         if doc is None:
-            raise CommandError(f"not in the archive: {args.article}", ExitStatus.FAILURE)
+            raise CommandError(f"{args.article} is not in {archive_name()}", ExitStatus.FAILURE)
         versions = article_versions(db, doc)
     revisions = len(versions) - 1
     if args.json:
@@ -41,7 +44,8 @@ def run(args) -> int:
                          ensure_ascii=False, indent=2))
         return 0
     for field in FIELDS:
-        value = json_value(doc.get(field))
+        value = doc.get(field)
+        value = beijing_text(value) if isinstance(value, dt.datetime) else json_value(value)
         if value in (None, "", []):
             continue
         print(f"{field:16} {'、'.join(map(str, value)) if isinstance(value, list) else value}")

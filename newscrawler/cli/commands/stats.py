@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.commands._archive import archive_database, archive_name
 
 
 def register(subparsers) -> None:
@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     how = p.add_mutually_exclusive_group()
     how.add_argument("--exact", action="store_true", help="aggregate every article instead of the kept counts")
     how.add_argument("--rebuild", action="store_true", help="recompute the kept counts first (a full scan)")
-    p.add_argument("--json", action="store_true", help="as JSON (times in UTC)")
+    p.add_argument("--json", action="store_true", help="as JSON (times in UTC; otherwise in Beijing time, +08:00)")
     p.set_defaults(func=run)
 
 
@@ -41,17 +41,18 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(json_value(stats), ensure_ascii=False, indent=2))
     else:
+        print(f"Archive: {archive_name()}")
         print_stats(stats)
     return 0
 
 
 def print_stats(stats: dict) -> None:
-    from newscrawler.store.export import json_value
     from newscrawler.cli.output import display_width, fit
+    from newscrawler.timeutil import beijing_text
 
     source = ("counts kept at write time" if stats["source"] == "counts"
               else "aggregation over every article")
-    print(f"Articles: {stats['articles']}  (from {source}, as of {json_value(stats['as_of'])})")
+    print(f"Articles: {stats['articles']}  (from {source}, as of {beijing_text(stats['as_of'])})")
 
     def table(title: str, rows: list[tuple[str, object]]) -> None:
         print(f"\n{title}")
@@ -72,8 +73,8 @@ def print_stats(stats: dict) -> None:
         print("  (none)")
     for crawl in stats["crawls"]:
         counts = crawl.get("stats") or {}
-        print(f"  {crawl.get('crawl_id')}  {crawl.get('spider') or ''}  started {json_value(crawl.get('started_at'))}"
-              f"  finished {json_value(crawl.get('finished_at')) or '-'} ({crawl.get('finish_reason') or 'running'})"
+        print(f"  {crawl.get('crawl_id')}  {crawl.get('spider') or ''}  started {beijing_text(crawl.get('started_at'))}"
+              f"  finished {beijing_text(crawl.get('finished_at'))} ({crawl.get('finish_reason') or 'running'})"
               f"  new {counts.get('new', 0)} updated {counts.get('updated', 0)} rejected {counts.get('rejected', 0)}")
 
 
