@@ -26,6 +26,10 @@ def register(subparsers) -> None:
                    help="output file (jsonl, csv; '-' = standard output) or directory (hexo)")
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
+    p.add_argument("--revisions", action="store_true",
+                   help="jsonl, csv: after each article, its earlier versions, newest first; every "
+                        "row has revision and revised_at (empty on the current version); "
+                        "hexo ignores it (a post is the current version)")
     hexo = p.add_argument_group("hexo")
     hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories and author (default {SITE_NAME})")
     hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
@@ -57,10 +61,23 @@ def run(args) -> int:
                 raise CommandError(f"cannot write to {args.out}: {exc.strerror}") from None
         else:
             writer = write_jsonl if args.format == "jsonl" else write_csv
+            if args.revisions:
+                articles, writer = _with_revisions(db, articles, args.format)
             with _output(args.out) as out:
                 count = writer(articles, out)
-    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}", file=sys.stderr)
+    noun = "version" if args.revisions and args.format != "hexo" else "article"
+    print(f"exported {count} {noun}{'s' if count != 1 else ''} to {args.out}", file=sys.stderr)
     return 0
+
+
+def _with_revisions(db, articles, fmt: str):
+    """The articles with their earlier versions, and the writer for them: csv gets the two
+    columns that tell the versions apart; jsonl writes every field already."""
+    from newscrawler.store.export import CSV_FIELDS, REVISION_FIELDS, with_revisions, write_csv, write_jsonl
+
+    if fmt == "jsonl":
+        return with_revisions(db, articles), write_jsonl
+    return with_revisions(db, articles), lambda docs, out: write_csv(docs, out, (*CSV_FIELDS, *REVISION_FIELDS))
 
 
 @contextlib.contextmanager
