@@ -4,6 +4,7 @@ episodes, `query --edited` / `--deleted` (served by indexes), edits and deletion
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -151,6 +152,31 @@ def test_query_edited_and_deleted_with_the_other_filters(cli_env, capsys):
     assert run_cli(capsys, "query", "--deleted", "--category", "金融")[1] == ""
     code, out, _ = run_cli(capsys, "query", "--edited", "--format", "table")
     assert "edited (Beijing)" in out and "r3" in out and "(2 articles)" in out
+
+
+def test_export_with_revisions_writes_each_article_then_its_earlier_versions(cli_env, capsys, tmp_path):
+    code, _, err = run_cli(capsys, "export", "jsonl", "--out", str(tmp_path / "v.jsonl"), "--revisions")
+    assert code == 0 and "exported 7 versions" in err, err  # 4 articles, 3 earlier versions
+    rows = [json.loads(line) for line in (tmp_path / "v.jsonl").read_text(encoding="utf-8").splitlines()]
+    versions = [(r["article_id"], r["revision"], r["revised_at"] is None) for r in rows]
+    # newest article first; each one current (revised_at null), then its earlier versions newest first
+    assert versions == [(4, 2, True), (4, 1, False), (3, 1, True), (2, 1, True),
+                        (1, 3, True), (1, 2, False), (1, 1, False)]
+    assert [r["title"] for r in rows if r["article_id"] == 1] == ["央行宣布降准", "央行宣布降准", "央行降准"]
+    assert rows[1]["body_text"] == BODY and rows[1]["revised_at"].endswith("Z") and "_id" not in rows[1]
+    assert rows[6]["replaced_by_crawl"] == "c2" and "search_tokens" not in rows[6]
+
+    code, _, _ = run_cli(capsys, "export", "csv", "--out", str(tmp_path / "v.csv"), "--revisions", "--edited", "--sort", "oldest", "--limit", "1")
+    with open(tmp_path / "v.csv", encoding="utf-8", newline="") as fp:
+        table = list(csv.DictReader(fp))
+    assert [(r["revision"], r["revised_at"] == "") for r in table] == [("3", True), ("2", False), ("1", False)]
+    assert table[2]["title"] == "央行降准"
+
+    code, _, _ = run_cli(capsys, "export", "jsonl", "--out", str(tmp_path / "plain.jsonl"))
+    plain = (tmp_path / "plain.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(plain) == 4 and "revised_at" not in json.loads(plain[0])  # without the option: as before
+    code, _, err = run_cli(capsys, "export", "hexo", "--out", str(tmp_path / "posts"), "--revisions")
+    assert code == 0 and "exported 4 articles" in err and len(list((tmp_path / "posts").iterdir())) == 4
 
 
 def test_edited_and_deleted_queries_are_served_by_their_indexes(history):

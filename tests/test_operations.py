@@ -68,6 +68,53 @@ def test_bad_jobs_files_are_refused_with_the_reason(tmp_path, text, message):
         load_jobs(path)
 
 
+def test_a_revisit_job_loads_and_the_scheduler_runs_it_as_newscrawler_revisit(tmp_path, capsys):
+    from newscrawler.cli import main
+    from newscrawler.cli.commands.schedule import JobRunner
+
+    example = load_jobs(REPO / "jobs.toml").get("revisit")
+    assert (example.verb, example.limit, example.pages) == ("revisit", 200, None)  # [defaults] pages: a crawl's
+    path = write_jobs(tmp_path / "jobs.toml", textwrap.dedent("""
+        [defaults]
+        pages = 3
+        [jobs.edits]
+        verb = "revisit"
+        cron = "*/15 * * * *"
+        all = true
+        since = "7d"
+        limit = 50
+        settings = { DOWNLOAD_DELAY = 5, NBD_MIN_COVERAGE = { body = 0.9 } }
+    """))
+    job = load_jobs(path).get("edits")
+    assert job.command_line(today=dt.date(2026, 11, 20)) == [
+        "revisit", "--all", "--since", "2026-11-13", "--limit", "50", "-s", "DOWNLOAD_DELAY=5",
+        "-s", 'NBD_MIN_COVERAGE={"body": 0.9}', "-s", "NEWSCRAWLER_JOB=edits"]
+    command = JobRunner(path).command("edits")
+    assert command[:4] == [sys.executable, "-m", "newscrawler", "revisit"] and "--all" in command
+    # The newscrawler command line takes it as it is built.
+    from newscrawler.cli import build_parser
+    parsed = build_parser().parse_args(command[3:])
+    assert parsed.all and parsed.limit == 50 and ("NEWSCRAWLER_JOB", "edits") in parsed.settings
+    assert JobRunner(path).command("edits")  # read again at each run
+    # A crawl job is still run as `newscrawler crawl --job`.
+    crawl_path = write_jobs(tmp_path / "crawl.toml", "[jobs.h]\ncron = '* * * * *'\ncolumns = [3]\n")
+    assert JobRunner(crawl_path).command("h")[3:6] == ["crawl", "--job", "h"]
+    # `crawl --job` refuses a revisit job rather than crawling the default columns.
+    assert main(["crawl", "--job", "edits", "--jobs", str(path)]) == 2
+    assert "is a revisit job" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[jobs.a]\nverb = 'revisit'\ncolumns = [3]\n", "a revisit job takes no columns"),
+    ("[jobs.a]\nlimit = 5\n", "a crawl job takes no limit"),
+    ("[jobs.a]\nverb = 'export'\n", "verb must be one of crawl, revisit"),
+    ("[jobs.a]\nverb = 'revisit'\nlimit = 0\n", "limit must be at least 1"),
+])
+def test_bad_revisit_jobs_are_refused_with_the_reason(tmp_path, text, message):
+    with pytest.raises(JobsFileError, match=message):
+        load_jobs(write_jobs(tmp_path / "jobs.toml", text))
+
+
 def test_relative_and_absolute_dates():
     assert resolve_date("2026-11-01") == "2026-11-01"
     assert resolve_date("7d", today=dt.date(2026, 11, 20)) == "2026-11-13"

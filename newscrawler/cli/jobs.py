@@ -22,7 +22,17 @@ run::
 
 Keys of a job: ``cron`` (required for ``newscrawler schedule``; a job without one runs only
 when started by name), ``columns``, ``pages``, ``since``, ``until``, ``urls``, ``full`` (the
-spider's arguments), ``settings``, ``description``, ``enabled`` (default true).
+spider's arguments), ``settings``, ``description``, ``enabled`` (default true), ``verb``.
+
+``verb = "revisit"`` makes the job a revisit (``newscrawler revisit``: the archived articles
+due for a check, for edits and deletions) instead of a crawl; its keys are ``all``, ``since``,
+``until``, ``limit`` and ``settings`` (keys of ``[defaults]`` that only a crawl takes are
+left out of it)::
+
+    [jobs.revisit]
+    verb = "revisit"
+    cron = "*/15 * * * *"
+    limit = 200                       # at most 200 checks a run, most overdue first
 
 ``newscrawler crawl --job NAME`` runs one job now; ``newscrawler schedule`` runs them all on
 their schedules. Either way the run holds the job's lock (:class:`JobLock`, an ``fcntl.flock``
@@ -47,7 +57,10 @@ from newscrawler import values
 
 JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"  # gives the setting NEWSCRAWLER_JOBS_FILE (config.py)
 JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
-            "enabled"}
+            "enabled", "verb", "all", "limit"}
+# What a job runs (the `newscrawler` verb), the default first; the keys only one of them takes.
+VERBS = ("crawl", "revisit")
+VERB_ONLY_KEYS = {"crawl": {"columns", "pages", "urls", "full"}, "revisit": {"all", "limit"}}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -84,6 +97,22 @@ class Job:
     settings: dict[str, Any] = field(default_factory=dict)
     description: str | None = None
     enabled: bool = True
+    verb: str = "crawl"
+    check_all: bool = False  # revisit: every archived article, due or not
+    limit: int | None = None  # revisit: at most this many checks
+
+    def command_line(self, today: dt.date | None = None) -> list[str]:
+        """The `newscrawler` arguments of a revisit job's run starting now (relative dates
+        resolved; its settings as ``-s``, the job's name among them for its crawl record)."""
+        argv = [self.verb, *(["--all"] if self.check_all else [])]
+        for name in ("since", "until"):
+            day = resolve_date(getattr(self, name), today)
+            argv += [f"--{name}", day] if day else []
+        argv += ["--limit", str(self.limit)] if self.limit else []
+        for name, value in {**self.settings, "NEWSCRAWLER_JOB": self.name}.items():
+            text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+            argv += ["-s", f"{name}={text}"]
+        return argv
 
     def spider_args(self, today: dt.date | None = None) -> dict[str, str]:
         """The spider's ``-a`` arguments for a run starting now (relative dates resolved)."""
@@ -133,7 +162,7 @@ def load_jobs(path: str | os.PathLike | None = None) -> JobsFile:
     for name, spec in tables.items():
         if not isinstance(spec, dict):
             raise JobsFileError(f"{path}: jobs.{name} must be a table ([jobs.{name}])")
-        jobs[name] = _job(path, check_job_name(name), {**defaults, **spec})
+        jobs[name] = _job(path, check_job_name(name), {**defaults, **spec}, spec)
     timezone = data.get("timezone")
     if timezone is not None:
         _check_timezone(path, timezone)
@@ -149,12 +178,27 @@ def _check_timezone(path: Path, name: str) -> None:
         raise JobsFileError(f"{path}: unknown timezone {name!r}") from None
 
 
-def _job(path: Path, name: str, spec: dict[str, Any]) -> Job:
+def _job(path: Path, name: str, spec: dict[str, Any], own: dict[str, Any] | None = None) -> Job:
+    """The job of ``spec`` (its table merged over [defaults]; ``own``: its table alone)."""
     where = f"{path}: job {name!r}"
     unknown = set(spec) - JOB_KEYS
     if unknown:
         raise JobsFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
                             f"(known: {', '.join(sorted(JOB_KEYS))})")
+    verb = str(spec.get("verb") or VERBS[0])
+    if verb not in VERBS:
+        raise JobsFileError(f"{where}: verb must be one of {', '.join(VERBS)}, not {verb!r}")
+    others = set().union(*(keys for v, keys in VERB_ONLY_KEYS.items() if v != verb))
+    wrong = others & set(own if own is not None else spec)
+    if wrong:
+        raise JobsFileError(f"{where}: a {verb} job takes no {', '.join(sorted(wrong))}")
+    spec = {k: v for k, v in spec.items() if k not in others}  # [defaults] meant for the other verb
+    try:
+        limit = int(spec["limit"]) if spec.get("limit") not in (None, "") else None
+        if limit is not None and limit < 1:
+            raise ValueError("limit must be at least 1")
+    except (TypeError, ValueError) as exc:
+        raise JobsFileError(f"{where}: {exc}") from None
     try:
         columns = spec.get("columns")
         if columns is not None:
@@ -179,7 +223,8 @@ def _job(path: Path, name: str, spec: dict[str, Any]) -> Job:
                since=None if spec.get("since") is None else str(spec["since"]),
                until=None if spec.get("until") is None else str(spec["until"]),
                urls=urls, full=bool(spec.get("full", False)), settings=dict(settings),
-               description=spec.get("description"), enabled=bool(spec.get("enabled", True)))
+               description=spec.get("description"), enabled=bool(spec.get("enabled", True)),
+               verb=verb, check_all=bool(spec.get("all", False)), limit=limit)
 
 
 def check_cron(expression: str, where: str = "cron") -> None:

@@ -143,3 +143,56 @@ async def _pause(seconds: float) -> None:
     from twisted.internet.task import deferLater
 
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+# -- by publish date ---------------------------------------------------------------------------
+
+# Depth of a date backfill's walk down a column's list (20 articles a mobile list page): deep
+# enough for years of a busy column; the walk stops earlier, at the first page listing an
+# article published before the window.
+DATE_BACKFILL_PAGES = 5000
+
+
+class DateWindowBackfill:
+    """The articles published in a window of days (``-a dates=FROM..TO``, `newscrawler backfill
+    --from FROM --to TO`), found by walking the columns' lists deep: the mobile lists by
+    default, the deepest the site pages (20 titles a page, however far back).
+
+    The walk is the column crawl's own (spider.py): ``since`` / ``until`` are the window, so
+    list entries newer than the window are passed over and the walk stops at the first page
+    reaching past it. Resumable through the walk state (store/walks.py), kept per window: a
+    walk stopped mid-way leaves a gap (the list page to continue from) and the next run of the
+    same window resumes it there, while its walk from page 1 stops at the newest article the
+    stopped run began with (the articles published since are all newer than the window). A
+    window's walks are kept under their own key, never mixed with the column crawl's, whose
+    walks must stop where the last of them began. Articles archived already are never fetched
+    again (one archive query a list page).
+    """
+
+    def __init__(self, text: str):
+        self.since, self.until = parse_date_window(text)
+
+    def arguments(self) -> str:
+        return f"{self.since.isoformat()}..{self.until.isoformat()}"
+
+    def walk_origin(self, origin: str) -> str:
+        """The key of a column's walk state for this window."""
+        return f"{origin}#dates={self.arguments()}"
+
+
+def parse_date_window(text: str) -> tuple:
+    """``"2026-10-01..2026-10-31"`` -> the two days (Beijing time, both included); ValueError
+    otherwise. Relative days (``30d``) are refused: a window's walk state is kept under its
+    days, which must mean the same days when a stopped backfill is run again."""
+    import datetime as dt
+
+    first, sep, last = str(text or "").strip().partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        since, until = dt.date.fromisoformat(first.strip()), dt.date.fromisoformat(last.strip())
+    except ValueError:
+        raise ValueError(f"a date window is FROM..TO (e.g. 2026-10-01..2026-10-31), not {text!r}") from None
+    if since > until:
+        raise ValueError(f"the window {since}..{until} ends before it starts")
+    return since, until

@@ -18,7 +18,9 @@ since / until (dates, Beijing time), urls (article URLs or ids, comma-separated)
 full (refetch articles already archived), ids (an id range FIRST-LAST to backfill:
 crawl/backfill.py), lists (``pc``, the default: the column pages of the
 site; ``mobile``: the mobile column lists, 20 a page and paged deep, to walk far into a
-column's past; their walks are kept apart from the PC pages' walks).
+column's past; their walks are kept apart from the PC pages' walks), dates (a window
+FROM..TO of publish days to backfill: since/until, walked deep down the mobile lists, its walk
+state kept per window: crawl/backfill.py).
 
 List pages are read by nbd/listing.py (every list form of the notes); only a list's own
 entries belong to its column. An entry's listed time, when the list shows one, decides
@@ -40,7 +42,7 @@ from w3lib.encoding import http_content_type_encoding
 
 from newscrawler import values
 from newscrawler.crawl import deletions
-from newscrawler.crawl.backfill import IdRangeBackfill
+from newscrawler.crawl.backfill import DATE_BACKFILL_PAGES, DateWindowBackfill, IdRangeBackfill
 from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.items import article_item
@@ -131,10 +133,17 @@ class NbdSpider(scrapy.Spider):
     name = "nbd"
 
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
-                 lists=None, ids=None, *args, **kwargs):
+                 lists=None, ids=None, dates=None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.urls = values.split_list(urls)
         self.backfill = IdRangeBackfill(self, ids) if ids else None
+        # A date backfill: its window is since/until, walked deep down the mobile lists.
+        self.window = DateWindowBackfill(dates) if dates else None
+        if self.window is not None:
+            if since or until:
+                raise ValueError("dates=FROM..TO is the window: give no since or until with it")
+            since, until, lists = self.window.since, self.window.until, lists or "mobile"
+            pages = pages or DATE_BACKFILL_PAGES
         try:
             if columns is None:
                 # Default columns, except for an ad hoc run of given URLs or ids.
@@ -181,7 +190,8 @@ class NbdSpider(scrapy.Spider):
                 "since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None,
                 "urls": self.urls, "full": self.full, "base_url": self.base_url, "lists": self.lists,
-                **({"ids": self.backfill.arguments()} if self.backfill else {})}
+                **({"ids": self.backfill.arguments()} if self.backfill else {}),
+                **({"dates": self.window.arguments()} if self.window else {})}
 
     async def parse(self, response):
         """A page given without its callback (`scrapy parse --spider nbd URL`): an article page
@@ -234,8 +244,10 @@ class NbdSpider(scrapy.Spider):
 
     def walk_origin(self, column_id: int) -> str:
         """What a column's walk state is kept under: the list's origin (the mobile list is
-        another list than the PC pages: its walks must not stop where a PC walk began)."""
-        return site.mobile_base_url(self.base_url) if self.uses_mobile_list(column_id) else self.base_url
+        another list than the PC pages: its walks must not stop where a PC walk began; a date
+        backfill's walks are kept per window)."""
+        origin = site.mobile_base_url(self.base_url) if self.uses_mobile_list(column_id) else self.base_url
+        return self.window.walk_origin(origin) if self.window else origin
 
     def _read_walks(self) -> None:
         if self.columns and self.keeps_walks:
@@ -731,7 +743,7 @@ class NbdSpider(scrapy.Spider):
         for column_id in self.columns:
             walks = [w for w in self.walks.values() if w.column_id == column_id]
             head, gaps, settled = self._walk_outcome(walks)
-            if self.until:
+            if self.until and self.window is None:
                 head = None  # articles newer than `until` were skipped: the next walk goes past them
             incomplete += len(gaps) + sum(1 for w in walks if w.gap is None and w.resume_index() == 0)
             for gap in gaps:

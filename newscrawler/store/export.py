@@ -122,6 +122,30 @@ def write_csv(articles: Iterable[Mapping], out: IO[str], fields: Sequence[str] =
     return count
 
 
+# -- revisions --------------------------------------------------------------------------------
+
+# The two columns a CSV export with revisions adds: which version a row is, and when a crawl
+# replaced it (empty on the current version).
+REVISION_FIELDS = ("revision", "revised_at")
+
+
+def with_revisions(db: Any, articles: Iterable[Mapping]) -> Iterator[dict[str, Any]]:
+    """Each article followed by its earlier versions from ``article_revisions``, newest first.
+
+    Every yielded document has ``revision`` (1 = as first archived) and ``revised_at``: None on
+    the current version, the time a crawl replaced it on an earlier one, so a reader tells them
+    apart by ``revised_at`` alone and groups them by ``article_id``. One indexed query an
+    article with any revision (``(article_id, revised_at)``); the stream stays a stream.
+    """
+    from newscrawler.store.queries import article_versions
+
+    for doc in articles:
+        current = {**doc, "revision": doc.get("revision") or 1, "revised_at": None}
+        yield current
+        if current["revision"] > 1:
+            yield from reversed(article_versions(db, doc)[:-1])
+
+
 # -- Hexo -------------------------------------------------------------------------------------
 
 
@@ -238,6 +262,7 @@ def _remove_legacy_post(out_dir: Path, doc: Mapping[str, Any]) -> None:
 __all__ = [
     "CSV_FIELDS",
     "FORMATS",
+    "REVISION_FIELDS",
     "LIST_SEPARATOR",
     "HexoOptions",
     "front_matter",
@@ -250,5 +275,6 @@ __all__ = [
     "sanitize_title",
     "write_csv",
     "write_hexo",
+    "with_revisions",
     "write_jsonl",
 ]

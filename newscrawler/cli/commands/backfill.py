@@ -1,8 +1,11 @@
-"""`newscrawler backfill`: archive the site's past by walking a range of article ids.
+"""`newscrawler backfill`: archive the site's past by walking a range of article ids, or the
+columns' lists deep for the articles published in a window of days.
 
     newscrawler backfill --ids 4595000-4596000               # about 20 requests a minute
     newscrawler backfill --ids 4595000-4596000 --rate 30     # requests a minute
     scrapy crawl nbd -a ids=4595000-4596000                  # the same crawl
+    newscrawler backfill --from 2025-01-01 --to 2025-01-31   # published in January (mobile lists)
+    scrapy crawl nbd -a dates=2025-01-01..2025-01-31         # the same crawl
 
 Each id is fetched through the partner copy's dateless address; ids already archived are
 skipped without a request; ids that are no article (404) are counted apart. Resumable: the
@@ -24,7 +27,18 @@ def register(subparsers) -> None:
         "backfill", help="archive a range of article ids (the site's past), resumably",
         description="Walk a range of article ids through the partner copy's address and archive "
                     "the articles. Exit codes: 0 done, 1 failed, 2 usage, 3 finished with alerts.")
-    p.add_argument("--ids", required=True, metavar="FIRST-LAST", help="the id range, both ends included")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--ids", metavar="FIRST-LAST", help="the id range, both ends included")
+    what.add_argument("--from", dest="date_from", metavar="DATE", type=argtypes.day,
+                      help="the first publish day of a window (YYYY-MM-DD or Nd, Beijing time; with --to)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", type=argtypes.day,
+                   help="the last publish day of the window, included")
+    p.add_argument("--columns", metavar="IDS", type=argtypes.ids,
+                   help="a window's columns, comma-separated (default: the main columns)")
+    p.add_argument("--pages", type=argtypes.positive_int, metavar="N",
+                   help="how deep a window's walk may go down each column's list, at most")
+    p.add_argument("--lists", choices=("mobile", "pc"), default="mobile",
+                   help="which lists a window walks (default mobile: the deepest)")
     p.add_argument("--rate", type=float, metavar="N",
                    help=f"requests a minute (default {config.DEFAULTS['BACKFILL_RATE']}; "
                         "AutoThrottle may go slower, never faster)")
@@ -40,15 +54,15 @@ def run(args) -> int:
     from newscrawler.crawl.runner import run_crawl
     from newscrawler.store.backfills import parse_id_range
 
+    if args.ids is None:
+        return run_window(args)
     try:
         first, last = parse_id_range(args.ids)
     except ValueError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None
     rate = args.rate if args.rate is not None else float(
         dict(args.settings).get("BACKFILL_RATE") or config.setting(None, "BACKFILL_RATE"))
-    if rate <= 0:
-        raise CommandError("--rate must be above 0 requests a minute", ExitStatus.USAGE)
-    overrides = {"DOWNLOAD_DELAY": 60.0 / rate, **dict(args.settings)}
+    overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
     outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress)
@@ -62,6 +76,55 @@ def run(args) -> int:
           f"{stats.get(keys.BACKFILL_TOTAL, last - first + 1)} ids settled")
     print(f"ids       {c.get('new', 0)} new articles, {c.get('skipped_archived', 0)} archived already, "
           f"{c.get('not_articles', 0)} no article (404), {c.get('errors', 0)} not fetched, "
+          f"{c.get('rejected', 0)} rejected")
+    for problem in problems:
+        print(f"newscrawler backfill: {problem}", file=sys.stderr)
+    return code
+
+
+def polite_settings(args) -> dict:
+    """The run's settings: the delay between requests from the rate (BACKFILL_RATE by default),
+    then the -s settings."""
+    rate = args.rate if args.rate is not None else float(
+        dict(args.settings).get("BACKFILL_RATE") or config.setting(None, "BACKFILL_RATE"))
+    if rate <= 0:
+        raise CommandError("--rate must be above 0 requests a minute", ExitStatus.USAGE)
+    return {"DOWNLOAD_DELAY": 60.0 / rate, **dict(args.settings)}
+
+
+def window_arguments(args) -> dict[str, str]:
+    """The spider arguments of a date backfill (``dates=FROM..TO`` and the walk's options)."""
+    if args.date_to is None:
+        raise CommandError("--from needs --to (the last publish day of the window)", ExitStatus.USAGE)
+    if args.date_from > args.date_to:
+        raise CommandError(f"--from {args.date_from} is after --to {args.date_to}", ExitStatus.USAGE)
+    # argtypes.day gives ISO days (a relative Nd resolved now: a rerun names the same window)
+    spider_args = {"dates": f"{args.date_from}..{args.date_to}", "lists": args.lists}
+    if args.columns:
+        spider_args["columns"] = ",".join(map(str, args.columns))
+    if args.pages:
+        spider_args["pages"] = str(args.pages)
+    return spider_args
+
+
+def run_window(args) -> int:
+    """A date backfill: the columns' lists walked deep for the articles published in the window."""
+    from newscrawler.cli.commands.crawl import judge, log_and_progress
+    from newscrawler.crawl import stats as keys
+    from newscrawler.crawl.runner import run_crawl
+
+    spider_args = window_arguments(args)
+    overrides = polite_settings(args)
+    progress = log_and_progress(args, overrides)
+    started = time.monotonic()
+    outcome = run_crawl(spider_args, overrides, progress=progress)
+    code, problems = judge(outcome)
+    c = outcome.get("counts") or {}
+    stats = outcome.get("stats") or {}
+    print(f"backfill  {spider_args['dates']} ({outcome.get('crawl_id')}): {outcome.get('finish_reason')} after "
+          f"{time.monotonic() - started:.0f} s; {stats.get(keys.LIST_PAGES, 0)} list pages walked, "
+          f"{stats.get(keys.INCOMPLETE_WALKS, 0)} walks left to continue")
+    print(f"articles  {c.get('new', 0)} new, {stats.get(keys.LINKS_ALREADY_ARCHIVED, 0)} archived already, "
           f"{c.get('rejected', 0)} rejected")
     for problem in problems:
         print(f"newscrawler backfill: {problem}", file=sys.stderr)

@@ -107,6 +107,9 @@ def run(args) -> int:
             job = load_jobs(args.jobs).get(args.job)
         except JobsFileError as exc:
             raise CommandError(str(exc), ExitStatus.USAGE) from None
+        if job.verb != "crawl":
+            raise CommandError(f"job {job.name!r} is a {job.verb} job: `newscrawler schedule` runs it "
+                               f"(as `newscrawler {' '.join(job.command_line()[:-2])}`)", ExitStatus.USAGE)
         if not job.enabled:
             print(f"newscrawler crawl: job {job.name!r} is disabled in the jobs file; running it as asked",
                   file=sys.stderr)

@@ -27,6 +27,10 @@ def register(subparsers) -> None:
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, default=0, help="at most this many articles (default 0 = all)")
     add_bom_argument(p)
+    p.add_argument("--revisions", action="store_true",
+                   help="jsonl, csv: after each article, its earlier versions, newest first; every "
+                        "row has revision and revised_at (empty on the current version); "
+                        "hexo ignores it (a post is the current version)")
     hexo = p.add_argument_group("hexo")
     hexo.add_argument("--site-name", default=SITE_NAME, help=f"site name in categories, and author of articles naming none (default {SITE_NAME})")
     hexo.add_argument("--extra-category", default=DEFAULT_EXTRA_CATEGORY,
@@ -37,7 +41,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.store.export import HexoOptions, write_csv, write_hexo, write_jsonl
+    from newscrawler.store.export import (
+        CSV_FIELDS, REVISION_FIELDS, HexoOptions, with_revisions, write_csv, write_hexo, write_jsonl,
+    )
     from newscrawler.store.queries import iter_articles
 
     query = query_from_args(args, limit=args.limit)
@@ -57,13 +63,18 @@ def run(args) -> int:
             except OSError as exc:
                 raise CommandError(f"cannot write to {args.out}: {exc.strerror}") from None
         else:
+            fields = None
+            if args.revisions:
+                articles = with_revisions(db, articles)
+                fields = (*CSV_FIELDS, *REVISION_FIELDS)
             with _output(args.out) as out:
                 if args.format == "jsonl":
                     count = write_jsonl(articles, out)
                 else:
-                    count = write_csv(articles, out, bom=args.bom)
+                    count = write_csv(articles, out, fields or CSV_FIELDS, bom=args.bom)
+    noun = "version" if args.revisions and args.format != "hexo" else "article"
     found = "" if count else f" (none match in {archive_name()})"
-    print(f"exported {count} article{'s' if count != 1 else ''} to {args.out}{found}", file=sys.stderr)
+    print(f"exported {count} {noun}{'s' if count != 1 else ''} to {args.out}{found}", file=sys.stderr)
     return 0
 
 

@@ -133,6 +133,10 @@ def print_jobs(jobs_file, jobs, triggers, tz, out=None) -> None:
         print("  (no enabled job with a cron schedule)", file=out)
     for job in jobs:
         fire = triggers[job.name].get_next_fire_time(None, now)
+        if job.verb == "revisit":
+            shown = " ".join(job.command_line()[:-2])  # the last -s pair names the job: not shown
+            print(f"  {job.name:<16} {job.cron:<16} next {fire:%Y-%m-%d %H:%M %Z}   {shown}", file=out)
+            continue
         args = " ".join(f"--{k} {v}" if v != "1" else f"--{k}" for k, v in job.spider_args().items())
         print(f"  {job.name:<16} {job.cron:<16} next {beijing_text(fire, seconds=False)}   crawl {args or '(defaults)'}",
               file=out)
@@ -152,6 +156,14 @@ class JobRunner:
         self.stopping = False
 
     def command(self, name: str) -> list[str]:
+        """A crawl job runs as `newscrawler crawl --job NAME` (which reads the job and holds its
+        lock); a revisit job as `newscrawler revisit` with the job's arguments, read from the
+        jobs file now (relative dates resolved for this run)."""
+        from newscrawler.cli.jobs import load_jobs
+
+        job = load_jobs(self.jobs_path).get(name)
+        if job.verb == "revisit":
+            return [sys.executable, "-m", "newscrawler", *job.command_line()]
         return [sys.executable, "-m", "newscrawler", "crawl", "--job", name, "--jobs", str(self.jobs_path)]
 
     def run(self, name: str) -> int | None:
