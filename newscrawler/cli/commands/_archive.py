@@ -116,8 +116,11 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--author", help="one of the article's authors")
     group.add_argument("--tag", help="one of the article's tags")
     group.add_argument("--source", help="outlet, e.g. 每日经济新闻")
-    group.add_argument("--search", metavar="WORDS", help="keywords separated by spaces; every word must appear")
-    group.add_argument("--sort", choices=("newest", "oldest"), default="newest", help="order (default newest)")
+    group.add_argument("--search", metavar="WORDS",
+                       help='words (all must appear), "exact phrase", a OR b, -word (not); ranked by '
+                            'relevance once `newscrawler index` has built the search index')
+    group.add_argument("--sort", choices=("newest", "oldest"),
+                       help="order (default newest; a search with the index: best match first)")
     group.add_argument("--edited", action="store_true", help="only articles the site edited (earlier versions kept)")
     group.add_argument("--deleted", action="store_true", help="only articles marked deleted (the site no longer serves them)")
 
@@ -136,8 +139,16 @@ def query_from_args(args: argparse.Namespace, limit: int | None):
         return ArticleQuery(
             since=args.since, until=args.until,
             category=args.category, author=args.author, tag=args.tag, source=args.source,
-            search=args.search, limit=limit, sort=args.sort,
+            search=args.search, limit=limit, sort=args.sort or "newest",
             edited=getattr(args, "edited", False), deleted=getattr(args, "deleted", False),
         )
     except QueryError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None
+
+
+def fulltext_path():
+    """Where the archive's full-text index lives: ``<data dir>/fulltext/<database>``."""
+    from newscrawler import config
+    from newscrawler.store.fulltext import index_dir
+
+    return index_dir(config.data_dir(), str(config.setting(None, "MONGO_DATABASE")))

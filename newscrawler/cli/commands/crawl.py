@@ -135,6 +135,7 @@ def run(args) -> int:
         started = time.monotonic()
         outcome = _crawl(spider_args, overrides, progress)
         elapsed = time.monotonic() - started
+        _update_search_index(settings)
     finally:
         if lock is not None:
             lock.release()
@@ -170,6 +171,12 @@ def check_free_space(settings) -> None:
     shortfall = free_space_shortfall(settings)
     if shortfall:
         raise CommandError(shortfall)
+
+
+def _update_search_index(settings) -> None:
+    from newscrawler.cli.commands.index import update_after_crawl
+
+    update_after_crawl(settings)
 
 
 def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 
 from newscrawler.cli.output import display_width, fit
 from newscrawler.timeutil import beijing_text
-from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli import CommandError, ExitStatus
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, archive_database, archive_name,
+                                               fulltext_path, query_from_args)
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_LIMIT = 20
@@ -32,30 +34,77 @@ def register(subparsers) -> None:
                    help=f"at most this many articles (default {DEFAULT_LIMIT}; 0 = all)")
     p.add_argument("--format", choices=OUTPUT_FORMATS,
                    help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
+    p.add_argument("--count", action="store_true", help="print only the number of matching articles")
     add_bom_argument(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from newscrawler.store.export import write_csv, write_jsonl, json_record
     from newscrawler.store.queries import iter_articles
 
-    query = query_from_args(args, limit=args.limit)
-    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
-    fields = listing_fields(query)
+    path = fulltext_path()
+    if args.search is not None:
+        from newscrawler.store.fulltext import exists
+
+        if exists(path):
+            return run_fulltext(args, path)
+        print("newscrawler query: no search index (build one with `newscrawler index`): "
+              "searching the archive's tokens, newest first", file=sys.stderr)
+    query = query_from_args(args, limit=None if args.count else args.limit)
     with archive_database() as db:
         articles = iter_articles(db, query)
-        if fmt == "table":
-            print_table(list(articles), history=history_column(query), archive=archive_name())
+        if args.count:
+            print(sum(1 for _ in articles))
             return 0
-        if fmt == "json":
-            records = [json_record(doc, fields) for doc in articles]
-            print(json.dumps(records, ensure_ascii=False, indent=2))
-            count = len(records)
-        elif fmt == "jsonl":
-            count = write_jsonl(articles, sys.stdout, fields)
-        else:
-            count = write_csv(articles, sys.stdout, fields, bom=args.bom)
+        return print_articles(articles, args, query)
+
+
+def run_fulltext(args, path) -> int:
+    """``--search`` through the full-text index: its hits (best match first, or by publish
+    time with --sort), then every other filter checked on the MongoDB side."""
+    import argparse
+    import itertools
+
+    from newscrawler.store.fulltext import FullTextIndex, SearchSyntaxError, count_hits, iter_hits
+    from newscrawler.store.queries import DELETED_FILTER, EDITED_FILTER, _clean
+
+    # The search goes to the index, not to ArticleQuery (whose token search would load jieba).
+    query = query_from_args(argparse.Namespace(**{**vars(args), "search": None}), limit=args.limit)
+    mongo_filter = {**query.to_filter(), **(EDITED_FILTER if query.edited else {}),
+                    **(DELETED_FILTER if query.deleted else {})}
+    index = FullTextIndex(path)
+    try:
+        if args.count and not mongo_filter:
+            print(index.count(args.search))
+            return 0
+        ids = index.article_ids(args.search, sort=args.sort, limit=None if mongo_filter else args.limit)
+    except SearchSyntaxError as exc:
+        raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
+    with archive_database() as db:
+        if args.count:
+            print(count_hits(db, ids, mongo_filter))
+            return 0
+        hits = (_clean(doc) for doc in iter_hits(db, ids, mongo_filter))
+        return print_articles(itertools.islice(hits, args.limit or None), args, query)
+
+
+def print_articles(articles, args, query) -> int:
+    """The listing of ``articles`` in the format asked (or the one that suits the output)."""
+    from newscrawler.store.export import write_csv, write_jsonl, json_record
+
+    fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
+    fields = listing_fields(query)
+    if fmt == "table":
+        print_table(list(articles), history=history_column(query), archive=archive_name())
+        return 0
+    if fmt == "json":
+        records = [json_record(doc, fields) for doc in articles]
+        print(json.dumps(records, ensure_ascii=False, indent=2))
+        count = len(records)
+    elif fmt == "jsonl":
+        count = write_jsonl(articles, sys.stdout, fields)
+    else:
+        count = write_csv(articles, sys.stdout, fields, bom=args.bom)
     if not count:  # on standard error: the output stays valid (empty) JSON Lines or CSV
         print(no_match(archive_name()), file=sys.stderr)
     return 0

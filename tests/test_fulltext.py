@@ -1,0 +1,109 @@
+"""The full-text index's query language on a small index: conjunction, phrases, OR, exclusion,
+orders, edits (delete then add) and the one-writer lock. No MongoDB: documents go straight in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from newscrawler.store import fulltext
+from newscrawler.store.fulltext import FullTextIndex, IndexBusy, SearchSyntaxError, WriterLock, to_tantivy
+
+UTC = dt.timezone.utc
+
+DOCS = [
+    {"article_id": 1, "title": "央行宣布降准", "summary": "", "published_at": dt.datetime(2024, 1, 1, tzinfo=UTC),
+     "body_text": "中国人民银行今日宣布下调存款准备金率。资本市场反应积极。"},
+    {"article_id": 2, "title": "证监会发布新规", "summary": "资本市场改革", "published_at": dt.datetime(2024, 1, 2, tzinfo=UTC),
+     "body_text": "证监会发布了关于资本市场的新规则。"},
+    {"article_id": 3, "title": "新能源汽车销量增长", "summary": None, "published_at": dt.datetime(2024, 1, 3, tzinfo=UTC),
+     "body_text": "比亚迪销量创新高，市场资本涌入。"},
+    {"article_id": 4, "title": "Apple发布iPhone", "summary": "", "published_at": dt.datetime(2024, 1, 4, tzinfo=UTC),
+     "body_text": "苹果公司在加州发布新款手机。"},
+]
+
+
+def write(path, docs):
+    writer = fulltext.open_index(path).writer(heap_size=fulltext.WRITER_HEAP, num_threads=1)
+    fulltext.add_articles(writer, docs)
+    writer.commit()
+    writer.wait_merging_threads()
+
+
+@pytest.fixture
+def index(tmp_path):
+    write(tmp_path, DOCS)
+    return FullTextIndex(tmp_path)
+
+
+def found(index, search, **kwargs) -> set[int]:
+    return set(index.article_ids(search, **kwargs))
+
+
+def test_every_word_must_match(index):
+    assert found(index, "资本 市场") == {1, 2, 3}
+    assert found(index, "资本 证监会") == {2}
+    assert found(index, "资本 汽车 央行") == set()
+
+
+def test_an_exact_phrase_needs_its_words_together_in_order(index):
+    # 3 has both words, apart and the other way round ("市场资本"): not the phrase.
+    assert found(index, '"资本市场"') == found(index, '"资本 市场"') == {1, 2}
+    assert found(index, '"市场资本"') == {3}
+
+
+def test_a_word_the_segmenter_cuts_in_two_is_searched_as_its_phrase(index):
+    assert to_tantivy("资本市场") == '"资本 市场"'
+    assert found(index, "资本市场") == {1, 2}
+
+
+def test_or_takes_either(index):
+    assert found(index, "央行 OR 证监会") == {1, 2}
+    assert found(index, "资本 央行 OR 比亚迪") == {1, 3}  # OR binds its neighbours; the rest is ANDed
+
+
+def test_a_minus_word_excludes(index):
+    assert found(index, "资本 -证监会") == {1, 3}
+    assert found(index, '市场 -"资本市场"') == {3}
+    assert found(index, "央行 OR 比亚迪 -降准") == {3}
+
+
+def test_latin_words_are_case_and_width_insensitive(index):
+    assert found(index, "iphone") == found(index, "ＩＰＨＯＮＥ") == {4}
+
+
+def test_user_text_is_never_query_syntax(index):
+    assert found(index, "title:央行") == set()  # a field name is a word here, not syntax
+    for search in ("a AND (", '资本 "unclosed', "资本 + ^ *"):
+        index.article_ids(search)  # no parser error reaches the user
+    with pytest.raises(SearchSyntaxError):
+        to_tantivy("OR 央行")
+    with pytest.raises(SearchSyntaxError):
+        to_tantivy("，。 \\ + ^ *")
+
+
+def test_relevance_first_unless_sorted_by_time(index):
+    # 2 says 资本市场 in its summary and body: the better match.
+    assert index.article_ids("资本市场")[0] == 2
+    assert index.article_ids("资本", sort="newest") == [3, 2, 1]
+    assert index.article_ids("资本", sort="oldest") == [1, 2, 3]
+    assert index.article_ids("资本", sort="newest", limit=1) == [3]
+    assert index.count("资本") == 3
+
+
+def test_an_edited_article_replaces_its_document(tmp_path, index):
+    write(tmp_path, [{**DOCS[0], "body_text": "央行宣布降息。"}])
+    index = FullTextIndex(tmp_path)
+    assert found(index, "降息") == {1}
+    assert found(index, "存款") == set()
+    assert index.count("央行") == 1
+
+
+def test_one_writer_at_a_time(tmp_path):
+    with WriterLock(tmp_path / "idx"):
+        with pytest.raises(IndexBusy):
+            with WriterLock(tmp_path / "idx"):
+                pass
+    with WriterLock(tmp_path / "idx"):  # released: the next writer goes ahead
+        pass
