@@ -23,3 +23,11 @@ def fit(text: str, width: int) -> str:
             out, used = out + ch, used + w
         text = out + "…"
     return text + " " * (width - display_width(text))
+
+
+def beijing_minutes(moment, missing: str = "?") -> str:
+    """A time to the minute in Beijing time, ``2024-12-03 23:30``, for a column or line whose
+    header says the zone (``missing`` for no time)."""
+    from newscrawler.timeutil import beijing_text
+
+    return beijing_text(moment, seconds=False).removesuffix("+08:00") if moment else missing

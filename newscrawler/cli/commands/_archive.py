@@ -152,3 +152,17 @@ def fulltext_path():
     from newscrawler.store.fulltext import index_dir
 
     return index_dir(config.data_dir(), str(config.setting(None, "MONGO_DATABASE")))
+
+
+def article_with_versions(db, reference: str) -> tuple[dict, list[dict]]:
+    """The archived article an id or URL names, and its versions oldest first (the current one
+    last); a bad reference exits with 2, one not in the archive with 1, saying which archive."""
+    from newscrawler.store.queries import QueryError, article_versions, get_article
+
+    try:
+        doc = get_article(db, reference)
+    except QueryError as exc:
+        raise CommandError(str(exc), ExitStatus.USAGE) from None
+    if doc is None:
+        raise CommandError(f"{reference} is not in {archive_name()}", ExitStatus.FAILURE)
+    return doc, article_versions(db, doc)

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import archive_database
+from newscrawler.cli.output import beijing_minutes
+from newscrawler.cli.commands._archive import archive_database, article_with_versions
 
 # Page fields compared besides title and body_text (body_html repeats the body; the crawl's
 # own fields, such as crawl_id or warc, change with every fetch and say nothing of the article).
@@ -57,21 +58,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.store.queries import QueryError, article_versions, get_article
-
     if len(args.revisions) > 2:
         raise CommandError("at most two revisions: FROM [TO]", ExitStatus.USAGE)
     wanted = (*args.revisions, None, None)
     from_rev = args.from_rev if args.from_rev is not None else wanted[0]
     to_rev = args.to_rev if args.to_rev is not None else wanted[1]
     with archive_database() as db:
-        try:
-            doc = get_article(db, args.article)
-        except QueryError as exc:
-            raise CommandError(str(exc), ExitStatus.USAGE) from None
-        if doc is None:
-            raise CommandError(f"not in the archive: {args.article}", ExitStatus.FAILURE)
-        versions = article_versions(db, doc)
+        _, versions = article_with_versions(db, args.article)
     old, new = pick_versions(versions, from_rev, to_rev)
     if args.json:
         print(json.dumps(json_changes(old, new), ensure_ascii=False, indent=2))
@@ -151,16 +144,11 @@ def changed_fields(old: Mapping, new: Mapping) -> list[str]:
 def _version_label(version: Mapping) -> str:
     from newscrawler.timeutil import BEIJING
 
-    seen = _beijing(version.get("updated_at") or version.get("first_seen_at"))
+    seen = beijing_minutes(version.get("updated_at") or version.get("first_seen_at"))
     when = version.get("revised_at")
     kept = f"seen from {seen}, replaced {when.astimezone(BEIJING):%Y-%m-%d %H:%M}" if when else f"current, seen from {seen}"
     return f"revision {version.get('revision') or 1} ({kept}, Beijing time)"
 
-
-def _beijing(moment) -> str:
-    from newscrawler.timeutil import BEIJING
-
-    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}" if moment else "?"
 
 
 def diff_lines(old: Mapping, new: Mapping, marks: Marks) -> Iterator[str]:

@@ -11,8 +11,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from newscrawler.cli.output import display_width, fit
-from newscrawler.timeutil import beijing_text
+from newscrawler.cli.output import beijing_minutes, display_width, fit
 from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, archive_database, archive_name,
                                                fulltext_path, query_from_args)
@@ -126,22 +125,18 @@ def listing_fields(query) -> tuple[str, ...]:
 def history_column(query):
     """The table's column saying when the site deleted or (last) edited each article."""
     if query.deleted:
-        return ("deleted (Beijing)", lambda a: _beijing(a.get("deleted_at")))
+        return ("deleted (Beijing)", lambda a: beijing_minutes(a.get("deleted_at"), "-"))
     if query.edited:
-        return ("edited (Beijing)", lambda a: f"{_beijing(a.get('updated_at'))} r{a.get('revision')}")
+        return ("edited (Beijing)", lambda a: f"{beijing_minutes(a.get('updated_at'), '-')} r{a.get('revision')}")
     return None
 
 
 # -- the table ----------------------------------------------------------------------------------
 
 
-def _beijing(moment) -> str:
-    """Minutes in Beijing time; the column's header says so."""
-    return beijing_text(moment, seconds=False).removesuffix("+08:00")
-
 
 def table_rows(articles: Sequence[dict]) -> list[list[str]]:
-    return [[_beijing(a.get("published_at")), str(a.get("article_id", "")), a.get("category") or "-",
+    return [[beijing_minutes(a.get("published_at"), "-"), str(a.get("article_id", "")), a.get("category") or "-",
              "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import archive_database, archive_name
+from newscrawler.cli.output import beijing_minutes
+from newscrawler.cli.commands._archive import archive_database, article_with_versions
 
 # Fields printed as "label: value" lines, in this order; the body comes after them.
 FIELDS = ("article_id", "title", "url", "published_at", "category", "column", "source", "byline",
@@ -27,17 +27,10 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from newscrawler.store.export import json_record, json_value
-    from newscrawler.store.queries import QueryError, article_versions, get_article
     from newscrawler.timeutil import beijing_text
 
     with archive_database() as db:
-        try:
-            doc = get_article(db, args.article)
-        except QueryError as exc:
-            raise CommandError(str(exc), ExitStatus.USAGE) from None
-        if doc is None:
-            raise CommandError(f"{args.article} is not in {archive_name()}", ExitStatus.FAILURE)
-        versions = article_versions(db, doc)
+        doc, versions = article_with_versions(db, args.article)
     revisions = len(versions) - 1
     if args.json:
         print(json.dumps({**json_record(doc), "revisions": revisions, "versions": version_list(versions)},
@@ -68,11 +61,6 @@ def version_list(versions: list[dict]) -> list[dict]:
              "current": i == len(versions) - 1} for i, v in enumerate(versions)]
 
 
-def _beijing(moment) -> str:
-    from newscrawler.timeutil import BEIJING
-
-    return f"{moment.astimezone(BEIJING):%Y-%m-%d %H:%M}" if moment else "?"
-
 
 def history_lines(doc: dict, versions: list[dict]) -> list[str]:
     """The article across time: its versions (when each was replaced; `newscrawler diff` shows
@@ -81,24 +69,24 @@ def history_lines(doc: dict, versions: list[dict]) -> list[str]:
     if len(versions) > 1:
         lines.append("versions (Beijing time; `newscrawler diff ID FROM TO` shows the changes):")
         for v in versions[:-1]:
-            lines.append(f"  r{v.get('revision') or 1}  seen from {_beijing(v.get('updated_at'))}, "
-                         f"replaced {_beijing(v.get('revised_at'))}  {v.get('title') or ''}")
-        lines.append(f"  r{doc.get('revision') or 1}  current, seen from {_beijing(doc.get('updated_at'))}"
+            lines.append(f"  r{v.get('revision') or 1}  seen from {beijing_minutes(v.get('updated_at'))}, "
+                         f"replaced {beijing_minutes(v.get('revised_at'))}  {v.get('title') or ''}")
+        lines.append(f"  r{doc.get('revision') or 1}  current, seen from {beijing_minutes(doc.get('updated_at'))}"
                      f"  {doc.get('title') or ''}")
     episodes = [*(doc.get("deletion_history") or [])]
     if episodes or doc.get("deleted_at"):
         lines.append("deletions (Beijing time):")
     for episode in episodes:
         if episode.get("withdrawn"):
-            lines.append(f"  seen gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), mark withdrawn "
-                         f"{_beijing(episode.get('withdrawn_at'))}: {episode['withdrawn']}")
+            lines.append(f"  seen gone {beijing_minutes(episode.get('deleted_at'))} ({_how(episode)}), mark withdrawn "
+                         f"{beijing_minutes(episode.get('withdrawn_at'))}: {episode['withdrawn']}")
             continue
-        lines.append(f"  gone {_beijing(episode.get('deleted_at'))} ({_how(episode)}), "
-                     f"back {_beijing(episode.get('restored_at'))}")
+        lines.append(f"  gone {beijing_minutes(episode.get('deleted_at'))} ({_how(episode)}), "
+                     f"back {beijing_minutes(episode.get('restored_at'))}")
     if doc.get("deleted_at"):
         deletion = doc.get("deletion") or {}
-        lines.append(f"  DELETED since {_beijing(doc['deleted_at'])} ({_how(deletion)}), "
-                     f"still gone at {_beijing(deletion.get('last_seen_at'))}; the copy above is the archived one")
+        lines.append(f"  DELETED since {beijing_minutes(doc['deleted_at'])} ({_how(deletion)}), "
+                     f"still gone at {beijing_minutes(deletion.get('last_seen_at'))}; the copy above is the archived one")
     return lines
 
 
