@@ -43,7 +43,6 @@ this machine does nothing and says so.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -52,8 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newscrawler import config
-from newscrawler import values
+from newscrawler import config, values
+from newscrawler.files import FileLock
 
 JOBS_FILE_ENV = "NEWSCRAWLER_JOBS"  # gives the setting NEWSCRAWLER_JOBS_FILE (config.py)
 JOB_KEYS = {"cron", "columns", "pages", "since", "until", "urls", "full", "settings", "description",
@@ -261,32 +260,23 @@ class JobLock:
     def __init__(self, data_dir: str | os.PathLike, job: str):
         self.job = job
         self.path = lock_path(data_dir, job)
-        self._fd: int | None = None
+        self._lock = FileLock(self.path)
 
     def acquire(self) -> "JobLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise AlreadyRunning(self.job, holder) from None
+        if not self._lock.acquire():
+            raise AlreadyRunning(self.job, _read_holder(self.path)) from None
         info = {"job": self.job, "pid": os.getpid(),
                 "started_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
-        self._fd = fd
+        os.ftruncate(self._lock.fd, 0)
+        os.pwrite(self._lock.fd, (json.dumps(info) + "\n").encode(), 0)
         return self
 
     def release(self) -> None:
-        if self._fd is not None:
+        if self._lock.fd is not None:
             try:
-                os.ftruncate(self._fd, 0)
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.ftruncate(self._lock.fd, 0)
             finally:
-                os.close(self._fd)
-                self._fd = None
+                self._lock.release()
 
     def __enter__(self) -> "JobLock":
         return self.acquire()
@@ -295,9 +285,9 @@ class JobLock:
         self.release()
 
 
-def _read_holder(fd: int) -> dict[str, Any]:
+def _read_holder(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+        return json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
         return {}
 

@@ -21,7 +21,6 @@ holder dies); a second writer gets :class:`IndexBusy`. Readers need no lock.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -30,6 +29,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from newscrawler.files import FileLock
 
 TEXT_FIELDS = ("title", "summary", "body")
 SOURCE_FIELDS = {"title": "title", "summary": "summary", "body": "body_text"}
@@ -125,24 +126,15 @@ class WriterLock:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(str(path) + ".lock")
-        self._fd: int | None = None
+        self._lock = FileLock(self.path)
 
     def __enter__(self) -> "WriterLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise IndexBusy(f"another process is updating the search index at {self.path.parent}") from None
-        self._fd = fd
+        if not self._lock.acquire():
+            raise IndexBusy(f"another process is updating the search index at {self.path.parent}")
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        self._lock.release()
 
 
 def _read_state(path: Path) -> dict[str, Any]:

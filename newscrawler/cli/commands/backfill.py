@@ -60,8 +60,6 @@ def run(args) -> int:
         first, last = parse_id_range(args.ids)
     except ValueError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None
-    rate = args.rate if args.rate is not None else float(
-        dict(args.settings).get("BACKFILL_RATE") or config.setting(None, "BACKFILL_RATE"))
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
