@@ -15,7 +15,7 @@ to ``deletion_history`` with ``restored_at`` / ``restored_by``. Network errors, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -54,13 +54,7 @@ def clear_deleted(articles: Collection, ids: Iterable[int], crawl_id: str | None
     restored = []
     for doc in articles.find({"article_id": {"$in": list(dict.fromkeys(ids))}, "deleted_at": {"$ne": None}},
                              {"article_id": 1, "deleted_at": 1, "deletion": 1, "_id": 0}):
-        episode: dict[str, Any] = {**(doc.get("deletion") or {}), "deleted_at": doc["deleted_at"],
-                                   "restored_at": at, "restored_by": crawl_id}
-        # Conditional on the episode read: two crawls restoring at once keep it once.
-        result = articles.update_one({"article_id": doc["article_id"], "deleted_at": doc["deleted_at"]},
-                                     {"$push": {"deletion_history": episode},
-                                      "$unset": {"deleted_at": "", "deletion": ""}})
-        if result.modified_count:
+        if _close_episode(articles, doc, {"restored_at": at, "restored_by": crawl_id}):
             restored.append(doc["article_id"])
     return restored
 
@@ -78,16 +72,21 @@ def withdraw_marks(articles: Collection, crawl_id: str | None, since: datetime, 
     since = since or datetime(1990, 1, 1, tzinfo=at.tzinfo)  # no start time: every mark of the crawl
     for doc in articles.find({"deleted_at": {"$gte": since}},
                              {"article_id": 1, "deleted_at": 1, "deletion": 1, "_id": 0}):
-        deletion = doc.get("deletion") or {}
-        if deletion.get("crawl_id") != crawl_id:
+        if (doc.get("deletion") or {}).get("crawl_id") != crawl_id:
             continue
-        episode = {**deletion, "deleted_at": doc["deleted_at"], "withdrawn_at": at, "withdrawn": reason}
-        result = articles.update_one({"article_id": doc["article_id"], "deleted_at": doc["deleted_at"]},
-                                     {"$push": {"deletion_history": episode},
-                                      "$unset": {"deleted_at": "", "deletion": ""}})
-        if result.modified_count:
+        if _close_episode(articles, doc, {"withdrawn_at": at, "withdrawn": reason}):
             withdrawn.append(doc["article_id"])
     return withdrawn
+
+
+def _close_episode(articles: Collection, doc: Mapping, ending: dict[str, Any]) -> bool:
+    """Unmark an article, its deletion episode (with how it ended) kept in ``deletion_history``.
+    Conditional on the episode read: two processes ending it at once keep it once."""
+    episode = {**(doc.get("deletion") or {}), "deleted_at": doc["deleted_at"], **ending}
+    result = articles.update_one({"article_id": doc["article_id"], "deleted_at": doc["deleted_at"]},
+                                 {"$push": {"deletion_history": episode},
+                                  "$unset": {"deleted_at": "", "deletion": ""}})
+    return bool(result.modified_count)
 
 
 __all__ = ["GONE_STATUSES", "clear_deleted", "mark_deleted", "withdraw_marks"]
