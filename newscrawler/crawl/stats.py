@@ -77,6 +77,7 @@ BACKOFF_DROPPED = STAT_PREFIX + "backoff_dropped"
 WARC_RESPONSES = "warc/responses"
 WARC_BYTES = "warc/bytes"
 WARC_FILES = "warc/files"
+WARC_INDEXES = "warc/indexes"  # CDXJ indexes written beside finished files
 WARC_ERRORS = "warc/errors"
 WARC_POINTERS_WITHHELD = "warc/pointers_withheld"
 # Monitoring: the alerts of the crawl (a list of sentences)
