@@ -105,12 +105,8 @@ SCHEMA = pa.schema([(name, arrow_type(hint)) for name, hint in _HINTS.items()],
 COLUMNS: tuple[str, ...] = tuple(SCHEMA.names)
 
 
-def _cell(name: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if name in JSON_COLUMNS:
-        return json.dumps(json_value(value), ensure_ascii=False)
-    return value
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(json_value(value), ensure_ascii=False)
 
 
 class _Batch:
@@ -118,15 +114,20 @@ class _Batch:
 
     def __init__(self):
         self.columns: dict[str, list] = {name: [] for name in COLUMNS}
+        self._plain = [(name, cells) for name, cells in self.columns.items() if name not in JSON_COLUMNS]
+        self._json = [(name, cells) for name, cells in self.columns.items() if name in JSON_COLUMNS]
         self.ids: list = []
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def add(self, doc: Mapping[str, Any]) -> None:
-        for name, cells in self.columns.items():
-            cells.append(_cell(name, doc.get(name)))
-        self.ids.append(doc.get("article_id"))
+        get = doc.get
+        for name, cells in self._plain:
+            cells.append(get(name))
+        for name, cells in self._json:
+            cells.append(_json_text(get(name)))
+        self.ids.append(get("article_id"))
 
     def record_batch(self) -> pa.RecordBatch:
         arrays = []

@@ -13,7 +13,7 @@ cdxj-indexer, the Webrecorder tool (SURT keys, its field names and order), in tw
 - by the crawl, as it writes (:class:`IncrementalIndex`): the writer hands each record it has
   just built, with its offset and length, to cdxj-indexer's line builder, and writes the sorted
   lines when it closes the file. Reading a finished file back to index it costs about as much
-  as decompressing it all (``benchmarks/bench_warc.py`` prints both), which the writer thread
+  as decompressing it all (``benchmarks/bench_replay.py`` prints both), which the writer thread
   would spend while pages wait: the incremental lines cost a line's formatting per record.
 - for files already on disk (``newscrawler warc index``; a file a crashed crawl left without
   one): :func:`write_index` reads the file with cdxj-indexer itself.

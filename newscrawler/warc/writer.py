@@ -36,7 +36,6 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newscrawler.files import fsync_directory
-from newscrawler.warc.cdxj import IncrementalIndex
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ class WarcFileWriter:
         self._new_files = False  # a file created since the last sync: its directory entry too
         self._failed_files: set[str] = set()  # an fsync failed: no record is durable past it
         self.index = index  # write each finished file's CDXJ index beside it
-        self._index: IncrementalIndex | None = None
+        self._index = None  # the open file's IncrementalIndex
         self.indexes: list[str] = []        # index files written, in order
         self.index_errors: list[str] = []   # why an index could not be written
         self._builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
@@ -140,7 +139,12 @@ class WarcFileWriter:
             except FileExistsError:
                 continue
         self._name = name
-        self._index = IncrementalIndex(self.directory / name) if self.index else None
+        if self.index:
+            # Imported here: cdxj-indexer's imports (surt, tldextract, requests) cost a read
+            # verb that only reads records through this module's constants.
+            from newscrawler.warc.cdxj import IncrementalIndex
+
+            self._index = IncrementalIndex(self.directory / name)
         self.files.append(name)
         self._durable[name] = 0
         self._new_files = True
