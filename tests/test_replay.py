@@ -316,6 +316,13 @@ def test_export_wacz_of_an_empty_selection_is_one_sentence_and_no_file(cli_env, 
     assert not out.exists() and not list(tmp_path.iterdir())
 
 
+def test_export_wacz_without_the_warc_directory_says_where_it_looked(cli_env, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("WARC_DIR", str(tmp_path / "nowhere"))
+    assert main(["export", "wacz", "--out", str(tmp_path / "x.wacz")]) == 1
+    assert capsys.readouterr().err.strip() == (f"newscrawler export: no WARC directory at {tmp_path / 'nowhere'}: "
+                                               "the archived pages are not there (set WARC_DIR)")
+
+
 def test_export_wacz_and_parquet_refuse_standard_output(cli_env, capsys):
     for fmt in ("wacz", "parquet"):
         assert main(["export", fmt, "--out", "-"]) == 2
@@ -353,6 +360,12 @@ def test_the_writer_indexes_each_file_it_finishes(tmp_path, max_size):
 
 
 def test_an_index_that_cannot_be_written_is_reported_and_the_pages_stay(tmp_path, monkeypatch):
+    import asyncio
+    from types import SimpleNamespace
+
+    from newscrawler.crawl import stats as keys
+    from newscrawler.crawl.middlewares.warc import WarcMiddleware
+
     def refuse(self):
         raise OSError(28, "No space left on device")
 
@@ -360,7 +373,13 @@ def test_an_index_that_cannot_be_written_is_reported_and_the_pages_stay(tmp_path
     writer = WarcFileWriter(tmp_path, "t")
     location = writer.write_exchange("https://www.nbd.com.cn/articles/2024-12-03/4000001.html", status=200,
                                      headers=[], body=b"<p>x</p>")
-    writer.close()  # no exception: the WARC file is whole
+    values = {}
+    stats = SimpleNamespace(get_value=values.get, set_value=values.__setitem__)
+    middleware = WarcMiddleware(SimpleNamespace(stats=stats), writer, flush_interval=0, fsync=False)
+    asyncio.run(middleware.spider_closed(None, "finished"))  # closes the writer: no exception
     assert writer.indexes == [] and writer.index_errors == [f"{writer.files[0]}: [Errno 28] No space left on device"]
+    assert values[keys.WARC_INDEXES] == 0
+    assert values[keys.ALERTS] == [f"warc: 1 CDXJ index(es) not written ({writer.index_errors[0]}): "
+                                   "run `newscrawler warc index`"]
     assert read_response(tmp_path / location.file, location.offset, location.length).body == b"<p>x</p>"
     assert not list(tmp_path.glob("*.cdxj"))
