@@ -524,9 +524,26 @@ class DateWindowBackfill:
 
     def __init__(self, text: str):
         self.since, self.until = parse_date_window(text)
+        self.reached: dict[int, int] = {}  # column -> days of the window its walks went back over
 
     def arguments(self) -> str:
         return f"{self.since.isoformat()}..{self.until.isoformat()}"
+
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def page_walked(self, stats, columns: int, column_id, days: list, past_since: bool) -> None:
+        """Progress (the progress line's bar and ETA): a list page of a column walked, listing
+        articles of ``days``. A column's walk has covered the days from the window's end back
+        to the oldest day it listed, all of them once it reaches past the window's start; the
+        backfill's figure is the mean over its columns (those not walked yet count none)."""
+        oldest = min((d for d in days if d is not None), default=None)
+        covered = self.days() if past_since else (self.until - oldest).days if oldest else 0
+        covered = max(0, min(self.days(), covered))
+        if covered > self.reached.get(column_id, 0):
+            self.reached[column_id] = covered
+        stats.set_value(keys.BACKFILL_DAYS, self.days())
+        stats.set_value(keys.BACKFILL_DAYS_COVERED, round(sum(self.reached.values()) / max(columns, 1), 1))
 
     def walk_origin(self, origin: str) -> str:
         """The key of a column's walk state for this window."""

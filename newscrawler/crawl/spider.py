@@ -213,6 +213,8 @@ class NbdSpider(scrapy.Spider):
         # This run is a crawl: scrapy parse, check and shell give the spider their own requests
         # and never call start(); monitoring judges crawls only.
         self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
+        if self.window is not None:  # the progress line's bar: days of the window covered
+            self.crawler.stats.set_value(keys.BACKFILL_DAYS, self.window.days())
         # Read off the reactor thread: the downloads of other crawls in this process go on.
         await self._off_reactor(self._read_walks)
         if self.resuming:
@@ -445,6 +447,8 @@ class NbdSpider(scrapy.Spider):
             walk.stale_pages += 1
             depth -= 1
         past_since = self.since is not None and any(e.day is not None and e.day < self.since for e in entries)
+        if self.window is not None:
+            self.window.page_walked(stats, len(self.columns), column_id, [e.day for e in entries], past_since)
         if past_since:
             self.logger.info("Column %s: page %s reaches past %s: stopping", column_id, page, self.since)
         elif walk is not None and self._reached(walk, ids):
