@@ -44,6 +44,8 @@ def test_backfill_by_dates_is_a_usage_error_without_its_end(capsys):
     assert main(["backfill", "--from", "2026-10-01"]) == 2
     assert "--from needs --to" in capsys.readouterr().err
     assert main(["backfill", "--from", "2026-10-01", "--to", "2026-10-31", "--ids", "1-2"]) == 2
+    assert main(["backfill", "--ids", "1-2", "-s", "BACKFILL_CHUNK=0"]) == 2
+    assert "BACKFILL_CHUNK is a number of ids, at least 1, not '0'" in capsys.readouterr().err
 
 
 @pytest.mark.e2e

@@ -112,6 +112,7 @@ def test_a_killed_workers_chunk_is_finished_by_the_other(mongo_uri, mongo_db_nam
         b = _worker(server, mongo_uri, mongo_db_name, tmp_path, prefix, "b", f"{first}-{last}")
         wait_for(lambda: len(_fetched(site, "a")) >= 15 and _fetched(site, "b"), timeout=90,
                  what="both workers fetching")
+        a.send_signal(signal.SIGSTOP)  # frozen: what it holds cannot change while read
         held = _taken_by(client, prefix, a.pid)
         a.send_signal(signal.SIGKILL)
         a.communicate(timeout=30)

@@ -62,6 +62,9 @@ def run(args) -> int:
         first, last = parse_id_range(args.ids)
     except ValueError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None
+    chunk = dict(args.settings).get("BACKFILL_CHUNK")
+    if chunk is not None and not (str(chunk).strip().isdigit() and int(chunk) >= 1):
+        raise CommandError(f"BACKFILL_CHUNK is a number of ids, at least 1, not {chunk!r}", ExitStatus.USAGE)
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     check_redis(project_settings(overrides))
