@@ -38,20 +38,24 @@ class ProgressLine:
         line = (f"pages {get(keys.ARTICLE_PAGES, 0)}  new {get(keys.NEW, 0)}  "
                 f"updated {get(keys.UPDATED, 0)}  rejected {get(keys.REJECTED, 0)}  "
                 f"errors {get(keys.ERRORS, 0)}")
-        return self.backfill_bar() + line if get(keys.BACKFILL_TOTAL) else line
+        if get(keys.BACKFILL_TOTAL):
+            return self.backfill_bar(get(keys.BACKFILL_SETTLED, 0), get(keys.BACKFILL_TOTAL), "ids") + line
+        if get(keys.BACKFILL_DAYS):  # a date backfill: how far back its column walks reached
+            return self.backfill_bar(get(keys.BACKFILL_DAYS_COVERED, 0), get(keys.BACKFILL_DAYS), "days") + line
+        return line
 
-    def backfill_bar(self) -> str:
+    def backfill_bar(self, done, total, unit: str) -> str:
         """``[#####     ] 1200/5000 ids  19/min  ETA 3:20:00  ``: ids settled (earlier runs of
-        the range included), this run's rate, and the time left at that rate."""
-        get = self.crawler.stats.get_value
-        total, settled = get(keys.BACKFILL_TOTAL), get(keys.BACKFILL_SETTLED, 0)
+        the range included), or a date backfill's days of the window covered; this run's rate,
+        and the time left at that rate."""
         if self._first_settled is None:
-            self._first_settled, self._started = settled, time.monotonic()
+            self._first_settled, self._started = done, time.monotonic()
         minutes = (time.monotonic() - self._started) / 60
-        rate = (settled - self._first_settled) / minutes if minutes > 0 else 0.0
-        eta = str(dt.timedelta(seconds=round((total - settled) / rate * 60))) if rate > 0 else "-"
-        filled = int(20 * settled / total) if total else 0
-        return (f"[{'#' * filled}{' ' * (20 - filled)}] {settled}/{total} ids  {rate:.0f}/min  "
+        rate = (done - self._first_settled) / minutes if minutes > 0 else 0.0
+        eta = str(dt.timedelta(seconds=round((total - done) / rate * 60))) if rate > 0 else "-"
+        filled = min(20, int(20 * done / total)) if total else 0
+        shown = (lambda n: f"{n:.0f}") if unit == "ids" else (lambda n: f"{n:.1f}".removesuffix(".0"))
+        return (f"[{'#' * filled}{' ' * (20 - filled)}] {shown(done)}/{total} {unit}  {shown(rate)}/min  "
                 f"ETA {eta}  ")
 
     def start(self, spider=None) -> None:
