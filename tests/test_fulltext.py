@@ -107,3 +107,28 @@ def test_one_writer_at_a_time(tmp_path):
                 pass
     with WriterLock(tmp_path / "idx"):  # released: the next writer goes ahead
         pass
+
+
+def test_matches_per_beijing_day_are_counted_by_the_index(tmp_path):
+    # 16:30 UTC on Jan 1 is already Jan 2 in Beijing; an article without a time is not counted.
+    docs = [{**DOCS[0], "article_id": 11, "published_at": dt.datetime(2024, 1, 1, 16, 30, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 12, "published_at": dt.datetime(2024, 1, 1, 15, 59, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 13, "published_at": dt.datetime(2024, 3, 5, 2, 0, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 14, "published_at": None}]
+    write(tmp_path, docs)
+    assert FullTextIndex(tmp_path).per_day("央行") == {"2024-01-01": 1, "2024-01-02": 1, "2024-03-05": 1}
+
+
+def test_the_words_a_search_looks_for_leave_out_excluded_ones():
+    assert fulltext.positive_words('央行 "资本市场" -证监会 汽车 OR 手机') == ["央行", "资本", "市场", "汽车", "手机"]
+    with pytest.raises(SearchSyntaxError):
+        fulltext.positive_words("OR")
+
+
+def test_a_reader_sees_a_later_commit_after_refresh(tmp_path):
+    write(tmp_path, DOCS[:1])
+    index = FullTextIndex(tmp_path)
+    assert found(index, "证监会") == set()
+    write(tmp_path, DOCS[1:2])
+    index.refresh()
+    assert found(index, "证监会") == {2}

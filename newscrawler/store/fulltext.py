@@ -282,11 +282,59 @@ def to_tantivy(search: str) -> str:
     return " ".join(parts + excluded)
 
 
+def positive_words(search: str) -> list[str]:
+    """The words a search looks for (not those it excludes), as the index cut them: what a
+    snippet marks. Raises SearchSyntaxError as :func:`to_tantivy` does."""
+    to_tantivy(search)
+    words: list[str] = []
+    for minus, phrase, bare in _QUERY_TOKEN.findall(search):
+        if bare == "OR" or minus or (bare.startswith("-") and len(bare) > 1):
+            continue
+        words += words_of(phrase or bare)
+    return list(dict.fromkeys(words))
+
+
+_DAY = 86_400
+# Histogram buckets of publish times start at Beijing midnight (16:00 UTC the day before).
+_BEIJING_MIDNIGHT_OFFSET = _DAY - 8 * 3600
+
+
 class FullTextIndex:
     """Searches of a built index (read-only: no lock needed)."""
 
     def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
         self.index = open_index(path)
+        self._meta_mtime = self._meta_changed_at()
+
+    def _meta_changed_at(self) -> int:
+        try:
+            return (self.path / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return 0
+
+    def refresh(self) -> None:
+        """See what a writer (a crawl's update, ``newscrawler index``) committed since this
+        index was opened: a long-running reader (the web app) calls it before a search."""
+        changed = self._meta_changed_at()
+        if changed != self._meta_mtime:
+            self.index.reload()
+            self._meta_mtime = changed
+
+    def per_day(self, search: str) -> dict[str, int]:
+        """How many articles match ``search`` per Beijing day of publication (``YYYY-MM-DD``,
+        days with none left out; articles without a publish time are not counted). Counted by
+        tantivy over the publish-time fast field: no article is read."""
+        result = self.index.searcher().aggregate(self.parse(search), {"days": {"histogram": {
+            "field": "published_at", "interval": _DAY, "offset": _BEIJING_MIDNIGHT_OFFSET, "min_doc_count": 1}}})
+        out: dict[str, int] = {}
+        for bucket in result["days"]["buckets"]:
+            start = int(bucket["key"])
+            if start <= 0 < start + _DAY:  # published_at 0: the article has no publish time
+                continue
+            day = (_EPOCH + dt.timedelta(seconds=start + 8 * 3600)).date().isoformat()
+            out[day] = out.get(day, 0) + int(bucket["doc_count"])
+        return out
 
     def parse(self, search: str):
         return self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
@@ -330,4 +378,4 @@ def count_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: in
 
 
 __all__ = ["BuildResult", "FullTextIndex", "count_hits", "IndexBusy", "SearchSyntaxError", "build", "exists",
-           "index_dir", "iter_hits", "to_tantivy", "words_of"]
+           "index_dir", "iter_hits", "positive_words", "to_tantivy", "words_of"]
