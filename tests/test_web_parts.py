@@ -138,6 +138,8 @@ def test_a_bar_chart_draws_one_bar_per_nonzero_value_with_its_label():
     svg = str(render.bar_chart(["2024-01", "2024-02", "2024-03"], {"articles": [3, 0, 1]}, title="Per month <x>"))
     assert svg.count('<rect class="bar s0"') == 2 and "<title>2024-01: 3 articles</title>" in svg
     assert "Per month &lt;x&gt;" in svg and "<x>" not in svg
+    assert ">2024-03</text>" in str(render.bar_chart([f"d{i}" for i in range(13)] + ["2024-03"], {"a": [1] * 14},
+                                                     title="t"))  # the last label is always shown
     two = str(render.bar_chart(["d1"], {"edits": [1], "deletions": [2]}, title="t"))
     assert 'class="bar s1"' in two and ">deletions</text>" in two  # a legend for two series
     assert "Nothing to show" in str(render.bar_chart(["d1"], {"a": [0]}, title="t"))

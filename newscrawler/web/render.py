@@ -202,8 +202,11 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[int]], *, tit
             parts.append(f'<rect class="bar s{s}" x="{x:.2f}" y="{top + plot_h - h:.2f}" width="{bar:.2f}" '
                          f'height="{h:.2f}" fill="{colour}"><title>{escape(label)}: {value} {escape(name)}'
                          f"</title></rect>")
-    step = max(1, -(-len(labels) // 8))  # at most about 8 labels on the x axis
-    for i in range(0, len(labels), step):
+    step = max(1, -(-len(labels) // 8))  # at most about 8 labels on the x axis, and the last one
+    shown = list(range(0, len(labels), step))
+    if shown[-1] != len(labels) - 1:
+        shown[-1 if len(labels) - 1 - shown[-1] <= step / 2 else len(shown):] = [len(labels) - 1]
+    for i in shown:
         x = left + i * group + group / 2
         parts.append(f'<text class="label" x="{x:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" '
                      f'fill="#555">{escape(labels[i])}</text>')
