@@ -132,3 +132,19 @@ def test_a_reader_sees_a_later_commit_after_refresh(tmp_path):
     write(tmp_path, DOCS[1:2])
     index.refresh()
     assert found(index, "证监会") == {2}
+
+
+def test_publish_time_bounds_are_answered_by_the_index(index):
+    jan2, jan3 = dt.datetime(2024, 1, 2, tzinfo=UTC), dt.datetime(2024, 1, 3, tzinfo=UTC)
+    assert found(index, "资本 市场", published=(jan2, None)) == {2, 3}
+    assert found(index, "资本 市场", published=(None, jan3)) == {1, 2}  # the upper bound excluded
+    assert index.count("资本 市场", published=(jan2, jan3)) == 1
+    assert index.per_day("资本 市场", published=(jan2, None)) == {"2024-01-02": 1, "2024-01-03": 1}
+    assert index.article_ids("资本 市场", sort="newest", published=(None, jan3)) == [2, 1]
+
+
+def test_an_article_without_a_publish_time_never_matches_a_bound(tmp_path):
+    write(tmp_path, [{**DOCS[0], "published_at": None}])
+    index = FullTextIndex(tmp_path)
+    assert found(index, "央行") == {1}
+    assert found(index, "央行", published=(None, dt.datetime(2030, 1, 1, tzinfo=UTC))) == set()

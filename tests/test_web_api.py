@@ -65,12 +65,30 @@ def test_search_orders_by_date_and_pages_through_the_matches(web):
 
 
 def test_search_with_filters_checks_them_on_the_archive(web):
-    assert ids(api(web, "/api/articles?q=资本市场&category=证券")) == [2]
+    exact = api(web, "/api/articles?q=资本市场&category=证券")
+    assert ids(exact) == [2] and exact["total"] == 1 and exact["total_exact"] is True
     assert ids(api(web, "/api/articles?q=资本市场&source=每经网")) == [5]
     assert ids(api(web, "/api/articles?q=资本市场&edited=true")) == [1]
     assert ids(api(web, "/api/articles?q=文章&deleted=true")) == [3]
     since = (NOW - timedelta(days=40)).astimezone(BEIJING)
     assert sorted(ids(api(web, f"/api/articles?q=资本市场&since={since:%Y-%m-%d}"))) == [1, 2]
+    assert ids(api(web, f"/api/articles?q=资本市场&since={since:%Y-%m-%d}&category=证券")) == [2]
+    assert ids(api(web, f"/api/articles?q=资本市场&until={since:%Y-%m-%d}&category=证券")) == []
+    assert ids(api(web, f"/api/articles?q=文章&until={NOW.astimezone(BEIJING):%Y-%m-%d}&deleted=true")) == [3]
+    months = api(web, f"/api/articles/months?q=资本市场&since={since:%Y-%m-%d}")["months"]
+    assert sum(months.values()) == 2 and len(months) == 2
+
+
+def test_over_very_many_hits_a_filtered_search_estimates_its_total_and_says_so(web, monkeypatch):
+    from newscrawler.web import reader
+
+    monkeypatch.setattr(reader, "CHUNK", 1)  # one hit per query: checks stop after 2 of the 3 hits
+    monkeypatch.setattr(reader, "CHECK_LIMIT", 1)
+    result = api(web, "/api/articles?q=资本市场&category=证券&sort=newest&size=1")
+    assert ids(result) == [2] and result["total_exact"] is False and result["total"] == 2  # 1 of 2 checked, x3
+    assert "estimated from the first 2 of the 3" in result["notice"]
+    page = web.get("/search?q=资本市场&category=证券&sort=newest&size=1")
+    assert "about <strong" in page.text and "estimated from the first" in page.text
 
 
 def test_listing_without_a_search_is_served_by_the_filters(web, archive):

@@ -321,11 +321,49 @@ class FullTextIndex:
             self.index.reload()
             self._meta_mtime = changed
 
-    def per_day(self, search: str) -> dict[str, int]:
+    def parse(self, search: str, published: tuple[dt.datetime | None, dt.datetime | None] | None = None):
+        """The query of ``search``; with ``published`` (lower, upper) bounds, only articles
+        published at or after lower and before upper (answered by the publish-time fast field,
+        no article read; articles without a publish time never match a bound)."""
+        query = self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
+        if not published or published == (None, None):
+            return query
+        import tantivy
+
+        lower, upper = published
+        low = max(_epoch_seconds(lower), 1) if lower is not None else 1  # 0: no publish time
+        high = _epoch_seconds(upper) if upper is not None else None
+        if upper is not None and upper.microsecond and high is not None:
+            high += 1  # the index keeps whole seconds: an instant inside a second bounds it from above
+        within = tantivy.Query.range_query(self.index.schema, "published_at", tantivy.FieldType.Integer, low, high,
+                                           include_upper=high is None)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+
+    def count(self, search: str, published=None) -> int:
+        return self.index.searcher().search(self.parse(search, published), limit=1, count=True).count
+
+    def article_ids(self, search: str, *, sort: str | None = None, limit: int | None = None,
+                    published=None) -> list[int]:
+        """The matching article ids: best match first (BM25), or by publish time with ``sort``
+        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0; ``published``: as
+        :meth:`parse`."""
+        import tantivy
+
+        searcher = self.index.searcher()
+        query = self.parse(search, published)
+        limit = limit or max(searcher.num_docs, 1)
+        if sort in ("newest", "oldest"):
+            order = tantivy.Order.Desc if sort == "newest" else tantivy.Order.Asc
+            result = searcher.search(query, limit=limit, count=False, order_by_field="published_at", order=order)
+        else:
+            result = searcher.search(query, limit=limit, count=False)
+        return [searcher.doc(address)["article_id"][0] for _score, address in result.hits]
+
+    def per_day(self, search: str, published=None) -> dict[str, int]:
         """How many articles match ``search`` per Beijing day of publication (``YYYY-MM-DD``,
         days with none left out; articles without a publish time are not counted). Counted by
         tantivy over the publish-time fast field: no article is read."""
-        result = self.index.searcher().aggregate(self.parse(search), {"days": {"histogram": {
+        result = self.index.searcher().aggregate(self.parse(search, published), {"days": {"histogram": {
             "field": "published_at", "interval": _DAY, "offset": _BEIJING_MIDNIGHT_OFFSET, "min_doc_count": 1}}})
         out: dict[str, int] = {}
         for bucket in result["days"]["buckets"]:
@@ -335,27 +373,6 @@ class FullTextIndex:
             day = (_EPOCH + dt.timedelta(seconds=start + 8 * 3600)).date().isoformat()
             out[day] = out.get(day, 0) + int(bucket["doc_count"])
         return out
-
-    def parse(self, search: str):
-        return self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
-
-    def count(self, search: str) -> int:
-        return self.index.searcher().search(self.parse(search), limit=1, count=True).count
-
-    def article_ids(self, search: str, *, sort: str | None = None, limit: int | None = None) -> list[int]:
-        """The matching article ids: best match first (BM25), or by publish time with ``sort``
-        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0."""
-        import tantivy
-
-        searcher = self.index.searcher()
-        query = self.parse(search)
-        limit = limit or max(searcher.num_docs, 1)
-        if sort in ("newest", "oldest"):
-            order = tantivy.Order.Desc if sort == "newest" else tantivy.Order.Asc
-            result = searcher.search(query, limit=limit, count=False, order_by_field="published_at", order=order)
-        else:
-            result = searcher.search(query, limit=limit, count=False)
-        return [searcher.doc(address)["article_id"][0] for _score, address in result.hits]
 
 
 def iter_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 200) -> Iterator[dict[str, Any]]:

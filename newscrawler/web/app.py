@@ -58,6 +58,8 @@ class ErrorAnswer(BaseModel):
 
 class ArticleList(BaseModel):
     total: int = Field(description="how many articles match in all")
+    total_exact: bool = Field(True, description="false: total estimated (a search with category, author, tag "
+                                                "or source over very many hits; the notice says from what)")
     page: int
     size: int
     pages: int
@@ -70,6 +72,7 @@ class ArticleList(BaseModel):
 
 class MonthCounts(BaseModel):
     total: int
+    total_exact: bool = True
     mode: str
     notice: str | None = None
     months: dict[str, int] = Field(description="Beijing month YYYY-MM -> matching articles published then")
@@ -227,7 +230,8 @@ def _api(reader: ArchiveReader) -> APIRouter:
         """The search issue's query language in ``q`` (through the full-text index when built),
         the filters, relevance or date order; one page of at most 100 articles."""
         result = reader.search(p)
-        return {"total": result.total, "page": p.page, "size": p.size, "pages": _pages_of(result.total, p.size),
+        return {"total": result.total, "total_exact": result.exact, "page": p.page, "size": p.size,
+                "pages": _pages_of(result.total, p.size),
                 "sort": result.sort, "mode": result.mode, "notice": result.notice, "filters": p.filters(),
                 "articles": [_listing(doc, result.words) for doc in result.articles]}
 
@@ -236,7 +240,8 @@ def _api(reader: ArchiveReader) -> APIRouter:
         """How many articles match per Beijing month of publication (``page`` and ``size``
         are ignored): how often a word was mentioned over time."""
         result = reader.search(p.model_copy(update={"page": 1, "size": 1}), months=True)
-        return {"total": result.total, "mode": result.mode, "notice": result.notice, "months": result.per_month}
+        return {"total": result.total, "total_exact": result.exact, "mode": result.mode, "notice": result.notice,
+                "months": result.per_month}
 
     @api.get("/articles/{article_id}", summary="One article")
     def article(article_id: ArticleId) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import datetime as dt
 import itertools
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,11 +30,16 @@ from newscrawler.store import counts
 from newscrawler.store.changes import VersionNotKept, pick_versions
 from newscrawler.store.indexes import ARTICLES, CRAWLS
 from newscrawler.store.queries import (DELETED_FILTER, EDITED_FILTER, HIDDEN_FIELDS, ArticleQuery, QueryError,
-                                       archive_stats, article_versions, iter_articles)
+                                       archive_stats, article_versions, iter_articles, matches_filter)
 from newscrawler.timeutil import as_beijing
 from newscrawler.web.params import ArticleSearch, CrawlsParams
 
 CHUNK = 500  # ids per $in query when a search's hits are checked against MongoDB filters
+# Hits checked one by one against category/author/tag/source (MongoDB answers an $in of ids at
+# a cost per id: about a millisecond each on SecantusDB): past this many, once the page is full,
+# the total is estimated from the share of the checked hits that passed, and says so.
+CHECK_LIMIT = 2_000
+MONTHS_TTL = 60.0  # seconds the whole archive's articles per month are reused (the home page's chart)
 # The shape of a stored image's path (crawl/pipelines/thumbnails.py: file_path, thumb_path).
 IMAGE_PATH = re.compile(r"(?:full|thumbs/[a-z0-9_]{1,32})/[0-9a-f]{2}/[0-9a-f]{40}\.jpg")
 WARC_NAME = re.compile(r"[\w.+-]+\.warc(?:\.gz)?")
@@ -74,6 +80,7 @@ class SearchResult:
     words: list[str] = field(default_factory=list)  # what snippets mark
     notice: str | None = None
     per_month: dict[str, int] | None = None
+    exact: bool = True  # False: total (and per_month) estimated from the hits checked
 
 
 def _clean(doc: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +93,7 @@ def _month(moment: Any) -> str | None:
     return as_beijing(moment).strftime("%Y-%m") if isinstance(moment, dt.datetime) else None
 
 
-def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
@@ -99,6 +106,7 @@ class ArchiveReader:
         self.config = config
         self._index = None
         self._index_lock = threading.Lock()
+        self._all_months: tuple[float, dict[str, int]] | None = None
 
     # -- search ----------------------------------------------------------------------------
 
@@ -138,48 +146,81 @@ class ArchiveReader:
         return self._filtered(p, months)
 
     def _fulltext(self, index, p: ArticleSearch, months: bool) -> SearchResult:
+        """The index answers the words and the publish-time bounds (counts and months
+        included, no article read); the other filters are checked on the MongoDB side: the
+        edited or deleted marks through their own index (few articles), category, author, tag
+        and source on the hits themselves (a cost that follows the number of hits)."""
         from newscrawler.store.fulltext import SearchSyntaxError, iter_hits, positive_words
 
         sort = p.sort or "relevance"
         query = self._query(p, search=None, limit=None, sort="newest")
-        mongo_filter = {**query.to_filter(), **(EDITED_FILTER if p.edited else {}),
-                        **(DELETED_FILTER if p.deleted else {})}
+        published = query.bounds()
+        equalities = query.equalities()
         offset = (p.page - 1) * p.size
         try:
             words = positive_words(p.q)
             order = None if sort == "relevance" else sort
-            if not mongo_filter:
-                total = index.count(p.q)
-                page_ids = index.article_ids(p.q, sort=order, limit=offset + p.size)[offset:]
-                per_month = counts.months_of(index.per_day(p.q)) if months else None
+            if not equalities and not p.edited and not p.deleted:
+                total = index.count(p.q, published)
+                page_ids = index.article_ids(p.q, sort=order, limit=offset + p.size, published=published)[offset:]
+                per_month = counts.months_of(index.per_day(p.q, published)) if months else None
             else:
-                ids = index.article_ids(p.q, sort=order)
+                ids = index.article_ids(p.q, sort=order, published=published)
         except SearchSyntaxError as exc:
             raise BadRequest(f"q: {exc}") from None
-        if mongo_filter:
-            matched, month_counts = self._matching(ids, mongo_filter)
+        exact, notice = True, None
+        if equalities or p.edited or p.deleted:
+            marks = {**(EDITED_FILTER if p.edited else {}), **(DELETED_FILTER if p.deleted else {})}
+            if equalities:
+                matched, month_counts, checked = self._matching(ids, {**equalities, **marks}, offset + p.size)
+            else:
+                matched, month_counts = self._marked(ids, marks)
+                checked = len(ids)
             total = len(matched)
+            if checked < len(ids):
+                exact = False
+                total = max(total, round(len(matched) / checked * len(ids)))
+                notice = (f"About {total} matches: estimated from the first {checked} of the {len(ids)} articles with "
+                          "these words (category, author, tag and source are checked article by article); "
+                          "narrow the search, e.g. by date, for an exact count.")
+                scale = len(ids) / checked
+                month_counts = Counter({m: round(n * scale) for m, n in month_counts.items()})
             page_ids = matched[offset:offset + p.size]
             per_month = dict(sorted(month_counts.items())) if months else None
         docs = [_clean(doc) for doc in iter_hits(self.db, page_ids, {})]
-        return SearchResult(total, docs, "fulltext", sort, words, None, per_month)
+        return SearchResult(total, docs, "fulltext", sort, words, notice, per_month, exact)
 
-    def _matching(self, ids: list[int], mongo_filter: Mapping[str, Any]) -> tuple[list[int], Counter]:
-        """Those of ``ids`` (in their order) whose article passes ``mongo_filter``, and how
-        many of them per month: one projected ``$in`` query per chunk of ids."""
+    def _marked(self, ids: list[int], marks: Mapping[str, Any]) -> tuple[list[int], Counter]:
+        """Those of ``ids`` (in their order) with the edited / deleted marks, and how many per
+        month: the marked articles are few next to the archive, and their index gives them."""
+        marked = {doc["article_id"]: doc.get("published_at") for doc in
+                  self.db[ARTICLES].find(dict(marks), {"_id": 0, "article_id": 1, "published_at": 1})}
+        matched = [article_id for article_id in ids if article_id in marked]
+        return matched, Counter(m for m in (_month(marked[i]) for i in matched) if m)
+
+    def _matching(self, ids: list[int], mongo_filter: Mapping[str, Any], need: int) -> tuple[list[int], Counter, int]:
+        """Those of ``ids`` (in their order) whose article passes ``mongo_filter``, how many of
+        them per month, and how many ids were checked: one ``$in`` query per chunk of ids
+        (served by the unique index), projected on the filter's fields, which are checked here.
+        Stops once ``CHECK_LIMIT`` ids are checked and ``need`` passed."""
         matched: list[int] = []
         months: Counter = Counter()
-        projection = {"_id": 0, "article_id": 1, "published_at": 1}
-        for chunk in _chunks(ids):
-            found = {doc["article_id"]: doc.get("published_at") for doc in
-                     self.db[ARTICLES].find({**mongo_filter, "article_id": {"$in": chunk}}, projection)}
+        projection = {"_id": 0, "article_id": 1, "published_at": 1, **{field: 1 for field in mongo_filter}}
+        checked = 0
+        for chunk in _chunks(ids, CHUNK):
+            if checked >= CHECK_LIMIT and len(matched) >= need:
+                break
+            checked += len(chunk)
+            found = {doc["article_id"]: doc for doc in
+                     self.db[ARTICLES].find({"article_id": {"$in": chunk}}, projection)}
             for article_id in chunk:
-                if article_id in found:
+                doc = found.get(article_id)
+                if doc is not None and matches_filter(doc, mongo_filter):
                     matched.append(article_id)
-                    month = _month(found[article_id])
+                    month = _month(doc.get("published_at"))
                     if month:
                         months[month] += 1
-        return matched, months
+        return matched, months, checked
 
     def _tokens(self, p: ArticleSearch, months: bool) -> SearchResult:
         """No index: the archive's token search (store/search.py), every match walked to count."""
@@ -208,8 +249,19 @@ class ArchiveReader:
         mongo_filter = {**query.to_filter(), **(EDITED_FILTER if p.edited else {}),
                         **(DELETED_FILTER if p.deleted else {})}
         total = self._count(mongo_filter)
-        per_month = counts.articles_per_month(self.db, mongo_filter) if months else None
+        per_month = self._months(mongo_filter) if months else None
         return SearchResult(total, docs, "filters", sort, [], None, per_month)
+
+    def _months(self, mongo_filter: Mapping[str, Any]) -> dict[str, int]:
+        """Articles per month; the whole archive's kept for ``MONTHS_TTL`` seconds: it reads a
+        counter per day of the archive's years, and changes only as crawls add articles."""
+        if mongo_filter:
+            return counts.articles_per_month(self.db, mongo_filter)
+        now = time.monotonic()
+        cached = self._all_months
+        if cached is None or now - cached[0] > MONTHS_TTL:
+            cached = self._all_months = (now, counts.articles_per_month(self.db))
+        return dict(cached[1])
 
     def _count(self, mongo_filter: Mapping[str, Any]) -> int:
         if mongo_filter:
