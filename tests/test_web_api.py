@@ -430,3 +430,30 @@ def test_articles_per_month_from_the_kept_counts_equal_the_aggregation(mongo_db)
     rebuild_counts(mongo_db)
     assert articles_per_month(mongo_db) == expected  # from the kept day counts
     assert articles_per_month(mongo_db, {"category": "证券"}) == {f"{year}-02": 1}
+
+
+def test_an_empty_archive_is_shown_without_error(mongo_db, tmp_path):
+    from newscrawler.store.store import ArticleStore
+    from newscrawler.web.reader import WebConfig
+
+    ArticleStore(mongo_db).ensure_indexes()
+    config = WebConfig(fulltext_path=tmp_path / "none", images_store=str(tmp_path), warc_dir=tmp_path)
+    with served(mongo_db, config) as web:
+        for path in ("/", "/search?q=降准", "/dashboard", "/api/stats", "/api/crawls", "/api/articles/months"):
+            assert web.get(path).status == 200, path
+        assert "No articles match" in web.get("/").text and "No crawls recorded" in web.get("/dashboard").text
+
+
+def test_thumbnails_kept_in_gridfs_are_served_from_it(mongo_db, tmp_path):
+    import gridfs
+
+    from newscrawler.web.reader import WebConfig
+
+    path = "full/ab/" + "ab" * 20 + ".jpg"
+    gridfs.GridFS(mongo_db, collection="thumbnails").put(b"\xff\xd8jpeg", filename=path)
+    config = WebConfig(fulltext_path=None, images_store="gridfs://", warc_dir=tmp_path)
+    with served(mongo_db, config) as web:
+        answer = web.get(f"/images/{path}")
+        assert answer.status == 200 and answer.body == b"\xff\xd8jpeg"
+        assert web.get("/images/full/ab/" + "cd" * 20 + ".jpg").status == 404
+        assert web.get("/images/../../x").status == 404

@@ -29,8 +29,8 @@ from newscrawler.store import changes
 from newscrawler.warc.pointers import page_pointers
 from newscrawler.web import render
 from newscrawler.web.access import AccessMiddleware
-from newscrawler.web.params import (MAX_ARTICLE_ID, MAX_REVISION, ArchivedPage, ArticleSearch, CrawlsParams, Revisions,
-                                    StatsParams)
+from newscrawler.web.params import (MAX_ARTICLE_ID, MAX_RESULT_WINDOW, MAX_REVISION, ArchivedPage, ArticleSearch,
+                                    CrawlsParams, Revisions, StatsParams)
 from newscrawler.web.reader import ArchiveReader, BadRequest, NotFound, SearchResult, Unreadable, WebConfig
 
 ArticleId = Annotated[int, PathParam(ge=1, le=MAX_ARTICLE_ID, description="the site's article id")]
@@ -307,7 +307,8 @@ def _pages(reader: ArchiveReader, page) -> APIRouter:
 
         return page(request, "search.html", p=p, result=result, chart=chart, pages=pages_total,
                     previous=link(p.page - 1) if p.page > 1 else None,
-                    next=link(p.page + 1) if p.page < pages_total and p.page * p.size < 10_000 else None,
+                    next=link(p.page + 1) if p.page < pages_total and (p.page + 1) * p.size <= MAX_RESULT_WINDOW
+                    else None,
                     snippet=lambda doc: render.snippet(doc, result.words),
                     api=f"/api/articles?{urlencode({**p.filters(), 'page': p.page, 'size': p.size})}")
 
