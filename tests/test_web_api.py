@@ -82,6 +82,9 @@ def test_search_with_filters_checks_them_on_the_archive(web):
 def test_over_very_many_hits_a_filtered_search_estimates_its_total_and_says_so(web, monkeypatch):
     from newscrawler.web import reader
 
+    monkeypatch.setattr(reader, "FILTER_SIDE_LIMIT", 0)  # the category taken for a large one: hits checked
+    both = api(web, "/api/articles?q=资本市场&category=证券&since=2000-01-01")
+    assert ids(both) == [2] and both["total_exact"] is True  # every hit checked: exact
     monkeypatch.setattr(reader, "CHUNK", 1)  # one hit per query: checks stop after 2 of the 3 hits
     monkeypatch.setattr(reader, "CHECK_LIMIT", 1)
     result = api(web, "/api/articles?q=资本市场&category=证券&sort=newest&size=1")
