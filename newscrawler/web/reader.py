@@ -205,6 +205,8 @@ class ArchiveReader:
         compound index serves (an author, a tag: a few hundred articles), the rest checked
         here. None when there are more (a category, a source): the hits are checked instead."""
         field, value = next(iter(equalities.items()))
+        if field == "source" or self._kept_count(field, value) > FILTER_SIDE_LIMIT:
+            return None  # known to be large: no use fetching its first thousand to find out
         query: dict[str, Any] = {field: value}
         lower, upper = published
         if lower is not None or upper is not None:
@@ -216,6 +218,15 @@ class ArchiveReader:
         if len(found) > FILTER_SIDE_LIMIT:
             return None
         return {doc["article_id"]: doc.get("published_at") for doc in found if matches_filter(doc, rest)}
+
+    def _kept_count(self, field: str, value: Any) -> int:
+        """The articles of a category or an author from the counts kept at write time (0 when
+        not kept: a tag, or counts never built)."""
+        kind = {"category": "category", "authors": "author"}.get(field)
+        if kind is None:
+            return 0
+        row = self.db[counts.COLLECTION].find_one({"_id": f"{kind}:{value}"}, {"n": 1})
+        return int(row["n"]) if row else 0
 
     def _marked(self, ids: list[int], marks: Mapping[str, Any]) -> tuple[list[int], Counter]:
         """Those of ``ids`` (in their order) with the edited / deleted marks, and how many per
