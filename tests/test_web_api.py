@@ -368,6 +368,7 @@ def test_the_search_form_as_a_browser_submits_it(web):
     assert page.status == 200 and '<strong id="match-count">6</strong>' in page.text
     page = web.get("/search?q=%E8%B5%84%E6%9C%AC&since=&category=%E8%AF%81%E5%88%B8&edited=&sort=newest&size=10")
     assert page.status == 200 and '<strong id="match-count">1</strong>' in page.text
+    assert "<option selected>5</option>" in web.get("/search?size=5").text  # the size asked stays chosen
     assert web.get("/api/articles?q=" + "a" * 501).status == 422
 
 

@@ -179,14 +179,14 @@ def bar_chart(labels: Sequence[str], series: Mapping[str, Sequence[int]], *, tit
         return Markup(f'{caption}<p class="chart-empty">Nothing to show.</p>')
     left, right, top, bottom = 48, 8, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(max(values) for values in series.values()) or 1
+    peak = int(max(max(values) for values in series.values())) or 1
     group = plot_w / len(labels)
     bar = min(max(group * 0.8 / len(series), 0.5), 36.0)
     inset = (group - bar * len(series)) / 2
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
              f'preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>"]
-    for value in sorted({0, round(peak / 2), peak}):  # y axis: whole numbers
+    for value in sorted({0, peak // 2, peak} if peak >= 4 else set(range(peak + 1))):  # y axis: whole numbers
         y = top + plot_h - value / peak * plot_h
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="#ddd" stroke-width="1"/>')
