@@ -148,3 +148,26 @@ def test_an_article_without_a_publish_time_never_matches_a_bound(tmp_path):
     index = FullTextIndex(tmp_path)
     assert found(index, "央行") == {1}
     assert found(index, "央行", published=(None, dt.datetime(2030, 1, 1, tzinfo=UTC))) == set()
+
+
+class _Articles:
+    """A stand-in collection answering ``{"article_id": {"$in": ids}}`` and noting each query."""
+
+    def __init__(self, docs):
+        self.docs, self.queries = docs, []
+
+    def find(self, query, projection=None):
+        self.queries.append(query)
+        wanted = set(query["article_id"]["$in"])
+        return [dict(d) for d in self.docs if d["article_id"] in wanted]
+
+
+def test_hits_are_asked_by_id_alone_and_the_filter_checked_here():
+    # SecantusDB answers an $in joined with another condition by a collection scan.
+    articles = _Articles([{"article_id": i, "category": "证券" if i % 2 else "汽车",
+                           "published_at": dt.datetime(2024, 1, i, tzinfo=UTC)} for i in range(1, 7)])
+    db = {"articles": articles}
+    since = {"published_at": {"$gte": dt.datetime(2024, 1, 2, tzinfo=UTC)}}
+    assert [d["article_id"] for d in fulltext.iter_hits(db, [5, 1, 3, 2], {"category": "证券", **since})] == [5, 3]
+    assert fulltext.count_hits(db, [1, 2, 3, 4, 5, 6], {"category": "证券", **since}, chunk=4) == 2
+    assert all(list(query) == ["article_id"] for query in articles.queries)

@@ -378,20 +378,31 @@ class FullTextIndex:
 def iter_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 200) -> Iterator[dict[str, Any]]:
     """The archived articles of ``ids`` that pass ``mongo_filter``, in the order of ``ids``.
 
-    Asked in chunks so the first page of a frequent word costs one small ``$in`` query.
+    Asked in chunks so the first page of a frequent word costs one small ``$in`` query. The
+    query is the ids alone, which the unique index serves; the filter is checked here
+    (``queries.matches_filter``): SecantusDB answers an ``$in`` joined with another condition
+    by a collection scan (``benchmarks/bench_web.py`` prints what that costs).
     """
+    from newscrawler.store.queries import matches_filter
+
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        found = {doc["article_id"]: doc for doc in db["articles"].find({**mongo_filter, "article_id": {"$in": part}})}
+        found = {doc["article_id"]: doc for doc in db["articles"].find({"article_id": {"$in": part}})}
         for article_id in part:
-            if article_id in found:
-                yield found[article_id]
+            doc = found.get(article_id)
+            if doc is not None and (not mongo_filter or matches_filter(doc, mongo_filter)):
+                yield doc
 
 
 def count_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 500) -> int:
-    """How many of ``ids`` are archived articles passing ``mongo_filter``."""
-    return sum(db["articles"].count_documents({**mongo_filter, "article_id": {"$in": ids[start:start + chunk]}})
-               for start in range(0, len(ids), chunk))
+    """How many of ``ids`` are archived articles passing ``mongo_filter`` (asked as
+    :func:`iter_hits` asks, projected on the filter's fields)."""
+    from newscrawler.store.queries import matches_filter
+
+    projection = {"_id": 0, "article_id": 1, **dict.fromkeys(mongo_filter, 1)}
+    return sum(1 for start in range(0, len(ids), chunk)
+               for doc in db["articles"].find({"article_id": {"$in": ids[start:start + chunk]}}, projection)
+               if matches_filter(doc, mongo_filter))
 
 
 __all__ = ["BuildResult", "FullTextIndex", "count_hits", "IndexBusy", "SearchSyntaxError", "build", "exists",
