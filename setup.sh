@@ -16,4 +16,17 @@ if [ ! -x .venv-pywb/bin/python ]; then
   "$PY" -m venv .venv-pywb
 fi
 .venv-pywb/bin/python -m pip install -q -r requirements-pywb.txt
+
+# The browser tests of the web app (tests/test_web_browser.py: Playwright) drive Debian's
+# chromium, and screenshots of Chinese pages need a CJK font: installed when missing (as root,
+# quietly); without them those tests are skipped, saying why.
+if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (export DEBIAN_FRONTEND=noninteractive
+     apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk) >/dev/null 2>&1 \
+      || echo "setup: could not install chromium and fonts-noto-cjk: the browser tests will be skipped"
+  else
+    echo "setup: for the browser tests, install chromium and fonts-noto-cjk (as root: apt-get install chromium fonts-noto-cjk)"
+  fi
+fi
 echo "newscrawler is set up in $(pwd)/.venv"

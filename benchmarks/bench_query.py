@@ -137,9 +137,10 @@ def make_article(i: int, corpus: Corpus, rng: random.Random, people: list[str], 
     }
 
 
-def build(db, n: int, seed: int = 42, present: set[int] = frozenset()) -> None:
+def build(db, n: int, seed: int = 42, present: set[int] = frozenset(), tokens: bool = True) -> None:
     """Insert ``n`` generated articles; those whose ids are in ``present`` (an interrupted
-    build's) are drawn again, to keep the random sequence, but not stored again."""
+    build's) are drawn again, to keep the random sequence, but not stored again. ``tokens``
+    False: without ``search_tokens`` (an archive searched through the full-text index)."""
     rng = random.Random(seed)
     corpus = Corpus(rng)
     people = list(dict.fromkeys(rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2)))
@@ -155,7 +156,7 @@ def build(db, n: int, seed: int = 42, present: set[int] = frozenset()) -> None:
     with ThreadPoolExecutor(max_workers=1) as inserter:
         for i in range(n):
             stored = 1_000_000 + i in present
-            doc = make_article(i, corpus, rng, people, tags, now, tokens=not stored)
+            doc = make_article(i, corpus, rng, people, tags, now, tokens=tokens and not stored)
             tokens += len(doc["search_tokens"])
             if not stored:
                 batch.append(doc)

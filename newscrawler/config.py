@@ -131,6 +131,12 @@ DEFAULTS: dict[str, Any] = {
     "NEWSCRAWLER_PROGRESS": False,
     # The jobs file of `newscrawler crawl --job` and `newscrawler schedule`.
     "NEWSCRAWLER_JOBS_FILE": "jobs.toml",
+    # -- the web app (`newscrawler serve`) ------------------------------------------
+    # Where it listens: loopback unless told otherwise; any other address needs the token,
+    # which every request must then carry (web/access.py).
+    "NEWSCRAWLER_WEB_HOST": "127.0.0.1",
+    "NEWSCRAWLER_WEB_PORT": 8000,
+    "NEWSCRAWLER_WEB_TOKEN": None,
 }
 
 # Environment variables the product reads, and the setting each one gives.
@@ -149,6 +155,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "DISTRIBUTED_CRAWL_NAME": "DISTRIBUTED_CRAWL_NAME",
     "NEWSCRAWLER_JOBS": "NEWSCRAWLER_JOBS_FILE",
     "NEWSCRAWLER_LOG_LEVEL": "LOG_LEVEL",
+    "NEWSCRAWLER_WEB_TOKEN": "NEWSCRAWLER_WEB_TOKEN",
 }
 
 _FALSE = ("0", "false", "no", "off")

@@ -107,3 +107,67 @@ def test_one_writer_at_a_time(tmp_path):
                 pass
     with WriterLock(tmp_path / "idx"):  # released: the next writer goes ahead
         pass
+
+
+def test_matches_per_beijing_day_are_counted_by_the_index(tmp_path):
+    # 16:30 UTC on Jan 1 is already Jan 2 in Beijing; an article without a time is not counted.
+    docs = [{**DOCS[0], "article_id": 11, "published_at": dt.datetime(2024, 1, 1, 16, 30, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 12, "published_at": dt.datetime(2024, 1, 1, 15, 59, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 13, "published_at": dt.datetime(2024, 3, 5, 2, 0, tzinfo=UTC)},
+            {**DOCS[0], "article_id": 14, "published_at": None}]
+    write(tmp_path, docs)
+    assert FullTextIndex(tmp_path).per_day("央行") == {"2024-01-01": 1, "2024-01-02": 1, "2024-03-05": 1}
+
+
+def test_the_words_a_search_looks_for_leave_out_excluded_ones():
+    assert fulltext.positive_words('央行 "资本市场" -证监会 汽车 OR 手机') == ["央行", "资本", "市场", "汽车", "手机"]
+    with pytest.raises(SearchSyntaxError):
+        fulltext.positive_words("OR")
+
+
+def test_a_reader_sees_a_later_commit_after_refresh(tmp_path):
+    write(tmp_path, DOCS[:1])
+    index = FullTextIndex(tmp_path)
+    assert found(index, "证监会") == set()
+    write(tmp_path, DOCS[1:2])
+    index.refresh()
+    assert found(index, "证监会") == {2}
+
+
+def test_publish_time_bounds_are_answered_by_the_index(index):
+    jan2, jan3 = dt.datetime(2024, 1, 2, tzinfo=UTC), dt.datetime(2024, 1, 3, tzinfo=UTC)
+    assert found(index, "资本 市场", published=(jan2, None)) == {2, 3}
+    assert found(index, "资本 市场", published=(None, jan3)) == {1, 2}  # the upper bound excluded
+    assert index.count("资本 市场", published=(jan2, jan3)) == 1
+    assert index.per_day("资本 市场", published=(jan2, None)) == {"2024-01-02": 1, "2024-01-03": 1}
+    assert index.article_ids("资本 市场", sort="newest", published=(None, jan3)) == [2, 1]
+
+
+def test_an_article_without_a_publish_time_never_matches_a_bound(tmp_path):
+    write(tmp_path, [{**DOCS[0], "published_at": None}])
+    index = FullTextIndex(tmp_path)
+    assert found(index, "央行") == {1}
+    assert found(index, "央行", published=(None, dt.datetime(2030, 1, 1, tzinfo=UTC))) == set()
+
+
+class _Articles:
+    """A stand-in collection answering ``{"article_id": {"$in": ids}}`` and noting each query."""
+
+    def __init__(self, docs):
+        self.docs, self.queries = docs, []
+
+    def find(self, query, projection=None):
+        self.queries.append(query)
+        wanted = set(query["article_id"]["$in"])
+        return [dict(d) for d in self.docs if d["article_id"] in wanted]
+
+
+def test_hits_are_asked_by_id_alone_and_the_filter_checked_here():
+    # SecantusDB answers an $in joined with another condition by a collection scan.
+    articles = _Articles([{"article_id": i, "category": "证券" if i % 2 else "汽车",
+                           "published_at": dt.datetime(2024, 1, i, tzinfo=UTC)} for i in range(1, 7)])
+    db = {"articles": articles}
+    since = {"published_at": {"$gte": dt.datetime(2024, 1, 2, tzinfo=UTC)}}
+    assert [d["article_id"] for d in fulltext.iter_hits(db, [5, 1, 3, 2], {"category": "证券", **since})] == [5, 3]
+    assert fulltext.count_hits(db, [1, 2, 3, 4, 5, 6], {"category": "证券", **since}, chunk=4) == 2
+    assert all(list(query) == ["article_id"] for query in articles.queries)

@@ -1,4 +1,4 @@
-"""The package's layers: site knowledge -> archive store -> crawl -> command line.
+"""The package's layers: site knowledge -> archive store -> crawl -> command line and web app.
 
 A module may import modules of its own layer or the layers below it, never above, and the lower
 layers stay free of the frameworks of the upper ones (read from the source, lazy imports too).
@@ -26,12 +26,19 @@ LAYERS = {
     "newscrawler.warc": 1,        # the page archive
     "newscrawler.crawl": 2,       # everything Scrapy loads
     "newscrawler.cli": 3,         # the command line
+    "newscrawler.web": 3,         # the web app (beside the command line: store and warc, no crawl)
     "newscrawler.__main__": 3,
 }
-LAYER_NAMES = {0: "site knowledge", 1: "archive store", 2: "crawl", 3: "command line"}
+LAYER_NAMES = {0: "site knowledge", 1: "archive store", 2: "crawl", 3: "command line and web app"}
 # Third-party frameworks a layer must not use (by top-level package).
 FORBIDDEN = {0: {"scrapy", "pymongo", "bson", "twisted", "itemloaders", "spidermon", "scrapy_redis"},
              1: {"scrapy", "twisted", "itemloaders", "spidermon", "scrapy_redis"}}
+
+
+# Packages that must not use a layer below theirs that they do not need: the web app reads the
+# archive and loads no Scrapy (nor the crawl, which is Scrapy).
+NOT_USED = {"newscrawler.web": {"newscrawler.crawl", "newscrawler.cli", "scrapy", "twisted", "spidermon",
+                                "scrapy_redis", "itemloaders"}}
 
 
 def module_name(path: Path) -> str:
@@ -73,6 +80,10 @@ def violations(name: str, source: str, package: str) -> list[str]:
             wrong.append(f"line {line}: {imported} ({LAYER_NAMES[layer_of(imported)]})")
         if top in FORBIDDEN.get(own, ()):
             wrong.append(f"line {line}: {imported} (a framework of a layer above)")
+        for package, unused in NOT_USED.items():
+            if (name == package or name.startswith(package + ".")) and any(
+                    imported == u or imported.startswith(u + ".") for u in unused):
+                wrong.append(f"line {line}: {imported} (not used by {package})")
     return wrong
 
 
@@ -95,4 +106,8 @@ def test_the_check_sees_upward_imports_lazy_and_relative_ones_too():
     assert wrong == ["line 3: newscrawler.crawl.context (crawl)", "line 3: newscrawler.crawl.context.CrawlContext (crawl)",
                      "line 4: scrapy (a framework of a layer above)"]
     assert violations("newscrawler.cli.probe", source, "newscrawler.cli") == []
+    assert violations("newscrawler.web.probe", source, "newscrawler.web") == [
+        "line 3: newscrawler.crawl.context (not used by newscrawler.web)",
+        "line 3: newscrawler.crawl.context.CrawlContext (not used by newscrawler.web)",
+        "line 4: scrapy (not used by newscrawler.web)"]
 

@@ -32,6 +32,7 @@ COLLECTION = "article_counts"
 META_ID = "meta"
 COUNTS_INDEXES = [IndexModel([("kind", ASCENDING), ("key", ASCENDING)])]
 _DAY_FORMAT = {"format": "%Y-%m-%d", "date": "$published_at", "timezone": "+08:00"}
+_MONTH_FORMAT = {**_DAY_FORMAT, "format": "%Y-%m"}
 
 
 def _keys(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -196,6 +197,32 @@ def history_per_day(db: Database, *, first_day: str) -> list[dict[str, Any]]:
             for day in sorted(per_day)]
 
 
+def articles_per_month(db: Database, filter_: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """How many articles matching ``filter_`` were published in each Beijing month
+    (``YYYY-MM`` -> count, months with none left out, articles without a time not counted).
+
+    Without a filter, from the kept day counts once built (no article read); otherwise the
+    server groups the matching articles (only the groups come back).
+    """
+    if not filter_ and _is_built(db):
+        months: Counter = Counter()
+        for row in db[COLLECTION].find({"kind": "day"}, {"_id": 0, "key": 1, "n": 1}):
+            if row["n"] > 0:
+                months[str(row["key"])[:7]] += row["n"]
+        return dict(sorted(months.items()))
+    pipeline = [{"$match": dict(filter_ or {})}, {"$match": {"published_at": {"$type": "date"}}},
+                {"$group": {"_id": {"$dateToString": _MONTH_FORMAT}, "n": {"$sum": 1}}}]
+    return {row["_id"]: row["n"] for row in sorted(db[ARTICLES].aggregate(pipeline), key=lambda r: r["_id"])}
+
+
+def months_of(per_day: Mapping[str, int]) -> dict[str, int]:
+    """Day counts (``YYYY-MM-DD`` -> n) summed per month (``YYYY-MM``), in order."""
+    months: Counter = Counter()
+    for day, n in per_day.items():
+        months[day[:7]] += n
+    return dict(sorted(months.items()))
+
+
 def _shape(*, total, days, categories, authors, rejects, source, as_of) -> dict[str, Any]:
     """One result shape for both sources, sorted the same way."""
 
@@ -217,7 +244,9 @@ __all__ = [
     "COLLECTION",
     "COUNTS_INDEXES",
     "aggregate_counts",
+    "articles_per_month",
     "history_per_day",
+    "months_of",
     "read_counts",
     "rebuild_counts",
     "record_article_writes",

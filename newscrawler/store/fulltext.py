@@ -282,25 +282,75 @@ def to_tantivy(search: str) -> str:
     return " ".join(parts + excluded)
 
 
+def positive_words(search: str) -> list[str]:
+    """The words a search looks for (not those it excludes), as the index cut them: what a
+    snippet marks. Raises SearchSyntaxError as :func:`to_tantivy` does."""
+    to_tantivy(search)
+    words: list[str] = []
+    for minus, phrase, bare in _QUERY_TOKEN.findall(search):
+        if bare == "OR" or minus or (bare.startswith("-") and len(bare) > 1):
+            continue
+        words += words_of(phrase or bare)
+    return list(dict.fromkeys(words))
+
+
+_DAY = 86_400
+# Histogram buckets of publish times start at Beijing midnight (16:00 UTC the day before).
+_BEIJING_MIDNIGHT_OFFSET = _DAY - 8 * 3600
+
+
 class FullTextIndex:
     """Searches of a built index (read-only: no lock needed)."""
 
     def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
         self.index = open_index(path)
+        self._meta_mtime = self._meta_changed_at()
 
-    def parse(self, search: str):
-        return self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
+    def _meta_changed_at(self) -> int:
+        try:
+            return (self.path / "meta.json").stat().st_mtime_ns
+        except OSError:
+            return 0
 
-    def count(self, search: str) -> int:
-        return self.index.searcher().search(self.parse(search), limit=1, count=True).count
+    def refresh(self) -> None:
+        """See what a writer (a crawl's update, ``newscrawler index``) committed since this
+        index was opened: a long-running reader (the web app) calls it before a search."""
+        changed = self._meta_changed_at()
+        if changed != self._meta_mtime:
+            self.index.reload()
+            self._meta_mtime = changed
 
-    def article_ids(self, search: str, *, sort: str | None = None, limit: int | None = None) -> list[int]:
+    def parse(self, search: str, published: tuple[dt.datetime | None, dt.datetime | None] | None = None):
+        """The query of ``search``; with ``published`` (lower, upper) bounds, only articles
+        published at or after lower and before upper (answered by the publish-time fast field,
+        no article read; articles without a publish time never match a bound)."""
+        query = self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
+        if not published or published == (None, None):
+            return query
+        import tantivy
+
+        lower, upper = published
+        low = max(_epoch_seconds(lower), 1) if lower is not None else 1  # 0: no publish time
+        high = _epoch_seconds(upper) if upper is not None else None
+        if upper is not None and upper.microsecond and high is not None:
+            high += 1  # the index keeps whole seconds: an instant inside a second bounds it from above
+        within = tantivy.Query.range_query(self.index.schema, "published_at", tantivy.FieldType.Integer, low, high,
+                                           include_upper=high is None)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+
+    def count(self, search: str, published=None) -> int:
+        return self.index.searcher().search(self.parse(search, published), limit=1, count=True).count
+
+    def article_ids(self, search: str, *, sort: str | None = None, limit: int | None = None,
+                    published=None) -> list[int]:
         """The matching article ids: best match first (BM25), or by publish time with ``sort``
-        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0."""
+        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0; ``published``: as
+        :meth:`parse`."""
         import tantivy
 
         searcher = self.index.searcher()
-        query = self.parse(search)
+        query = self.parse(search, published)
         limit = limit or max(searcher.num_docs, 1)
         if sort in ("newest", "oldest"):
             order = tantivy.Order.Desc if sort == "newest" else tantivy.Order.Asc
@@ -309,25 +359,51 @@ class FullTextIndex:
             result = searcher.search(query, limit=limit, count=False)
         return [searcher.doc(address)["article_id"][0] for _score, address in result.hits]
 
+    def per_day(self, search: str, published=None) -> dict[str, int]:
+        """How many articles match ``search`` per Beijing day of publication (``YYYY-MM-DD``,
+        days with none left out; articles without a publish time are not counted). Counted by
+        tantivy over the publish-time fast field: no article is read."""
+        result = self.index.searcher().aggregate(self.parse(search, published), {"days": {"histogram": {
+            "field": "published_at", "interval": _DAY, "offset": _BEIJING_MIDNIGHT_OFFSET, "min_doc_count": 1}}})
+        out: dict[str, int] = {}
+        for bucket in result["days"]["buckets"]:
+            start = int(bucket["key"])
+            if start <= 0 < start + _DAY:  # published_at 0: the article has no publish time
+                continue
+            day = (_EPOCH + dt.timedelta(seconds=start + 8 * 3600)).date().isoformat()
+            out[day] = out.get(day, 0) + int(bucket["doc_count"])
+        return out
+
 
 def iter_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 200) -> Iterator[dict[str, Any]]:
     """The archived articles of ``ids`` that pass ``mongo_filter``, in the order of ``ids``.
 
-    Asked in chunks so the first page of a frequent word costs one small ``$in`` query.
+    Asked in chunks so the first page of a frequent word costs one small ``$in`` query. The
+    query is the ids alone, which the unique index serves; the filter is checked here
+    (``queries.matches_filter``): SecantusDB answers an ``$in`` joined with another condition
+    by a collection scan (``benchmarks/bench_web.py`` prints what that costs).
     """
+    from newscrawler.store.queries import matches_filter
+
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        found = {doc["article_id"]: doc for doc in db["articles"].find({**mongo_filter, "article_id": {"$in": part}})}
+        found = {doc["article_id"]: doc for doc in db["articles"].find({"article_id": {"$in": part}})}
         for article_id in part:
-            if article_id in found:
-                yield found[article_id]
+            doc = found.get(article_id)
+            if doc is not None and (not mongo_filter or matches_filter(doc, mongo_filter)):
+                yield doc
 
 
 def count_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 500) -> int:
-    """How many of ``ids`` are archived articles passing ``mongo_filter``."""
-    return sum(db["articles"].count_documents({**mongo_filter, "article_id": {"$in": ids[start:start + chunk]}})
-               for start in range(0, len(ids), chunk))
+    """How many of ``ids`` are archived articles passing ``mongo_filter`` (asked as
+    :func:`iter_hits` asks, projected on the filter's fields)."""
+    from newscrawler.store.queries import matches_filter
+
+    projection = {"_id": 0, "article_id": 1, **dict.fromkeys(mongo_filter, 1)}
+    return sum(1 for start in range(0, len(ids), chunk)
+               for doc in db["articles"].find({"article_id": {"$in": ids[start:start + chunk]}}, projection)
+               if matches_filter(doc, mongo_filter))
 
 
 __all__ = ["BuildResult", "FullTextIndex", "count_hits", "IndexBusy", "SearchSyntaxError", "build", "exists",
-           "index_dir", "iter_hits", "to_tantivy", "words_of"]
+           "index_dir", "iter_hits", "positive_words", "to_tantivy", "words_of"]

@@ -183,6 +183,33 @@ def _has(doc: Mapping[str, Any], field: str, value: Any) -> bool:
     return stored == value or (isinstance(stored, list) and value in stored)
 
 
+_BOUNDS = {"$gte": lambda a, b: a >= b, "$gt": lambda a, b: a > b, "$lt": lambda a, b: a < b,
+           "$lte": lambda a, b: a <= b}
+
+
+def matches_filter(doc: Mapping[str, Any], filter_: Mapping[str, Any]) -> bool:
+    """Whether ``doc`` passes a filter of the shapes this module builds (``to_filter``, with
+    ``EDITED_FILTER`` / ``DELETED_FILTER``): equalities and ``$gte``/``$gt``/``$lt``/``$lte``
+    bounds, checked as MongoDB does (arrays match any element; a bound never matches a missing
+    value or one of another type). For hits fetched by id alone: SecantusDB plans an ``$in``
+    of ids with another condition badly (it scans), the ``$in`` alone rides the unique index."""
+    for field, condition in filter_.items():
+        if not isinstance(condition, Mapping):
+            if not _has(doc, field, condition):
+                return False
+            continue
+        value = _aware(doc.get(field))
+        for op, bound in condition.items():
+            if op not in _BOUNDS:
+                raise ValueError(f"matches_filter does not know {op}")
+            try:
+                if value is None or not _BOUNDS[op](value, _aware(bound)):
+                    return False
+            except TypeError:  # another type (a date against a number): no match, as in MongoDB
+                return False
+    return True
+
+
 def _clean(doc: dict[str, Any]) -> dict[str, Any]:
     for field in HIDDEN_FIELDS:
         doc.pop(field, None)
@@ -459,5 +486,6 @@ __all__ = [
     "get_article",
     "iter_articles",
     "last_crawls",
+    "matches_filter",
     "revision_count",
 ]

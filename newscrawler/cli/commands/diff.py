@@ -10,22 +10,16 @@ marked ``[-deleted-]`` and ``{+inserted+}`` (wdiff's marks), so the output stays
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.output import beijing_minutes
 from newscrawler.cli.commands._archive import archive_database, article_with_versions
-
-# Page fields compared besides title and body_text (body_html repeats the body; the crawl's
-# own fields, such as crawl_id or warc, change with every fetch and say nothing of the article).
-OTHER_FIELDS = ("published_at", "byline", "authors", "editor", "source", "category", "column", "tags",
-                "keywords", "summary", "images", "thumbnail_url", "video", "pages")
-CONTEXT_LINES = 1  # unchanged paragraphs shown around a change
+from newscrawler.store.changes import (VersionNotKept, body_changed, body_hunks, changed_fields, char_changes,
+                                       field_text, json_changes, pick_versions as pick_kept_versions)
 
 
 class Marks:
@@ -76,69 +70,38 @@ def run(args) -> int:
 
 
 def pick_versions(versions: list[dict], from_rev: int | None, to_rev: int | None) -> tuple[dict, dict]:
-    """The (older, newer) versions named; the newer defaults to the current, the older to the
-    one before the newer."""
-    by_revision = {v.get("revision") or 1: v for v in versions}
-    kept = ", ".join(map(str, sorted(by_revision)))
-    current = versions[-1].get("revision") or 1
-    to_rev = current if to_rev is None else to_rev
-    if from_rev is None:
-        earlier = [r for r in by_revision if r < to_rev]
-        if not earlier:
-            raise CommandError(f"article {versions[-1]['article_id']} has no version before revision {to_rev} "
-                               f"(kept: {kept})", ExitStatus.FAILURE)
-        from_rev = max(earlier)
-    for rev in (from_rev, to_rev):
-        if rev not in by_revision:
-            raise CommandError(f"article {versions[-1]['article_id']} has no revision {rev} (kept: {kept})",
-                               ExitStatus.FAILURE)
-    return by_revision[from_rev], by_revision[to_rev]
+    """The (older, newer) versions named (store/changes.py); one not kept exits with 1."""
+    try:
+        return pick_kept_versions(versions, from_rev, to_rev)
+    except VersionNotKept as exc:
+        raise CommandError(str(exc), ExitStatus.FAILURE) from None
 
 
 # -- the comparison ---------------------------------------------------------------------------
 
 
+def marked(segments, marks: Marks) -> str:
+    """Segments of a comparison (store/changes.py) as text, the changes marked."""
+    show = {"equal": str, "delete": marks.deleted, "insert": marks.inserted}
+    return "".join(show[op](text) for op, text in segments)
+
+
 def inline(old: str, new: str, marks: Marks) -> str:
     """``old`` changed into ``new``, character by character, the changes marked."""
-    out = []
-    for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(old[a1:a2])
-            continue
-        if a2 > a1:
-            out.append(marks.deleted(old[a1:a2]))
-        if b2 > b1:
-            out.append(marks.inserted(new[b1:b2]))
-    return "".join(out)
+    return marked(char_changes(old, new), marks)
+
+
+# How each kind of paragraph is shown in a hunk of the body.
+_LINE_PREFIX = {"context": "    ", "changed": "  ~ ", "removed": "  - ", "added": "  + "}
 
 
 def body_lines(old: str, new: str, marks: Marks) -> Iterator[str]:
     """The body's changes paragraph by paragraph, a paragraph changed in place shown inline
-    (``~``), removed ones ``-``, added ones ``+``, ``CONTEXT_LINES`` unchanged around them."""
-    a, b = old.splitlines(), new.splitlines()
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(CONTEXT_LINES):
-        yield f"  @@ paragraphs {group[0][1] + 1}-{group[-1][2]} -> {group[0][3] + 1}-{group[-1][4]} @@"
-        for op, a1, a2, b1, b2 in group:
-            if op == "equal":
-                yield from (f"    {line}" for line in a[a1:a2])
-            elif op == "replace" and a2 - a1 == b2 - b1:
-                yield from (f"  ~ {inline(x, y, marks)}" for x, y in zip(a[a1:a2], b[b1:b2]))
-            else:
-                yield from (f"  - {marks.deleted(line)}" for line in a[a1:a2])
-                yield from (f"  + {marks.inserted(line)}" for line in b[b1:b2])
-
-
-def field_text(value: Any) -> str:
-    from newscrawler.store.export import json_value
-
-    value = json_value(value)
-    if isinstance(value, list):
-        return "、".join(map(str, value))
-    return "" if value is None else str(value)
-
-
-def changed_fields(old: Mapping, new: Mapping) -> list[str]:
-    return [f for f in ("title", *OTHER_FIELDS) if field_text(old.get(f)) != field_text(new.get(f))]
+    (``~``), removed ones ``-``, added ones ``+``, unchanged ones around them."""
+    for hunk in body_hunks(old, new):
+        yield f"  @@ paragraphs {hunk.old_first}-{hunk.old_last} -> {hunk.new_first}-{hunk.new_last} @@"
+        for line in hunk.lines:
+            yield _LINE_PREFIX[line.kind] + marked(line.segments, marks)
 
 
 def _version_label(version: Mapping) -> str:
@@ -154,28 +117,11 @@ def _version_label(version: Mapping) -> str:
 def diff_lines(old: Mapping, new: Mapping, marks: Marks) -> Iterator[str]:
     yield f"article {new.get('article_id')}: {_version_label(old)} -> {_version_label(new)}"
     fields = changed_fields(old, new)
-    body_changed = (old.get("body_text") or "") != (new.get("body_text") or "")
-    if not fields and not body_changed:
+    if not fields and not body_changed(old, new):
         yield "no change in title, body or the other fields"
         return
     for field in fields:
         yield f"{field}: {inline(field_text(old.get(field)), field_text(new.get(field)), marks)}"
-    if body_changed:
+    if body_changed(old, new):
         yield "body_text:"
         yield from body_lines(old.get("body_text") or "", new.get("body_text") or "", marks)
-
-
-def json_changes(old: Mapping, new: Mapping) -> dict:
-    """The comparison as data: each changed field's two values, the body's changed paragraphs."""
-    from newscrawler.store.export import json_value
-
-    a, b = (old.get("body_text") or "").splitlines(), (new.get("body_text") or "").splitlines()
-    body = [{"op": op, "from": a[a1:a2], "to": b[b1:b2], "from_line": a1 + 1, "to_line": b1 + 1}
-            for op, a1, a2, b1, b2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-            if op != "equal"]
-    return {"article_id": new.get("article_id"),
-            "from": {"revision": old.get("revision") or 1, "revised_at": json_value(old.get("revised_at"))},
-            "to": {"revision": new.get("revision") or 1, "revised_at": json_value(new.get("revised_at"))},
-            "fields": {f: {"from": json_value(old.get(f)), "to": json_value(new.get(f))}
-                       for f in changed_fields(old, new)},
-            "body_text": body}

@@ -26,6 +26,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    from newscrawler.store.changes import version_list
     from newscrawler.store.export import json_record, json_value
     from newscrawler.timeutil import beijing_text
 
@@ -49,17 +50,6 @@ def run(args) -> int:
     print()
     print(doc.get("body_text") or "(no body text)")
     return 0
-
-
-def version_list(versions: list[dict]) -> list[dict]:
-    """Each kept version in brief, oldest first (JSON: times in UTC)."""
-    from newscrawler.store.export import json_value
-
-    return [{"revision": v.get("revision") or 1, "title": v.get("title"),
-             "seen_from": json_value(v.get("updated_at")),
-             "replaced_at": json_value(v.get("revised_at")), "replaced_by_crawl": v.get("replaced_by_crawl"),
-             "current": i == len(versions) - 1} for i, v in enumerate(versions)]
-
 
 
 def history_lines(doc: dict, versions: list[dict]) -> list[str]:
