@@ -11,7 +11,7 @@ import json
 
 from newscrawler.timeutil import beijing_text
 
-from newscrawler.cli.commands._archive import archive_database, archive_name
+from newscrawler.cli.commands._archive import add_start_argument, archive_database, archive_name
 
 DEFAULT_LIMIT = 20
 
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--job", metavar="NAME", help="only the runs of this job")
     p.add_argument("--alerts", action="store_true", help="only runs with alerts, and print the alerts")
     p.add_argument("--json", action="store_true", help="whole records as JSON Lines (times in UTC)")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -34,7 +35,7 @@ def run(args) -> int:
         query["job"] = args.job
     if args.alerts:
         query["alerts.0"] = {"$exists": True}
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         cursor = db.crawls.find(query, {"_id": 0}).sort("started_at", -1)
         if args.limit and args.limit > 0:
             cursor = cursor.limit(args.limit)

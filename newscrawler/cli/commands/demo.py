@@ -56,7 +56,10 @@ def run(args) -> int:
     print(f"\nCrawl {outcome['crawl_id']} {outcome['finish_reason']}: {counts['pages']} article pages fetched, "
           f"{counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
           f"{counts['rejected']} rejected, {counts['thumbnails_ok']} thumbnails")
-    if counts["pages"] == 0:
+    if outcome["finish_reason"] != "finished":
+        raise CommandError(f"the demo's crawl did not finish (finish reason {outcome['finish_reason']!r}); "
+                           f"its log above says why")
+    if counts["pages"] == 0 and counts["list_pages"]:
         print("Nothing new to fetch: the replica is already in the archive (crawls are incremental).")
     uri, embedded = resolve_mongo_uri(settings)
     db = get_database(settings)

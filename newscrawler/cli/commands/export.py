@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
+                                               archive_database, archive_name, query_from_args)
 
 
 def register(subparsers) -> None:
@@ -37,6 +38,7 @@ def register(subparsers) -> None:
                       help=f"last category of every post (default {DEFAULT_EXTRA_CATEGORY})")
     hexo.add_argument("--placeholder", default=DEFAULT_PLACEHOLDER, metavar="URL",
                       help=f"image of posts without a thumbnail (default {DEFAULT_PLACEHOLDER})")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -53,7 +55,7 @@ def run(args) -> int:
             raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", ExitStatus.USAGE)
     if args.format == "hexo" and args.out == "-":
         raise CommandError("hexo writes a directory of posts: --out must be a directory", ExitStatus.USAGE)
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.format == "hexo":
             options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from newscrawler.cli.output import beijing_minutes, display_width, fit
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, archive_database, archive_name,
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
+                                               archive_database, archive_name,
                                                fulltext_path, query_from_args)
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -35,6 +36,7 @@ def register(subparsers) -> None:
                    help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
     p.add_argument("--count", action="store_true", help="print only the number of matching articles")
     add_bom_argument(p)
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -50,7 +52,7 @@ def run(args) -> int:
         print("newscrawler query: no search index (build one with `newscrawler index`): "
               "searching the archive's tokens, newest first", file=sys.stderr)
     query = query_from_args(args, limit=None if args.count else args.limit)
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.count:
             print(sum(1 for _ in articles))
@@ -79,7 +81,7 @@ def run_fulltext(args, path) -> int:
         ids = index.article_ids(args.search, sort=args.sort, limit=None if mongo_filter else args.limit)
     except SearchSyntaxError as exc:
         raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         if args.count:
             print(count_hits(db, ids, mongo_filter))
             return 0

@@ -50,12 +50,13 @@ def spider_arguments(args) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from newscrawler.cli.commands.crawl import judge, log_and_progress
+    from newscrawler.cli.commands.crawl import check_settings, judge, log_and_progress
     from newscrawler.crawl.revisit import RevisitSpider
     from newscrawler.crawl.runner import run_crawl
     from newscrawler.store.revisits import parse_schedule
 
     overrides = dict(args.settings)
+    check_settings(overrides)
     if "REVISIT_SCHEDULE" in overrides:
         try:
             parse_schedule(overrides["REVISIT_SCHEDULE"])
