@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "MONGO_URI": None,
     "MONGO_DATABASE": "newscrawler",
     "MONGO_BATCH_SIZE": 100,
+    # A batch not full yet is written once its first article has waited this long (seconds): at
+    # the site's polite 20 pages a minute a batch of 100 would take 5 minutes, and the new
+    # articles would show in the archive (and the progress) only then.
+    "MONGO_FLUSH_INTERVAL": 10.0,
     # After MongoDB failed, items go straight to the spool for this many seconds before it is
     # tried again (each try waits up to the driver's 5 s server-selection timeout).
     "ARCHIVE_RETRY_INTERVAL": 30,

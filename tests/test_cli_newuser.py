@@ -243,3 +243,284 @@ def test_stats_per_category_counts_the_articles_without_one(capsys):
     print_stats({**stats, "history": [], "crawls": []})
     out = capsys.readouterr().out
     assert "(no category)       58" in out.replace("  (no category)", "(no category)")
+
+
+# -- the embedded server: started aloud, --no-start, one port, db status --json -------------------
+
+
+@pytest.fixture
+def embedded_archive(monkeypatch, tmp_path):
+    """An embedded archive (its storage exists) whose server is not running; stopped after."""
+    from newscrawler.store.embedded import ServerPaths, stop_embedded_server
+
+    data = tmp_path / "data"
+    ServerPaths.for_data_dir(data).storage.mkdir(parents=True)
+    for name in ("MONGO_URI", "MONGO_DATABASE", "NEWSCRAWLER_DB_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(data))
+    yield data
+    stop_embedded_server(data, timeout=5)
+
+
+@pytest.mark.e2e  # starts SecantusDB
+def test_a_read_verb_says_it_starts_the_server_and_no_start_refuses(embedded_archive, capsys):
+    from newscrawler.store.embedded import running_server
+
+    code, out, err = run_cli(capsys, "query", "--no-start", "--format", "jsonl")
+    assert code == ExitStatus.FAILURE and out == ""
+    assert err == (f"newscrawler query: the archive's database server (embedded, for {embedded_archive}) is not "
+                   f"running, and --no-start says not to start it: `newscrawler db start` starts it\n")
+    assert running_server(embedded_archive) is None
+    code, out, err = run_cli(capsys, "query", "--format", "jsonl")
+    state = running_server(embedded_archive)
+    assert code == 0 and state is not None
+    assert err.startswith(f"Started the archive's database server ({state['uri']}, embedded, for {embedded_archive}); "
+                          f"it keeps running for the next commands: `newscrawler db stop` stops it.\n")
+    code, out, err = run_cli(capsys, "stats", "--no-start")  # running now: nothing to say
+    assert code == 0 and "Started" not in err and "Articles: 0" in out
+
+
+@pytest.mark.e2e  # starts SecantusDB
+def test_the_embedded_server_keeps_its_port_and_db_status_json(embedded_archive, capsys, monkeypatch):
+    from newscrawler.store.embedded import ServerPaths, stop_embedded_server
+
+    assert run_cli(capsys, "db", "start")[0] == 0
+    code, out, _ = run_cli(capsys, "db", "status", "--json")
+    first = json.loads(out)
+    assert code == 0 and first["running"] and first["healthy"] and first["articles"] == 0
+    port = first["embedded_server"]["port"]
+    assert first["mongo_uri"] == f"mongodb://127.0.0.1:{port}" and first["data_dir"] == str(embedded_archive)
+    assert ServerPaths.for_data_dir(embedded_archive).port.read_text().strip() == str(port)
+    stop_embedded_server(embedded_archive, timeout=5)
+    code, out, _ = run_cli(capsys, "db", "status", "--json")
+    assert code == ExitStatus.FAILURE and json.loads(out)["running"] is False
+    assert run_cli(capsys, "db", "start")[0] == 0  # the same port again
+    assert json.loads(run_cli(capsys, "db", "status", "--json")[1])["embedded_server"]["port"] == port
+    stop_embedded_server(embedded_archive, timeout=5)
+    fixed = closed_port()
+    monkeypatch.setenv("NEWSCRAWLER_DB_PORT", str(fixed))
+    assert run_cli(capsys, "db", "start")[0] == 0
+    assert json.loads(run_cli(capsys, "db", "status", "--json")[1])["embedded_server"]["port"] == fixed
+    stop_embedded_server(embedded_archive, timeout=5)
+    with socket.socket() as holder:  # the fixed port taken by another program: one sentence
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the last server's TIME_WAIT
+        holder.bind(("127.0.0.1", fixed))
+        holder.listen()
+        code, _, err = run_cli(capsys, "db", "start")
+    assert code == ExitStatus.FAILURE
+    assert err == (f"newscrawler db: port {fixed} (NEWSCRAWLER_DB_PORT) is in use by another program: free it, "
+                   f"or choose another port for the embedded MongoDB server\n")
+    monkeypatch.delenv("NEWSCRAWLER_DB_PORT")
+    with socket.socket() as holder:  # the remembered port taken: another one, remembered instead
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        assert run_cli(capsys, "db", "start")[0] == 0
+        moved = json.loads(run_cli(capsys, "db", "status", "--json")[1])["embedded_server"]["port"]
+    assert moved != port and ServerPaths.for_data_dir(embedded_archive).port.read_text().strip() == str(moved)
+
+
+# -- crawls on a terminal: progress, alerts, a forced stop, the example job ----------------------
+
+
+def _on_a_terminal(argv: list[str], env: dict, stop_after: float | None = None) -> tuple[int, str, str]:
+    """(exit code, what the terminal showed without rich's colours, standard output) of a
+    `newscrawler` run whose standard error is a pseudo-terminal; ``stop_after``: seconds after
+    which it gets Ctrl-C twice."""
+    import pty
+    import re
+    import select
+    import signal
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "newscrawler", *argv], env=env, cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    terminal, started, stopped = b"", time.monotonic(), False
+    while True:
+        if stop_after is not None and not stopped and time.monotonic() - started > stop_after:
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGINT)
+            stopped = True
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        terminal += chunk
+    stdout, _ = proc.communicate(timeout=60)
+    os.close(master)
+    return proc.returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.decode(errors="replace")), \
+        stdout.decode()
+
+
+def _crawl_env(server, mongo_uri, db_name, data_dir) -> dict:
+    return {**{k: v for k, v in os.environ.items() if k not in ("MONGO_URI", "NBD_BASE_URL")},
+            "MONGO_URI": mongo_uri, "MONGO_DATABASE": db_name, "NEWSCRAWLER_DATA_DIR": str(data_dir),
+            "NBD_BASE_URL": server.base_url, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "testing")])}
+
+
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.05"]
+
+
+@pytest.mark.e2e
+def test_progress_shows_new_articles_as_stored_with_a_log_file_and_each_alert_once(mongo_uri, mongo_db_name, tmp_path):
+    from tests.crawling import replica_site
+
+    log = tmp_path / "crawl.log"
+    with replica_site(n=30, seed=5) as (site, server):
+        # Each article takes a while and batches are written after a second: stored as it goes.
+        site.faults.add(r"^/articles/", "delay", count=None, seconds=0.4)
+        code, terminal, stdout = _on_a_terminal(
+            ["crawl", "--columns", ",".join(map(str, sorted(site.column_ids))), "--pages", "5", *FAST,
+             "-s", "CONCURRENT_REQUESTS=2", "-s", "MONGO_FLUSH_INTERVAL=1",
+             "-s", 'NBD_MIN_COVERAGE={"thumbnail": 0.99}', "--log-file", str(log)],
+            _crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"))
+    assert code == ExitStatus.ALERTS, terminal[-3000:]
+    new_counts = [int(n) for n in __import__("re").findall(r"pages \d+  new (\d+)", terminal)]
+    assert new_counts and new_counts[-1] == len(site.articles)
+    assert any(0 < n < len(site.articles) for n in new_counts), new_counts  # before the end
+    alert = "coverage: "
+    assert terminal.count(alert) == 1 and "newscrawler crawl: ALERT coverage: " in terminal
+    assert "FAIL" not in terminal and "Traceback" not in terminal
+    text = log.read_text()
+    assert text.count("ALERT coverage: ") == 1 and "FAIL: " not in text.replace("... FAIL", "")
+
+
+@pytest.mark.e2e
+def test_a_double_ctrl_c_counts_what_was_fetched_and_closes_the_record_as_interrupted(mongo_uri, mongo_db_name,
+                                                                                      mongo_db, tmp_path):
+    from tests.crawling import replica_site
+
+    with replica_site(n=60, seed=6) as (site, server):
+        site.faults.add(r"^/articles/", "delay", count=None, seconds=0.3)
+        code, terminal, stdout = _on_a_terminal(
+            ["crawl", "--columns", ",".join(map(str, sorted(site.column_ids))), "--pages", "5", *FAST,
+             "-s", "CONCURRENT_REQUESTS=2"],
+            _crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"), stop_after=4)
+        fetched = len(site.article_requests())
+    assert code == ExitStatus.FAILURE, terminal[-3000:]
+    assert fetched > 0
+    outcome = next(line for line in stdout.splitlines() if line.startswith("outcome"))
+    pages = int(next(line for line in stdout.splitlines() if line.startswith("fetched")).split()[1])
+    assert "interrupted after" in outcome and 0 < pages <= fetched
+    assert "stopped before it could close (a second Ctrl-C)" in terminal
+    record = mongo_db.crawls.find_one({})
+    assert record["finish_reason"] == "interrupted" and record["interrupted_at"] and record["stats"]["pages"] == pages
+    assert record.get("finished_at") is None  # the next crawl takes it for the interrupted crawl it is
+
+
+@pytest.mark.e2e
+def test_the_example_headlines_job_runs_clean_on_the_demo_replica(mongo_uri, mongo_db_name, mongo_db, tmp_path):
+    """The demo's replica (its seed and size): the headlines job's site-wide columns, AI flashes
+    among them, raise no coverage alert."""
+    from nbd_replica.corpus import generate_articles
+    from nbd_replica.server import serve
+    from nbd_replica.site import ReplicaSite
+
+    from newscrawler.cli.commands.demo import ARTICLES_PER_DAY
+    from newscrawler.timeutil import BEIJING
+
+    start = dt.datetime.now(BEIJING).date() - dt.timedelta(days=120 // ARTICLES_PER_DAY)
+    with serve(ReplicaSite(generate_articles(120, seed=2026, start_date=start))) as server:
+        result = subprocess.run([sys.executable, "-m", "newscrawler", "crawl", "--job", "headlines",
+                                 "--jobs", str(ROOT / "jobs.toml"), *FAST, "--no-progress"],
+                                env=_crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"), cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = mongo_db.crawls.find_one({"job": "headlines"})
+    assert record["alerts"] == [] and record["coverage"]["articles"] >= 10
+
+
+def test_category_coverage_is_not_judged_for_site_wide_columns_alone():
+    from scrapy.settings import Settings
+
+    from newscrawler.crawl import stats as keys
+    from newscrawler.crawl.monitoring import coverage_alerts
+
+    stats = {keys.COVERAGE_PREFIX + "articles": 40, keys.COVERAGE_PREFIX + "category": 0.0}
+    settings = Settings({"NBD_MIN_COVERAGE": {"category": 0.2}, "NBD_COVERAGE_MIN_ARTICLES": 10})
+    sitewide = type("Spider", (), {"columns": [3, 332, 1161, 1320]})()
+    sections = type("Spider", (), {"columns": [3, 329]})()
+    assert coverage_alerts(stats, settings, sitewide) == []
+    assert coverage_alerts(stats, settings, sections) == [
+        "coverage: 0% of 40 new articles have category (minimum 20%); the page layout may have changed"]
+
+
+def test_spidermon_failure_blocks_are_kept_at_debug_and_alert_lines_off_a_summarising_terminal():
+    import logging
+
+    from newscrawler.crawl.monitoring import SPIDERMON_FAILURE_BLOCKS, AlertLines
+
+    block = logging.LogRecord("nbd", logging.ERROR, __file__, 1, "[Spidermon] \n=====\nFAIL: x\n---\nTraceback", None, None)
+    crashed = logging.LogRecord("nbd", logging.ERROR, __file__, 1, "[Spidermon] \n=====\nERROR: x\n", None, None)
+    assert SPIDERMON_FAILURE_BLOCKS.filter(block) and block.levelno == logging.DEBUG
+    assert SPIDERMON_FAILURE_BLOCKS.filter(crashed) and crashed.levelno == logging.ERROR
+    alert = logging.LogRecord("newscrawler.crawl.monitoring", logging.ERROR, __file__, 1, "ALERT %s", ("x",), None)
+    other = logging.LogRecord("newscrawler.crawl.monitoring", logging.ERROR, __file__, 1, "other", None, None)
+    assert not AlertLines().filter(alert) and AlertLines().filter(other)
+
+
+# -- listings: how many match, crawls as wide as the terminal ------------------------------------
+
+
+def _crawl_record(n: int, **fields) -> dict:
+    started = dt.datetime(2026, 11, 29, 8, n, tzinfo=dt.timezone.utc)
+    return {"crawl_id": f"20261129T08{n:02d}00Z-{n:06x}", "job": "headlines", "finish_reason": "finished",
+            "started_at": started, "finished_at": started + dt.timedelta(seconds=65),
+            "stats": {"pages": 1200 + n, "new": 40, "updated": 3, "rejected": 1, "errors": 2},
+            "coverage": {"authors": 0.71}, "alerts": [], **fields}
+
+
+def test_crawls_fit_the_terminal_leaving_out_columns_rather_than_cutting_ids():
+    import io
+
+    from newscrawler.cli.commands.crawls import print_crawls
+
+    records = [_crawl_record(1), _crawl_record(2, finish_reason="interrupted", finished_at=None,
+                                               interrupted_at=dt.datetime(2026, 11, 29, 8, 3, tzinfo=dt.timezone.utc))]
+    wide = io.StringIO()
+    print_crawls(records, out=wide)  # not a terminal: every column
+    lines = wide.getvalue().splitlines()
+    assert lines[0].split() == ["started", "(Beijing)", "crawl", "id", "job", "finish", "time", "pages", "new",
+                                "upd", "rej", "err", "authors", "alerts"]
+    assert "0:01:05" in lines[1] and "71%" in lines[1] and "interrupted" in lines[2] and "0:01:00" in lines[2]
+    for width in (80, 100):
+        out = io.StringIO()
+        print_crawls(records, out=out, width=width)
+        lines = out.getvalue().splitlines()
+        assert all(len(line) <= width for line in lines), out.getvalue()
+        assert records[0]["crawl_id"] in lines[1] and "1201" in lines[1] and "…" not in out.getvalue()
+        assert lines[-1].startswith("(left out for the width: ") and lines[-1].endswith("; --json has them)")
+
+
+def test_a_listing_cut_by_its_limit_says_how_many_match(capsys):
+    from newscrawler.cli.commands.query import print_table
+
+    articles = [{"article_id": n, "title": f"标题{n}", "published_at": None} for n in range(20)]
+    print_table(articles, total=121, total_width=100)
+    assert capsys.readouterr().out.splitlines()[-1] == "(20 of 121 articles; --limit N shows more, --limit 0 all)"
+    print_table(articles[:3], total=3, total_width=100)
+    assert capsys.readouterr().out.splitlines()[-1] == "(3 articles)"
+
+
+@pytest.mark.e2e
+def test_query_counts_the_matches_beyond_its_limit(monkeypatch, mongo_uri, mongo_db_name, mongo_db, capsys):
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    mongo_db.articles.insert_many([{"article_id": n, "title": f"标题{n}", "category": "证券" if n % 2 else "金融",
+                                    "published_at": dt.datetime(2026, 11, 1, n, tzinfo=dt.timezone.utc),
+                                    "authors": [], "tags": []} for n in range(1, 8)])
+    code, out, _ = run_cli(capsys, "query", "--format", "table", "--limit", "2")
+    assert code == 0 and out.splitlines()[-1].startswith("(2 of 7 articles;")
+    code, out, _ = run_cli(capsys, "query", "--format", "table", "--limit", "2", "--category", "证券")
+    assert out.splitlines()[-1].startswith("(2 of 4 articles;")
+    code, out, _ = run_cli(capsys, "query", "--format", "table", "--limit", "10", "--category", "证券")
+    assert out.splitlines()[-1] == "(4 articles)"

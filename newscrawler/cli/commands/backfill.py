@@ -63,7 +63,8 @@ def run(args) -> int:
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
-    outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress)
+    outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress,
+                        alerts_in_summary=True)
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     stats = outcome.get("stats") or {}
@@ -118,7 +119,7 @@ def run_window(args) -> int:
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
-    outcome = run_crawl(spider_args, overrides, progress=progress)
+    outcome = run_crawl(spider_args, overrides, progress=progress, alerts_in_summary=True)
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     stats = outcome.get("stats") or {}

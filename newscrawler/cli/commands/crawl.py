@@ -62,8 +62,9 @@ def register(subparsers) -> None:
 
 def log_and_progress(args, overrides: dict) -> bool:
     """Where a crawl-running verb's log goes (``--log-file``, else the terminal) and whether it
-    shows the progress line (on a terminal, unless ``--no-progress``); sets the overrides."""
-    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
+    shows the progress (on a terminal, unless ``--no-progress``; with ``--log-file`` too: the
+    log goes to the file, the progress stays on the terminal); sets the overrides."""
+    progress = sys.stderr.isatty() and not args.no_progress
     if args.log_file:
         try:
             Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -206,7 +207,7 @@ def _update_search_index(settings) -> None:
 def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:
     from newscrawler.crawl.runner import run_crawl
 
-    return run_crawl(spider_args, overrides, progress=progress)
+    return run_crawl(spider_args, overrides, progress=progress, alerts_in_summary=True)
 
 
 def judge(outcome: dict) -> tuple[int, list[str]]:
@@ -217,7 +218,10 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     counts = outcome.get("counts") or {}
     failures = []
     reason = outcome.get("finish_reason")
-    if reason != "finished":
+    if reason == "interrupted":
+        failures.append("the crawl was stopped before it could close (a second Ctrl-C): its record says "
+                        "interrupted; articles fetched but not stored yet are fetched again by the next crawl")
+    elif reason != "finished":
         failures.append(f"the crawl did not finish: finish reason {reason!r}")
     unanswered = site_unanswered(stats)
     if unanswered:

@@ -64,7 +64,8 @@ def run(args) -> int:
             raise CommandError(f"REVISIT_SCHEDULE: {exc}", ExitStatus.USAGE) from None
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
-    outcome = run_crawl(spider_arguments(args), overrides, progress=progress, spider_class=RevisitSpider)
+    outcome = run_crawl(spider_arguments(args), overrides, progress=progress, spider_class=RevisitSpider,
+                        alerts_in_summary=True)
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     print(f"revisit   {outcome.get('crawl_id')}: {outcome.get('finish_reason')} after "
