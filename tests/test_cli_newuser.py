@@ -323,10 +323,10 @@ def test_the_embedded_server_keeps_its_port_and_db_status_json(embedded_archive,
 # -- crawls on a terminal: progress, alerts, a forced stop, the example job ----------------------
 
 
-def _on_a_terminal(argv: list[str], env: dict, stop_after: float | None = None) -> tuple[int, str, str]:
+def _on_a_terminal(argv: list[str], env: dict, stop_when: str | None = None) -> tuple[int, str, str]:
     """(exit code, what the terminal showed without rich's colours, standard output) of a
-    `newscrawler` run whose standard error is a pseudo-terminal; ``stop_after``: seconds after
-    which it gets Ctrl-C twice."""
+    `newscrawler` run whose standard error is a pseudo-terminal; ``stop_when``: a pattern of the
+    terminal's text once shown, it gets Ctrl-C twice."""
     import pty
     import re
     import select
@@ -336,9 +336,9 @@ def _on_a_terminal(argv: list[str], env: dict, stop_after: float | None = None) 
     proc = subprocess.Popen([sys.executable, "-m", "newscrawler", *argv], env=env, cwd=ROOT,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
-    terminal, started, stopped = b"", time.monotonic(), False
+    terminal, stopped = b"", False
     while True:
-        if stop_after is not None and not stopped and time.monotonic() - started > stop_after:
+        if stop_when is not None and not stopped and re.search(stop_when, terminal.decode(errors="replace")):
             proc.send_signal(signal.SIGINT)
             time.sleep(0.3)
             proc.send_signal(signal.SIGINT)
@@ -404,7 +404,7 @@ def test_a_double_ctrl_c_counts_what_was_fetched_and_closes_the_record_as_interr
         code, terminal, stdout = _on_a_terminal(
             ["crawl", "--columns", ",".join(map(str, sorted(site.column_ids))), "--pages", "5", *FAST,
              "-s", "CONCURRENT_REQUESTS=2"],
-            _crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"), stop_after=4)
+            _crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"), stop_when=r"pages [1-9]\d*  new")
         fetched = len(site.article_requests())
     assert code == ExitStatus.FAILURE, terminal[-3000:]
     assert fetched > 0
@@ -524,3 +524,16 @@ def test_query_counts_the_matches_beyond_its_limit(monkeypatch, mongo_uri, mongo
     assert out.splitlines()[-1].startswith("(2 of 4 articles;")
     code, out, _ = run_cli(capsys, "query", "--format", "table", "--limit", "10", "--category", "证券")
     assert out.splitlines()[-1] == "(4 articles)"
+
+
+def test_the_cron_example_keeps_the_jobs_files_zone_and_times():
+    from newscrawler.cli.jobs import load_jobs
+
+    jobs = load_jobs(ROOT / "jobs.toml")
+    lines = (ROOT / "deploy" / "cron" / "newscrawler").read_text(encoding="utf-8").splitlines()
+    assert f"CRON_TZ={jobs.timezone}" in lines
+    entries = [line.split() for line in lines if "--job " in line and not line.startswith("#")]
+    assert entries
+    for fields in entries:
+        name = fields[fields.index("--job") + 1]
+        assert " ".join(fields[:5]) == jobs.get(name).cron, name
