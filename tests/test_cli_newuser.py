@@ -554,3 +554,42 @@ def test_the_read_verbs_stay_light_no_rich_for_a_listing(mongo_uri, mongo_db_nam
         result = subprocess.run([sys.executable, "-c", probe, *argv], env=env, cwd=ROOT, capture_output=True,
                                 text=True, timeout=60)
         assert "LOADED [] 0" in result.stderr, (argv, result.stderr[-2000:])
+
+
+@pytest.mark.e2e
+def test_the_readmes_query_and_export_examples_return_something_on_the_demo_archive(
+        monkeypatch, mongo_uri, mongo_db_name, tmp_path, capsys):
+    import re
+    import shlex
+
+    from nbd_replica.corpus import generate_articles
+    from nbd_replica.server import serve
+    from nbd_replica.site import ReplicaSite
+
+    from newscrawler.cli.commands.demo import ARTICLES_PER_DAY
+    from newscrawler.timeutil import BEIJING
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Query and export", 1)[1].split("\n\n", 2)[1]
+    examples = [shlex.split(line.split("#")[0].split(" > ")[0])[1:] for line in block.splitlines()
+                if line.strip().startswith(".venv/bin/newscrawler")]
+    assert len(examples) >= 6
+    # The demo's archive: its replica (seed, size, days), crawled as the demo crawls it.
+    start = dt.datetime.now(BEIJING).date() - dt.timedelta(days=120 // ARTICLES_PER_DAY)
+    site = ReplicaSite(generate_articles(120, seed=2026, start_date=start))
+    with serve(site) as server:
+        crawled = subprocess.run([sys.executable, "-m", "newscrawler", "crawl", "--columns",
+                                  ",".join(map(str, sorted(site.column_ids))), "--pages", "50", *FAST, "--no-progress"],
+                                 env=_crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data"), cwd=ROOT,
+                                 capture_output=True, text=True, timeout=180)
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    monkeypatch.setenv("MONGO_URI", mongo_uri)
+    monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    monkeypatch.chdir(tmp_path)
+    for argv in examples:
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 0, (argv, err)
+        if argv[0] == "export":
+            assert re.match(r"exported [1-9]\d* articles? to ", err), (argv, err)
+        else:
+            assert out.strip() and "No articles match" not in out + err, (argv, out, err)
