@@ -52,23 +52,28 @@ class ProgressLine:
                 f"updated {get(keys.UPDATED, 0)}  rejected {get(keys.REJECTED, 0)}  "
                 f"errors {get(keys.ERRORS, 0)}")
 
-    def backfill(self) -> str:
-        """``1200/5000 ids  19/min  ETA 3:20:00``: ids settled (earlier runs of the range
-        included), this run's rate, and the time left at that rate; '' for other crawls."""
+    def bar(self) -> tuple[float, int, str] | None:
+        """(done, total, unit) of a backfill: ids settled of the range (earlier runs included);
+        None for a crawl of columns (no end known beforehand)."""
         get = self.crawler.stats.get_value
-        total, settled = get(keys.BACKFILL_TOTAL), get(keys.BACKFILL_SETTLED, 0)
-        if not total:
-            return ""
+        if get(keys.BACKFILL_TOTAL):
+            return get(keys.BACKFILL_SETTLED, 0), get(keys.BACKFILL_TOTAL), "ids"
+        return None
+
+    def backfill_bar(self, done, total, unit: str) -> str:
+        """``1200/5000 ids  19/min  ETA 3:20:00``: what is done of the total, this run's rate,
+        and the time left at that rate (rich draws the bar itself)."""
         if self._first_settled is None:
-            self._first_settled, self._started = settled, time.monotonic()
+            self._first_settled, self._started = done, time.monotonic()
         minutes = (time.monotonic() - self._started) / 60
-        rate = (settled - self._first_settled) / minutes if minutes > 0 else 0.0
-        eta = str(dt.timedelta(seconds=round((total - settled) / rate * 60))) if rate > 0 else "-"
-        return f"{settled}/{total} ids  {rate:.0f}/min  ETA {eta}"
+        rate = (done - self._first_settled) / minutes if minutes > 0 else 0.0
+        eta = str(dt.timedelta(seconds=round((total - done) / rate * 60))) if rate > 0 else "-"
+        shown = (lambda n: f"{n:.0f}") if unit == "ids" else (lambda n: f"{n:.1f}".removesuffix(".0"))
+        return f"{shown(done)}/{total} {unit}  {shown(rate)}/min  ETA {eta}"
 
     def line(self) -> str:
-        backfill = self.backfill()
-        return f"{backfill}  {self.counts()}" if backfill else self.counts()
+        bar = self.bar()
+        return f"{self.backfill_bar(*bar)}  {self.counts()}" if bar else self.counts()
 
     # -- drawing ----------------------------------------------------------------------------------
 
@@ -93,10 +98,9 @@ class ProgressLine:
     def refresh(self) -> None:
         if self._progress is None:
             return
-        get = self.crawler.stats.get_value
-        total = get(keys.BACKFILL_TOTAL)
-        self._progress.update(self._task, text=self.line(), total=total or None,
-                              completed=get(keys.BACKFILL_SETTLED, 0) if total else 0)
+        bar = self.bar()
+        self._progress.update(self._task, text=self.line(), total=bar[1] if bar else None,
+                              completed=bar[0] if bar else 0)
         self._progress.refresh()
 
     def stop(self, spider=None, reason=None) -> None:
