@@ -93,6 +93,11 @@ DEFAULTS: dict[str, Any] = {
     # Backfills (`newscrawler backfill --ids A-B`): requests a minute, the notes' etiquette
     # (careful crawlers ran at about 20 a minute); it becomes DOWNLOAD_DELAY = 60 / rate.
     "BACKFILL_RATE": 20,
+    # A range backfilled by several workers (REDIS_URL set) is handed out in chunks of this many
+    # ids, each walked by one worker with its own checkpoint (crawl/chunks.py). At 20 requests a
+    # minute 500 ids are at most 25 minutes: the workers share the range to within about that at
+    # its end, and a dead worker's chunk is taken over from its checkpoint.
+    "BACKFILL_CHUNK": 500,
     # -- operations: jobs, several machines, monitoring ------------------------------
     # The job this run belongs to (`newscrawler crawl --job NAME` sets it); kept in the crawl record.
     "NEWSCRAWLER_JOB": None,

@@ -89,3 +89,58 @@ def test_the_progress_line_shows_a_bar_rate_and_eta():
     assert (task.completed, task.total) == (70, 100) and "70/100 ids" in task.fields["text"]
     line.stop()
     assert "70/100 ids" in line.console.file.getvalue()
+
+
+def test_articles_over_several_pages_settle_their_ids(mongo_uri, mongo_db_name, tmp_path):
+    """A backfilled article over several pages is archived complete and its id settles (the
+    later pages are the backfill's too): the range's checkpoint reaches its end."""
+    from nbd_replica.corpus import generate_articles, with_paged_articles
+    from nbd_replica.server import serve
+    from nbd_replica.site import ReplicaSite
+
+    site = ReplicaSite(with_paged_articles(generate_articles(12, seed=23), every=3), columns_per_page=8)
+    ids = sorted(site.articles)
+    first, last = ids[0], ids[5]
+    paged = [a for a in ids[:6] if site.articles[a].pages > 1]
+    assert paged
+    with serve(site) as server:
+        result = crawl(server, mongo_uri, mongo_db_name, tmp_path, columns="", ids=f"{first}-{last}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = archive(mongo_uri, mongo_db_name)
+    for aid in paged:
+        doc = db.articles.find_one({"article_id": aid})
+        assert (doc["pages"], doc["pages_missing"]) == (site.articles[aid].pages, [])
+    checkpoint = db.backfills.find_one({"first": first, "last": last})
+    assert checkpoint["done"] and checkpoint["next_id"] == last + 1
+
+
+def test_a_killed_backfill_keeps_no_checkpoint_past_an_article_not_stored(mongo_uri, mongo_db_name, tmp_path):
+    """SIGKILL loses the pipeline's batch; the checkpoint never passed those articles (an id
+    settles once its article is stored), so the next run fetches them and the range is whole."""
+    import signal
+    import subprocess
+
+    from tests.crawling import REPO, crawl_command
+    from tests.operations_support import wait_for
+
+    with replica_site(n=12, seed=24) as (site, server):
+        site.faults.add(r"^/rss/", "delay", count=None, seconds=0.05)
+        ids = sorted(site.articles)
+        first, last = ids[0], ids[9]
+        args, env = crawl_command(server, mongo_uri, mongo_db_name, tmp_path, columns="", ids=f"{first}-{last}",
+                                  settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "4"})
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = archive(mongo_uri, mongo_db_name)
+        past_articles = [a for a in ids[:9] if first <= a]
+        wait_for(lambda: sum(1 for r in site.article_requests() if r.article_id in past_articles) >= 6,
+                 timeout=90, what="the backfill fetching articles")
+        wait_for(lambda: db.backfills.find_one({"first": first}), timeout=30, what="a checkpoint")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        checkpoint = db.backfills.find_one({"first": first, "last": last})["next_id"]
+        archived = {d["article_id"] for d in db.articles.find({}, {"article_id": 1})}
+        assert {a for a in site.articles if first <= a < checkpoint} <= archived
+
+        assert crawl(server, mongo_uri, mongo_db_name, tmp_path, columns="", ids=f"{first}-{last}").returncode == 0
+        archived = {d["article_id"] for d in db.articles.find({}, {"article_id": 1})}
+        assert archived == {a for a in site.articles if first <= a <= last}

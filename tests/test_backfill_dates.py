@@ -44,6 +44,8 @@ def test_backfill_by_dates_is_a_usage_error_without_its_end(capsys):
     assert main(["backfill", "--from", "2026-10-01"]) == 2
     assert "--from needs --to" in capsys.readouterr().err
     assert main(["backfill", "--from", "2026-10-01", "--to", "2026-10-31", "--ids", "1-2"]) == 2
+    assert main(["backfill", "--ids", "1-2", "-s", "BACKFILL_CHUNK=0"]) == 2
+    assert "BACKFILL_CHUNK is a number of ids, at least 1, not '0'" in capsys.readouterr().err
 
 
 @pytest.mark.e2e
@@ -100,3 +102,74 @@ def test_the_command_line_names_the_window_and_its_walk():
 
     args = argparse.Namespace(date_from="2026-10-01", date_to="2026-10-31", lists="mobile", columns=[3, 7], pages=None)
     assert window_arguments(args) == {"dates": "2026-10-01..2026-10-31", "lists": "mobile", "columns": "3,7"}
+
+
+class _Stats(dict):
+    def get_value(self, key, default=None):
+        return self.get(key, default)
+
+    def set_value(self, key, value):
+        self[key] = value
+
+
+def test_the_progress_line_of_a_date_backfill_shows_days_covered_a_rate_and_an_eta():
+    from newscrawler.crawl import stats as keys
+    from newscrawler.crawl.backfill import DateWindowBackfill
+    from newscrawler.crawl.progress import ProgressLine
+
+    window = DateWindowBackfill("2026-10-01..2026-10-30")  # 30 days
+    stats = _Stats()
+    day = dt.date.fromisoformat
+    # Two columns; the first column's first page lists days newer than the window: nothing covered.
+    window.page_walked(stats, 2, 3, [day("2026-11-05"), day("2026-11-02")], past_since=False)
+    assert (stats[keys.BACKFILL_DAYS], stats[keys.BACKFILL_DAYS_COVERED]) == (30, 0)
+    line = ProgressLine(type("Crawler", (), {"stats": stats})())
+    assert line.line().startswith("0/30 days  0/min  ETA -")
+    line._started -= 60  # a minute later: column 3 went back to 2026-10-20, column 7 past the window
+    window.page_walked(stats, 2, 3, [day("2026-10-24"), day("2026-10-20"), None], past_since=False)
+    window.page_walked(stats, 2, 7, [day("2026-10-01"), day("2026-09-30")], past_since=True)
+    assert stats[keys.BACKFILL_DAYS_COVERED] == 20  # (10 + 30) / 2
+    assert "20/30 days  20/min  ETA 0:00:30" in line.line()
+    window.page_walked(stats, 2, 3, [day("2026-10-28")], past_since=False)  # a resumed walk's page 1
+    assert stats[keys.BACKFILL_DAYS_COVERED] == 20  # a column's coverage never goes back
+
+
+@pytest.mark.e2e
+def test_a_date_backfill_on_a_terminal_shows_its_bar(mongo_uri, mongo_db_name, tmp_path):
+    import os
+    import pty
+    import select
+    import subprocess
+
+    from tests.crawling import REPO
+    from tests.operations_support import crawl_env, fast_settings, newscrawler_cmd
+
+    site = _site()
+    listed = sorted({_listing_time(site.articles[aid]).date() for aid in site.listing(COLUMN)})
+    since, until = listed[len(listed) // 4], listed[3 * len(listed) // 4]
+    with serve(site) as server:
+        env = crawl_env(server, mongo_uri, mongo_db_name, tmp_path / "data")
+        master, slave = pty.openpty()
+        proc = subprocess.Popen(newscrawler_cmd("backfill", "--from", str(since), "--to", str(until),
+                                                "--columns", str(COLUMN),
+                                                *fast_settings(LOG_LEVEL=None, CONCURRENT_REQUESTS=2)),
+                                env=env, cwd=REPO, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        terminal = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            try:
+                chunk = os.read(master, 65536) if ready else b""
+            except OSError:  # the backfill closed the terminal
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        proc.communicate(timeout=60)
+        os.close(master)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.decode(errors="replace"))  # rich's colours
+    assert proc.returncode == 0, text[-2000:]
+    days = (until - since).days + 1
+    assert f"/{days} days  " in text and "ETA" in text
+    # At the end the walk reached past the window's start: every day covered (rich's bar full).
+    assert f"{days}/{days} days" in text

@@ -585,11 +585,24 @@ def test_the_readmes_query_and_export_examples_return_something_on_the_demo_arch
     assert crawled.returncode == 0, crawled.stderr[-3000:]
     monkeypatch.setenv("MONGO_URI", mongo_uri)
     monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(tmp_path / "data"))  # its WARC files (export wacz)
     monkeypatch.chdir(tmp_path)
     for argv in examples:
         code, out, err = run_cli(capsys, *argv)
         assert code == 0, (argv, err)
         if argv[0] == "export":
-            assert re.match(r"exported [1-9]\d* articles? to ", err), (argv, err)
+            assert re.match(r"exported [1-9]\d* articles? ", err), (argv, err)
         else:
             assert out.strip() and "No articles match" not in out + err, (argv, out, err)
+
+
+def test_the_spiders_argument_lists_are_their_signatures():
+    import inspect
+
+    from newscrawler.crawl.revisit import RevisitSpider
+    from newscrawler.crawl.spider import NbdSpider
+
+    for spider in (NbdSpider, RevisitSpider):
+        taken = [name for name, p in inspect.signature(spider.__init__).parameters.items()
+                 if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
+        assert tuple(taken) == spider.ARGUMENTS, spider.name

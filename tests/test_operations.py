@@ -131,6 +131,21 @@ def test_job_lock_is_exclusive_and_released(tmp_path):
     assert lock_path(tmp_path, "daily") == tmp_path / "locks" / "daily.lock"
 
 
+def test_a_revisit_lock_is_one_per_archive(tmp_path):
+    from newscrawler.cli.jobs import revisit_lock
+
+    def lock(**settings):
+        return revisit_lock({"NEWSCRAWLER_DATA_DIR": str(tmp_path), "MONGO_DATABASE": "news", **settings})
+
+    with lock(MONGO_URI="mongodb://db:27017/"):
+        with pytest.raises(AlreadyRunning, match=r"^a revisit of this archive \(database news\) is already running"):
+            lock(MONGO_URI="mongodb://db:27017/").acquire()
+        lock(MONGO_URI="mongodb://db:27017/", MONGO_DATABASE="other").acquire().release()  # another archive
+        lock(MONGO_URI="mongodb://elsewhere:27017/").acquire().release()
+        lock().acquire().release()  # the embedded archive
+    assert lock(MONGO_URI="mongodb://db:27017/").path.parent == tmp_path / "locks"
+
+
 # -- cron and systemd examples ------------------------------------------------------------------
 
 

@@ -96,3 +96,32 @@ def test_only_due_articles_are_checked_and_5xx_marks_nothing(crawled):
     docs = _docs(db)
     assert not any("deleted_at" in d for d in docs.values())
     assert all(docs[a]["next_check_at"] == before[a]["next_check_at"] for a in ids)  # still due as before
+
+
+def test_two_revisits_of_one_archive_never_run_at_once(crawled):
+    """A second `newscrawler revisit` while one runs on the same archive does nothing, says so in
+    one sentence, and exits 0 (as a crawl job found running does); the first checks everything."""
+    from tests.operations_support import crawl_env, newscrawler_cmd, run_newscrawler, wait_for
+
+    site, server, db, (_, mongo_uri, db_name, tmp_path) = crawled
+    site.faults.add(r"^/articles/", "delay", count=None, seconds=0.3)  # a revisit of a few seconds
+    env = crawl_env(server, mongo_uri, db_name, tmp_path / "revisit-data")
+    fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    first = subprocess.Popen(newscrawler_cmd("revisit", "--all", *fast), env=env, cwd=REPO,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    locks = tmp_path / "revisit-data" / "locks"
+    wait_for(lambda: any(str(first.pid) in f.read_text() for f in locks.glob("revisit-*.lock")) if locks.is_dir()
+             else False, 60, what="the first revisit to take the lock")
+    second = run_newscrawler("revisit", "--all", *fast, env=env, timeout=60)
+    first_out, first_err = first.communicate(timeout=120)
+    assert second.returncode == 0 and second.stdout == ""
+    assert second.stderr.strip().splitlines() == [
+        f"newscrawler revisit: a revisit of this archive (database {db_name}) is already running "
+        f"(pid {first.pid} since {second.stderr.split(' since ')[1].split(')')[0]}); this start does nothing"]
+    assert first.returncode == 0, first_err[-3000:]
+    records = list(db.crawls.find({"spider": "nbd-revisit"}))
+    assert len(records) == 1 and records[0]["stats"]["checked"] == len(site.articles)
+    assert not any(f.read_text() for f in locks.glob("revisit-*.lock"))  # released
+    third = run_newscrawler("revisit", "--all", *fast, env=env, timeout=120)  # free again
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert db.crawls.count_documents({"spider": "nbd-revisit"}) == 2

@@ -37,12 +37,14 @@ left out of it)::
 ``newscrawler crawl --job NAME`` runs one job now; ``newscrawler schedule`` runs them all on
 their schedules. Either way the run holds the job's lock (:class:`JobLock`, an ``fcntl.flock``
 on ``<data dir>/locks/<job>.lock``), so a run that starts while the same job still runs on
-this machine does nothing and says so.
+this machine does nothing and says so. A revisit, a job's or by hand, holds the same kind of
+lock, one per archive (:func:`revisit_lock`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -70,11 +72,11 @@ class JobsFileError(ValueError):
 class AlreadyRunning(RuntimeError):
     """The job's lock is held by another run (``holder``: what that run wrote in the lock)."""
 
-    def __init__(self, job: str, holder: dict[str, Any]):
+    def __init__(self, job: str, holder: dict[str, Any], what: str | None = None):
         self.job, self.holder = job, holder
         who = f"pid {holder['pid']}" if holder.get("pid") else "another process"
         since = f" since {holder['started_at']}" if holder.get("started_at") else ""
-        super().__init__(f"job {job!r} is already running ({who}{since}); this start does nothing")
+        super().__init__(f"{what or f'job {job!r}'} is already running ({who}{since}); this start does nothing")
 
 
 def check_job_name(name: str) -> str:
@@ -261,14 +263,15 @@ class JobLock:
     several machines each keeps its own.
     """
 
-    def __init__(self, data_dir: str | os.PathLike, job: str):
+    def __init__(self, data_dir: str | os.PathLike, job: str, what: str | None = None):
         self.job = job
+        self.what = what  # how the "already running" sentence names it (default: job 'NAME')
         self.path = lock_path(data_dir, job)
         self._lock = FileLock(self.path)
 
     def acquire(self) -> "JobLock":
         if not self._lock.acquire():
-            raise AlreadyRunning(self.job, _read_holder(self.path)) from None
+            raise AlreadyRunning(self.job, _read_holder(self.path), self.what) from None
         info = {"job": self.job, "pid": os.getpid(),
                 "started_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         os.ftruncate(self._lock.fd, 0)
@@ -287,6 +290,17 @@ class JobLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def revisit_lock(settings) -> JobLock:
+    """The lock every revisit holds (`newscrawler revisit`, a revisit job): one per archive, so
+    two revisits of one archive never run at once on this machine (each would check the same
+    due articles twice). The archive is its MongoDB and database (the embedded one lives in the
+    data directory the lock is in); the lock file is ``locks/revisit-<hash of the two>.lock``."""
+    uri = config.setting(settings, "MONGO_URI") or "embedded"
+    database = config.setting(settings, "MONGO_DATABASE")
+    key = hashlib.sha1(f"{uri}\n{database}".encode()).hexdigest()[:12]  # noqa: S324 - a name, not a secret
+    return JobLock(config.data_dir(settings), f"revisit-{key}", what=f"a revisit of this archive (database {database})")
 
 
 def _read_holder(path: Path) -> dict[str, Any]:

@@ -4,7 +4,8 @@ With ``REDIS_URL`` set (setting or environment), the :class:`DistributedCrawl` a
 the crawl to scrapy-redis: the request queue and the duplicate filter live in Redis, shared by
 every worker of the same crawl, so each list page and each article is fetched by one worker
 only. Without ``REDIS_URL`` the add-on does nothing and the crawl is the usual one-process
-crawl.
+crawl. A backfill of an id range does not use the shared queue: its workers share the range in
+chunks (crawl/chunks.py says why), each keeping its requests in its own scheduler.
 
 Which workers share a crawl: those with the same Redis key namespace,
 ``{REDIS_KEY_PREFIX}:{spider}:{crawl name}``. The crawl name is ``DISTRIBUTED_CRAWL_NAME``

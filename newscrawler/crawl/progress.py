@@ -1,6 +1,6 @@
 """The crawl's progress on a terminal, drawn by rich: article pages fetched, new and updated
-articles as they are stored, rejected pages, errors, the time so far; for an id backfill a bar
-of the ids settled with the rate and the time left. On with NEWSCRAWLER_PROGRESS (the crawl
+articles as they are stored, rejected pages, errors, the time so far; for a backfill a bar of
+the ids settled (or a date backfill's days of its window covered) with the rate and the time left. On with NEWSCRAWLER_PROGRESS (the crawl
 verbs set it when standard error is a terminal, whether the log goes there or to a file).
 
 While it shows, the log lines that go to the terminal (warnings, with the progress on) are
@@ -53,11 +53,14 @@ class ProgressLine:
                 f"errors {get(keys.ERRORS, 0)}")
 
     def bar(self) -> tuple[float, int, str] | None:
-        """(done, total, unit) of a backfill: ids settled of the range (earlier runs included);
-        None for a crawl of columns (no end known beforehand)."""
+        """(done, total, unit) of a backfill: ids settled of the range (earlier runs included),
+        or a date backfill's days of the window its column walks reached; None for a crawl of
+        columns (no end known beforehand)."""
         get = self.crawler.stats.get_value
         if get(keys.BACKFILL_TOTAL):
             return get(keys.BACKFILL_SETTLED, 0), get(keys.BACKFILL_TOTAL), "ids"
+        if get(keys.BACKFILL_DAYS):
+            return get(keys.BACKFILL_DAYS_COVERED, 0), get(keys.BACKFILL_DAYS), "days"
         return None
 
     def backfill_bar(self, done, total, unit: str) -> str:

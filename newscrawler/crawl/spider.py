@@ -206,6 +206,10 @@ class NbdSpider(scrapy.Spider):
         from newscrawler.crawl.addons import redis_url
 
         spider.keeps_walks = not redis_url(crawler.settings)
+        if spider.backfill is not None:
+            spider.backfill.connect(crawler.signals)
+            if redis_url(crawler.settings):
+                spider.backfill.share(crawler, redis_url(crawler.settings))  # in chunks: crawl/chunks.py
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 
@@ -234,6 +238,8 @@ class NbdSpider(scrapy.Spider):
         # This run is a crawl: scrapy parse, check and shell give the spider their own requests
         # and never call start(); monitoring judges crawls only.
         self.crawler.stats.set_value(keys.CRAWL_STARTED, True)
+        if self.window is not None:  # the progress line's bar: days of the window covered
+            self.crawler.stats.set_value(keys.BACKFILL_DAYS, self.window.days())
         # Read off the reactor thread: the downloads of other crawls in this process go on.
         await self._off_reactor(self._read_walks)
         if self.resuming:
@@ -466,6 +472,8 @@ class NbdSpider(scrapy.Spider):
             walk.stale_pages += 1
             depth -= 1
         past_since = self.since is not None and any(e.day is not None and e.day < self.since for e in entries)
+        if self.window is not None:
+            self.window.page_walked(stats, len(self.columns), column_id, [e.day for e in entries], past_since)
         if past_since:
             self.logger.info("Column %s: page %s reaches past %s: stopping", column_id, page, self.since)
         elif walk is not None and self._reached(walk, ids):
@@ -519,6 +527,26 @@ class NbdSpider(scrapy.Spider):
         @returns requests 0 0
         @archivable
         """
+        return self.through_backfill(response.meta, self._article_outputs(response))
+
+    def through_backfill(self, meta, outputs):
+        """The outputs of an article callback, told to the backfill when the request is one of
+        its own: each item as it goes to the pipelines, and the end (crawl/backfill.py settles
+        the id once its items are stored)."""
+        if self.backfill is None or not meta.get("backfill"):
+            yield from outputs
+            return
+        try:
+            for output in outputs:
+                if not isinstance(output, scrapy.Request):
+                    self.backfill.item_out(meta, output)
+                yield output
+        except Exception:
+            self.backfill.settle(meta, "errors")  # a bug in the callback must not hold its chunk
+            raise
+        self.backfill.outputs_done(meta)
+
+    def _article_outputs(self, response):
         follow = self.later_page_request(response)
         if follow is not None:  # an article over several pages: archived once all are fetched
             yield follow
@@ -604,12 +632,15 @@ class NbdSpider(scrapy.Spider):
             url = site.article_page_url(meta["article_id"], state["created"], number, self.base_url)
         if url is None:
             return None  # the page's address is unknown: it counts as missing
-        carry = {k: meta[k] for k in ("article_id", "column_id", "listed_on") if k in meta}
+        carry = {k: meta[k] for k in ("article_id", "column_id", "listed_on", "backfill") if k in meta}
         return scrapy.Request(url, callback=self.parse_later_page, errback=self.later_page_failed,
                               priority=11, dont_filter=True,
                               meta={**carry, "article_pages": state, **self._size_limit()})
 
     def parse_later_page(self, response):
+        return self.through_backfill(response.meta, self._later_page_outputs(response))
+
+    def _later_page_outputs(self, response):
         state = response.meta["article_pages"]
         state["pages"].append(self._page_entry(response))
         self.crawler.stats.inc_value(keys.LATER_PAGES)
@@ -630,8 +661,7 @@ class NbdSpider(scrapy.Spider):
         request = failure.request
         self.logger.warning("Article page not fetched: %s (%s)", request.url, self.count_failure(failure))
         item = self.article_from_pages(request.meta, request.meta["article_pages"])
-        if item is not None:
-            yield item
+        yield from self.through_backfill(request.meta, [item] if item is not None else [])
 
     def article_from_pages(self, meta: dict, state: dict):
         from newscrawler.warc.pointers import article_pointer
@@ -723,6 +753,8 @@ class NbdSpider(scrapy.Spider):
         with its target (fetched on its own). (Other drops are duplicates by design, e.g. an
         article another worker of a shared crawl has.)"""
         self.article_done(request.meta)
+        if self.backfill is not None:
+            self.backfill.outputs_done(request.meta)  # no callback runs for it
         redirects = request.meta.get("redirect_urls")
         if not redirects or request.meta.get("article_id") is None or request.callback != self.parse_article:
             return
@@ -733,7 +765,7 @@ class NbdSpider(scrapy.Spider):
     def article_done(self, meta) -> None:
         """An article of a walked list page was fetched (or recorded as failed)."""
         if self.backfill is not None:
-            self.backfill.settle(meta)
+            self.backfill.answered(meta)
         key, index = meta.get("listed_on") or (None, None)
         walk = self.walks.get(key)
         if walk is not None:

@@ -61,6 +61,13 @@ BACKFILL_TOTAL = STAT_PREFIX + "backfill/ids"                   # ids in the ran
 BACKFILL_SETTLED = STAT_PREFIX + "backfill/settled"             # ids done with (earlier runs included)
 BACKFILL_SKIPPED = STAT_PREFIX + "backfill/skipped_archived"    # archived already: no request
 BACKFILL_NOT_ARTICLES = STAT_PREFIX + "backfill/not_articles"   # 404/410: no public article
+# ... shared by several workers in chunks (crawl/chunks.py)
+BACKFILL_CHUNKS = STAT_PREFIX + "backfill/chunks"               # chunks of the range
+BACKFILL_CHUNKS_DONE = STAT_PREFIX + "backfill/chunks_done"     # walked to their end, by any worker
+BACKFILL_CHUNKS_WALKED = STAT_PREFIX + "backfill/chunks_walked" # walked to their end by this worker
+# A date backfill (its window's days; the days its column walks reached, a mean over columns)
+BACKFILL_DAYS = STAT_PREFIX + "backfill/days"
+BACKFILL_DAYS_COVERED = STAT_PREFIX + "backfill/days_covered"
 # Pipelines
 DUPLICATES_IN_CRAWL = STAT_PREFIX + "duplicates_in_crawl"
 CONTENT_DUPLICATES = STAT_PREFIX + "content_duplicates"
@@ -77,6 +84,7 @@ BACKOFF_DROPPED = STAT_PREFIX + "backoff_dropped"
 WARC_RESPONSES = "warc/responses"
 WARC_BYTES = "warc/bytes"
 WARC_FILES = "warc/files"
+WARC_INDEXES = "warc/indexes"  # CDXJ indexes written beside finished files
 WARC_ERRORS = "warc/errors"
 WARC_POINTERS_WITHHELD = "warc/pointers_withheld"
 # Monitoring: the alerts of the crawl (a list of sentences)

@@ -6,6 +6,12 @@ counts: {requested, skipped_archived, articles, not_articles, errors}, crawl_id,
 already, fetched, found not to be an article, or recorded as failed. A backfill of the range
 starts there (from ``first`` when there is no document); ``done`` once it passed ``last``.
 Counts add up over the runs of the range.
+
+A range shared by several workers (crawl/chunks.py) is walked in fixed chunks: chunk k is
+``first + k*size`` to ``first + (k+1)*size - 1`` (the last one ends at ``last``), and each
+chunk's checkpoint is the document of that sub-range, the same shape: a chunk is a range. So
+what is done is known from the archive alone (:func:`unfinished_chunks`, :func:`range_progress`),
+whichever worker walked it; Redis only hands the chunks out.
 """
 
 from __future__ import annotations
@@ -53,4 +59,49 @@ def save_checkpoint(db: Database, base_url: str, first: int, last: int, next_id:
         upsert=True)
 
 
-__all__ = ["COUNTS", "load_checkpoint", "parse_id_range", "save_checkpoint"]
+def chunk_bounds(first: int, last: int, size: int) -> list[tuple[int, int]]:
+    """The chunks of a range, in order: ``(chunk first, chunk last)``, both included."""
+    if size < 1:
+        raise ValueError(f"a chunk holds at least 1 id, not {size}")
+    return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
+
+
+def _chunk_checkpoints(db: Database, base_url: str, first: int, last: int, size: int) -> dict[int, dict]:
+    """The stored checkpoints of the range's chunks, by chunk first id (one query)."""
+    bounds = dict(chunk_bounds(first, last, size))
+    docs = db[BACKFILLS].find({"base_url": base_url, "first": {"$gte": first, "$lte": last}},
+                              {"_id": 0, "first": 1, "last": 1, "next_id": 1, "done": 1})
+    return {d["first"]: d for d in docs if bounds.get(d["first"]) == d["last"]}
+
+
+def chunk_start(db: Database, base_url: str, first: int, last: int, chunk: tuple[int, int]) -> int:
+    """Where a chunk's walk starts: its own checkpoint, or further on where a walk of the whole
+    range by one process (no Redis) settled past it already; ``chunk last + 1`` = nothing to do."""
+    own = load_checkpoint(db, base_url, *chunk) or {}
+    whole = load_checkpoint(db, base_url, first, last) or {}
+    start = max(own.get("next_id", chunk[0]), whole.get("next_id", first), chunk[0])
+    return chunk[1] + 1 if own.get("done") else min(start, chunk[1] + 1)
+
+
+def unfinished_chunks(db: Database, base_url: str, first: int, last: int, size: int) -> list[int]:
+    """First ids of the chunks not walked to their end yet, in order."""
+    stored = _chunk_checkpoints(db, base_url, first, last, size)
+    whole = (load_checkpoint(db, base_url, first, last) or {}).get("next_id", first)
+    return [start for start, end in chunk_bounds(first, last, size)
+            if not stored.get(start, {}).get("done") and whole <= end]
+
+
+def range_progress(db: Database, base_url: str, first: int, last: int, size: int) -> tuple[int, int]:
+    """(ids settled, chunks done) of a range walked in chunks, from the chunks' checkpoints."""
+    stored = _chunk_checkpoints(db, base_url, first, last, size)
+    whole = (load_checkpoint(db, base_url, first, last) or {}).get("next_id", first)
+    settled = done = 0
+    for start, end in chunk_bounds(first, last, size):
+        reached = max(stored.get(start, {}).get("next_id", start), min(whole, end + 1), start)
+        settled += min(reached, end + 1) - start
+        done += reached > end
+    return settled, done
+
+
+__all__ = ["COUNTS", "chunk_bounds", "chunk_start", "load_checkpoint", "parse_id_range", "range_progress",
+           "save_checkpoint", "unfinished_chunks"]

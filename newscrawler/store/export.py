@@ -32,7 +32,7 @@ from newscrawler.timeutil import BEIJING, UTC, beijing_iso
 from newscrawler.nbd.site import SITE_NAME
 from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
 
-FORMATS = ("jsonl", "csv", "hexo")
+FORMATS = ("jsonl", "csv", "hexo", "wacz", "parquet")  # wacz: warc/wacz.py; parquet: store/parquet.py
 
 # CSV columns: the record's scalar fields, lists joined with LIST_SEPARATOR; no HTML.
 CSV_FIELDS = record_fields(

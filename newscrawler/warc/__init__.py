@@ -8,6 +8,9 @@
 - :mod:`.pointers`: check every article's pointer against the files; mark dangling ones for
   refetching.
 - :mod:`.reextract`: run the current extractor over archived pages and archive what changed.
+- :mod:`.cdxj`: the CDXJ index beside each WARC file (written by the writer as it finishes a
+  file; ``newscrawler warc index`` for files without one), which replay tools (pywb) read.
+- :mod:`.wacz`: a selection of articles' pages packaged as a WACZ file (``export wacz``).
 
 Settings (``WARC_*``; ``WARC_FSYNC``: fsync the records before each MongoDB batch that points to
 them) and their defaults: ``newscrawler/config.py``.

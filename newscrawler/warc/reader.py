@@ -26,7 +26,8 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from newscrawler.warc.writer import HEADER_BASE_URL, HEADER_COLUMN_ID
 
-_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, StopIteration)
+# What reading a damaged or unreadable WARC file raises (warcio, zlib, the file system).
+READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, OSError, ValueError, StopIteration)
 
 
 class WarcReadError(Exception):
@@ -171,7 +172,7 @@ def read_response(path: str | os.PathLike, offset: int, length: int | None = Non
             body = _read_payload(record)
             problem = _record_problem(record)
             iterator.close()
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise WarcReadError("corrupt", f"cannot read the record at offset {offset} of {path.name}: "
                                        f"{type(exc).__name__}: {exc}") from None
     if problem:
@@ -242,7 +243,7 @@ def check_file(path: str | os.PathLike) -> FileCheck:
                                                  record.rec_headers.get_header("WARC-Target-URI"),
                                                  record.rec_headers.get_header("WARC-Record-ID")))
                 end = start + length
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             result.problem = f"unreadable after offset {end}: {type(exc).__name__}: {exc}"
             result.problem_offset = end
     if result.problem is None and not result.records:

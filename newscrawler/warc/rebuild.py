@@ -34,7 +34,7 @@ from newscrawler.store.counts import rebuild_counts
 from newscrawler.store.indexes import ARTICLES
 from newscrawler.store.store import ArticleStore
 from newscrawler.timeutil import new_run_id
-from newscrawler.warc.reader import _READ_ERRORS, WarcReadError, read_response
+from newscrawler.warc.reader import READ_ERRORS, WarcReadError, read_response
 from newscrawler.warc.writer import HEADER_ARTICLE_ID, HEADER_BASE_URL, WarcLocation
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def scan_pages(warc_dir: Path, files: Iterable[Path], report: RebuildReport) -> 
         report.files += 1
         try:
             pages.extend(_article_pages(path, path.relative_to(warc_dir).as_posix(), report))
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             report.damaged_files.append(f"{path.name}: {type(exc).__name__}: {exc}")
     return sorted(pages, key=lambda p: (p.fetched_at, p.location.file, p.location.offset))
 

@@ -13,7 +13,11 @@ the README's "Page archive cost" has what the writer costs the crawl).
 
 Files are named ``<prefix>-<crawl id>-<serial>.warc.gz`` and begin with a ``warcinfo``
 record naming the crawl and the software. A file is rotated once it holds ``max_size``
-bytes (a record is never split, so a file ends a little past the limit).
+bytes (a record is never split, so a file ends a little past the limit). When a file is
+finished (rotated, or the writer closed) its CDXJ index is written beside it
+(``<prefix>-<crawl id>-<serial>.cdxj``, :mod:`newscrawler.warc.cdxj`), from lines made as
+its records were written; a file given up after a failed write gets none (``newscrawler
+warc index`` makes it from what the file holds).
 """
 
 from __future__ import annotations
@@ -96,7 +100,7 @@ class WarcFileWriter:
 
     def __init__(self, directory: str | os.PathLike, crawl_id: str, *, prefix: str = "newscrawler",
                  max_size: int = 1024 ** 3, gzip_level: int = 3, info: dict | None = None,
-                 buffer_size: int = BUFFER_SIZE):
+                 buffer_size: int = BUFFER_SIZE, index: bool = True):
         self.directory = Path(directory)
         self.crawl_id = crawl_id
         self.prefix = prefix
@@ -116,6 +120,10 @@ class WarcFileWriter:
         self._durable: dict[str, int] = {}
         self._new_files = False  # a file created since the last sync: its directory entry too
         self._failed_files: set[str] = set()  # an fsync failed: no record is durable past it
+        self.index = index  # write each finished file's CDXJ index beside it
+        self._index = None  # the open file's IncrementalIndex
+        self.indexes: list[str] = []        # index files written, in order
+        self.index_errors: list[str] = []   # why an index could not be written
         self._builder = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
 
     # -- files -----------------------------------------------------------------------------
@@ -131,6 +139,12 @@ class WarcFileWriter:
             except FileExistsError:
                 continue
         self._name = name
+        if self.index:
+            # Imported here: cdxj-indexer's imports (surt, tldextract, requests) cost a read
+            # verb that only reads records through this module's constants.
+            from newscrawler.warc.cdxj import IncrementalIndex
+
+            self._index = IncrementalIndex(self.directory / name)
         self.files.append(name)
         self._durable[name] = 0
         self._new_files = True
@@ -161,6 +175,20 @@ class WarcFileWriter:
                 raise
             self._file.close()
             self._file = None
+            self._write_index()
+
+    def _write_index(self) -> None:
+        """The finished file's CDXJ index. A failure is logged and noted, never raised: the
+        pages are safe in the WARC file, and ``newscrawler warc index`` can index it later."""
+        index, self._index = self._index, None
+        if index is None:
+            return
+        try:
+            self.indexes.append(index.write().path.name)
+        except OSError as exc:
+            self.index_errors.append(f"{index.warc_path.name}: {exc}")
+            logger.error("WARC: cannot write the CDXJ index of %s: %s (run `newscrawler warc index`)",
+                         index.warc_path, exc)
 
     def begin_sync(self, fsync: bool = True) -> SyncPoint:
         """Flush the buffer to the OS now (from the thread that writes) and return what
@@ -256,7 +284,7 @@ class WarcFileWriter:
         return offset, len(member)
 
     def _abandon_file(self) -> None:
-        file, self._file, self._name = self._file, None, None
+        file, self._file, self._name, self._index = self._file, None, None, None
         try:
             if file is not None:
                 file.close()
@@ -295,6 +323,8 @@ class WarcFileWriter:
             http_headers=StatusAndHeaders(status_line(status), http_headers, protocol=protocol or "HTTP/1.1"))
         record_id = response.rec_headers.get_header("WARC-Record-ID")
         offset, length = self._write_member(self._serialize(response))
+        if self._index is not None:
+            self._index.add(response, offset, length)  # its digests were added as it was serialized
         self.records += 1
         if request is not None:
             method, target, req_headers = request

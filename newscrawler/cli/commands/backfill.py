@@ -10,7 +10,9 @@ columns' lists deep for the articles published in a window of days.
 Each id is fetched through the partner copy's dateless address; ids already archived are
 skipped without a request; ids that are no article (404) are counted apart. Resumable: the
 range's checkpoint is kept in the archive, so running the same command again after a stop
-continues where it stopped (and does nothing once the range is done). Exit codes as `crawl`.
+continues where it stopped (and does nothing once the range is done). With REDIS_URL set the
+same command on several machines shares the range: chunks of BACKFILL_CHUNK ids handed out
+through Redis, each with its own checkpoint (crawl/chunks.py). Exit codes as `crawl`.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.cli.commands.crawl import judge, log_and_progress
-    from newscrawler.crawl.runner import run_crawl
+    from newscrawler.cli.commands.crawl import check_redis, judge, log_and_progress
+    from newscrawler.crawl.runner import project_settings, run_crawl
     from newscrawler.store.backfills import parse_id_range
 
     if args.ids is None:
@@ -60,8 +62,12 @@ def run(args) -> int:
         first, last = parse_id_range(args.ids)
     except ValueError as exc:
         raise CommandError(str(exc), ExitStatus.USAGE) from None
+    chunk = dict(args.settings).get("BACKFILL_CHUNK")
+    if chunk is not None and not (str(chunk).strip().isdigit() and int(chunk) >= 1):
+        raise CommandError(f"BACKFILL_CHUNK is a number of ids, at least 1, not {chunk!r}", ExitStatus.USAGE)
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
+    check_redis(project_settings(overrides))
     started = time.monotonic()
     outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress,
                         alerts_in_summary=True)
@@ -76,6 +82,10 @@ def run(args) -> int:
     print(f"ids       {c.get('new', 0)} new articles, {c.get('skipped_archived', 0)} archived already, "
           f"{c.get('not_articles', 0)} no article (404), {c.get('errors', 0)} not fetched, "
           f"{c.get('rejected', 0)} rejected")
+    if stats.get(keys.BACKFILL_CHUNKS):
+        print(f"chunks    {stats.get(keys.BACKFILL_CHUNKS_WALKED, 0)} walked by this worker; "
+              f"{stats.get(keys.BACKFILL_CHUNKS_DONE, 0)} of {stats[keys.BACKFILL_CHUNKS]} done by all workers "
+              f"(Redis keys {stats.get(keys.REDIS_NAMESPACE)}:*)")
     for problem in problems:
         print(f"newscrawler backfill: {problem}", file=sys.stderr)
     return code

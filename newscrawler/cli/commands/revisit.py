@@ -8,6 +8,10 @@
 The spider is `nbd-revisit` (crawl/revisit.py; ``scrapy crawl nbd-revisit -a all=1`` is the
 same run). An edit becomes a revision, a page gone (404, 410, redirected off the article) is
 marked deleted and kept, a page back is unmarked. Exit codes as `newscrawler crawl`.
+
+A revisit holds the archive's revisit lock (cli/jobs.py ``revisit_lock``): started while another
+revisit of the same archive runs on this machine (a job's, or by hand), it does nothing, says so
+in one sentence, and exits with 0, as a job found running does.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ def spider_arguments(args) -> dict[str, str]:
 def run(args) -> int:
     from newscrawler.cli.commands.crawl import check_settings, judge, log_and_progress
     from newscrawler.crawl.revisit import RevisitSpider
-    from newscrawler.crawl.runner import run_crawl
+    from newscrawler.cli.jobs import AlreadyRunning, revisit_lock
+    from newscrawler.crawl.runner import project_settings, run_crawl
     from newscrawler.store.revisits import parse_schedule
 
     overrides = dict(args.settings)
@@ -62,10 +67,19 @@ def run(args) -> int:
             parse_schedule(overrides["REVISIT_SCHEDULE"])
         except ValueError as exc:
             raise CommandError(f"REVISIT_SCHEDULE: {exc}", ExitStatus.USAGE) from None
+    spider_args = spider_arguments(args)
     progress = log_and_progress(args, overrides)
-    started = time.monotonic()
-    outcome = run_crawl(spider_arguments(args), overrides, progress=progress, spider_class=RevisitSpider,
-                        alerts_in_summary=True)
+    try:
+        lock = revisit_lock(project_settings(overrides)).acquire()
+    except AlreadyRunning as exc:
+        print(f"newscrawler revisit: {exc}", file=sys.stderr)
+        return ExitStatus.OK
+    try:
+        started = time.monotonic()
+        outcome = run_crawl(spider_args, overrides, progress=progress, spider_class=RevisitSpider,
+                            alerts_in_summary=True)
+    finally:
+        lock.release()
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     print(f"revisit   {outcome.get('crawl_id')}: {outcome.get('finish_reason')} after "

@@ -8,6 +8,10 @@ with that id at that offset and length). A dangling pointer is reported; with ``
 is replaced by a "missing" marker and the next crawl fetches the article's page again.
 Exits with 1 when a file is damaged or a pointer dangles (and was not marked for refetching).
 
+`newscrawler warc index [FILE ...] [--force]`: the CDXJ index beside each WARC file that has
+none, or an older one (the crawl writes it when it finishes a file; a crash leaves the file
+without). Replay tools read these indexes (README: "Replay").
+
 `newscrawler warc rebuild [--warc-dir DIR]`: the last resort when the archive database is lost:
 the articles rebuilt from the pages the WARC files keep (``warc/rebuild.py``), into an archive
 whose articles collection is empty.
@@ -23,7 +27,7 @@ MAX_LISTED = 20
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("warc", help="the page archive (WARC files): check them, rebuild the articles from them",
+    p = subparsers.add_parser("warc", help="the page archive (WARC files): check them, index them, rebuild the articles from them",
                               description="Tools for the WARC files the crawl writes.")
     sub = p.add_subparsers(dest="warc_verb", metavar="ACTION")
     check = sub.add_parser("check", help="read every record, report damaged files and dangling pointers",
@@ -37,6 +41,19 @@ def register(subparsers) -> None:
                        help="mark articles whose pointer dangles: the next crawl fetches their page again")
     check.add_argument("--no-pointers", action="store_true", help="check the files only (no MongoDB)")
     check.set_defaults(func=run_check)
+    index = sub.add_parser("index", help="write the CDXJ index beside WARC files that lack a current one",
+                           description="Write <name>.cdxj beside each <name>.warc.gz whose index is missing "
+                                       "or older than the file (the crawl writes it when it finishes a file; "
+                                       "a crawl that was killed leaves its last file without). Replay tools "
+                                       "(pywb) read these indexes. Each file is read whole first (as warc "
+                                       "check does): only whole records are indexed. Exits with 1 when a "
+                                       "file is damaged.")
+    index.add_argument("files", nargs="*", metavar="FILE",
+                       help="WARC files (default: all under WARC_DIR)")
+    index.add_argument("--warc-dir", help="where the WARC files are (default: WARC_DIR, else "
+                                          "<NEWSCRAWLER_DATA_DIR>/warc)")
+    index.add_argument("--force", action="store_true", help="index every file again, current or not")
+    index.set_defaults(func=run_index)
     rebuild = sub.add_parser("rebuild", help="the last resort: rebuild the articles from the WARC files",
                              description="Read every article page kept in the WARC files, extract it again "
                                          "and write the articles (with their WARC pointers, and earlier "
@@ -71,6 +88,47 @@ def run_check(args) -> int:
     if directory is not None and not args.no_pointers:
         dangling = check_article_pointers(directory, checks, repair=args.repair)
     return ExitStatus.FAILURE if damaged or dangling else 0
+
+
+def run_index(args) -> int:
+    from newscrawler import config
+    from newscrawler.crawl.runner import project_settings
+    from newscrawler.warc.cdxj import is_current, write_index
+    from newscrawler.warc.reader import READ_ERRORS, check_file
+
+    if args.files:
+        files = [Path(f) for f in args.files]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise CommandError(f"no such file: {', '.join(missing)}", ExitStatus.USAGE)
+    else:
+        directory = config.warc_dir({"WARC_DIR": args.warc_dir} if args.warc_dir else project_settings())
+        if not directory.is_dir():
+            raise CommandError(f"no WARC directory at {directory} (set WARC_DIR or --warc-dir)")
+        files = sorted(directory.glob("*.warc.gz"))
+    indexed = current = damaged = 0
+    for path in files:
+        if not args.force and is_current(path):
+            current += 1
+            continue
+        # Read the file whole first: warcio (so cdxj-indexer) takes a record cut short by a
+        # crash for a whole one; only whole records go into the index.
+        check = check_file(path)
+        whole = None if check.ok else {r.offset for r in check.records if r.rec_type == "response"}
+        try:
+            result = write_index(path, only_offsets=whole)
+        except READ_ERRORS as exc:
+            damaged += 1
+            print(f"DAMAGED  {path.name}  not indexed: {type(exc).__name__}: {exc} "
+                  "(`newscrawler warc check` tells where)")
+            continue
+        indexed += 1
+        print(f"indexed  {path.name}  {result.lines} record(s) -> {result.path.name}")
+        if not check.ok:
+            damaged += 1
+            print(f"DAMAGED  {path.name}  {check.problem}: the records after it are not indexed")
+    print(f"{len(files)} file(s): {indexed} indexed, {current} already current, {damaged} damaged")
+    return ExitStatus.FAILURE if damaged else ExitStatus.OK
 
 
 def run_rebuild(args) -> int:

@@ -199,6 +199,10 @@ class WarcMiddleware:
             self._stop_pool(self._pool)
         stats = self.crawler.stats
         stats.set_value(keys.WARC_FILES, len(self.writer.files))
+        stats.set_value(keys.WARC_INDEXES, len(self.writer.indexes))
+        if self.writer.index_errors:
+            keys.add_alerts(stats, f"warc: {len(self.writer.index_errors)} CDXJ index(es) not written "
+                                   f"({self.writer.index_errors[0]}): run `newscrawler warc index`")
         if self.writer.files:
             logger.info("WARC: %d page(s) (%d records, %d bytes) in %d file(s) under %s",
                         stats.get_value(keys.WARC_RESPONSES, 0), self.writer.records,

@@ -35,6 +35,9 @@ articles_stored = object()
 # spooled. The coverage of the new articles is counted then (monitoring.CoverageStats), before
 # the spider_closed handlers (the monitors, the crawl record) read it.
 archive_flushed = object()
+# Send it (awaited) to have the batch written now, not when full: a backfill whose walk waits
+# only on its last articles being stored (crawl/backfill.py) asks for it.
+flush_wanted = object()
 
 
 class MongoPipeline:
@@ -49,7 +52,9 @@ class MongoPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.flush, signal=flush_wanted)
+        return pipeline
 
     def open_spider(self, spider=None):
         # Items a previous run could not write go first.
