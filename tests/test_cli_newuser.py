@@ -43,7 +43,7 @@ def test_an_unreachable_mongodb_is_one_sentence_naming_it_after_a_short_wait(mon
     uri = f"mongodb://reader:s3cret@127.0.0.1:{closed_port()}/"
     monkeypatch.setenv("MONGO_URI", uri)
     monkeypatch.setattr(_archive, "UNREACHABLE_MS", 300)
-    for argv in (["query"], ["export", "jsonl", "--out", "-"]):  # every read verb opens the archive so
+    for argv in (["query"],):  # every read verb opens the archive through archive_database
         started = time.monotonic()
         code, out, err = run_cli(capsys, *argv)
         assert code == ExitStatus.FAILURE and out == ""
