@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "MONGO_URI": None,
     "MONGO_DATABASE": "newscrawler",
     "MONGO_BATCH_SIZE": 100,
+    # A batch not full yet is written once its first article has waited this long (seconds): at
+    # the site's polite 20 pages a minute a batch of 100 would take 5 minutes, and the new
+    # articles would show in the archive (and the progress) only then.
+    "MONGO_FLUSH_INTERVAL": 10.0,
     # After MongoDB failed, items go straight to the spool for this many seconds before it is
     # tried again (each try waits up to the driver's 5 s server-selection timeout).
     "ARCHIVE_RETRY_INTERVAL": 30,
@@ -43,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
     # else the per-user data directory of the platform (see data_dir): never the current
     # directory, so every command finds the same archive wherever it is run.
     "NEWSCRAWLER_DATA_DIR": None,
+    # The loopback port of the embedded server. Unset: the port chosen at its first start in
+    # the data directory, remembered there and used again at every start, so tools (a MongoDB
+    # GUI, a firewall rule) keep one address; another is taken only when a program holds it.
+    "NEWSCRAWLER_DB_PORT": None,
     # A crawl does not start when the disk of the data directory (or of WARC_DIR, or of a
     # directory IMAGES_STORE) has less free space than this (MB); 0 turns the check off. A full
     # disk panics the embedded database and leaves thumbnails and WARC records half written.
@@ -145,6 +153,7 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "MONGO_DATABASE": "MONGO_DATABASE",
     "NBD_BASE_URL": "NBD_BASE_URL",
     "NEWSCRAWLER_DATA_DIR": "NEWSCRAWLER_DATA_DIR",
+    "NEWSCRAWLER_DB_PORT": "NEWSCRAWLER_DB_PORT",
     "NEWSCRAWLER_MIN_FREE_MB": "NEWSCRAWLER_MIN_FREE_MB",
     "IMAGES_STORE": "IMAGES_STORE",
     "WARC_ENABLED": "WARC_ENABLED",
@@ -217,6 +226,18 @@ def data_dir(source: Any = None) -> Path:
     if configured:
         return Path(str(configured)).expanduser().resolve()
     return (checkout_data_dir() or user_data_dir()).resolve()
+
+
+def db_port(source: Any = None) -> int | None:
+    """``NEWSCRAWLER_DB_PORT`` as a port number, None when unset; ValueError naming it when
+    it is no port."""
+    value = setting(source, "NEWSCRAWLER_DB_PORT")
+    if value in (None, ""):
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"NEWSCRAWLER_DB_PORT must be a port number (1-65535), not {value!r}")
+    return int(text)
 
 
 def warc_dir(source: Any = None) -> Path:

@@ -59,15 +59,19 @@ def parse_day(value: Any, today: dt.date | None = None) -> dt.date | None:
         raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD or Nd, e.g. 2d)") from None
 
 
-def parse_when(value: str | None) -> dt.date | dt.datetime | None:
-    """``YYYY-MM-DD`` -> a date; an ISO date and time (``T`` or a space, optional offset) -> a datetime."""
+def parse_when(value: str | None, today: dt.date | None = None) -> dt.date | dt.datetime | None:
+    """``YYYY-MM-DD`` or ``Nd`` (N days before today, Beijing time, as :func:`parse_day`) -> a
+    date; an ISO date and time (``T`` or a space, optional offset) -> a datetime."""
     if value is None:
         return None
     text = value.strip()
+    if _RELATIVE_DAYS.match(text):
+        return parse_day(text, today)
     try:
         return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"not a date or time: {text!r} (use YYYY-MM-DD or 'YYYY-MM-DD HH:MM')") from None
+        raise ValueError(f"not a date or time: {text!r} (use YYYY-MM-DD, 'YYYY-MM-DD HH:MM' or Nd, "
+                         f"N days ago, e.g. 2d)") from None
 
 
 def parse_setting(pair: str) -> tuple[str, str]:

@@ -75,10 +75,20 @@ class _Crawler:
 def test_the_progress_line_shows_a_bar_rate_and_eta():
     stats = _Stats({keys.BACKFILL_TOTAL: 100, keys.BACKFILL_SETTLED: 50})
     line = ProgressLine(_Crawler(stats))
-    assert line.line().startswith("[##########          ] 50/100 ids  0/min  ETA -")
+    assert line.line().startswith("50/100 ids  0/min  ETA -  pages 0  new 0")
     line._started -= 60  # a minute later, 20 more ids settled
     stats[keys.BACKFILL_SETTLED] = 70
     assert "70/100 ids  20/min  ETA 0:01:30" in line.line()
+    # Drawn by rich: the bar is the ids settled of the range.
+    from rich.console import Console
+
+    line.console = Console(file=__import__("io").StringIO(), width=120, force_terminal=False)
+    line.show()
+    line.refresh()
+    task = line._progress.tasks[0]
+    assert (task.completed, task.total) == (70, 100) and "70/100 ids" in task.fields["text"]
+    line.stop()
+    assert "70/100 ids" in line.console.file.getvalue()
 
 
 def test_articles_over_several_pages_settle_their_ids(mongo_uri, mongo_db_name, tmp_path):

@@ -13,12 +13,14 @@ import os
 import signal
 import subprocess
 import uuid
+from datetime import datetime
 
 import pymongo
 import pytest
 from pymongo.errors import PyMongoError
 
 from newscrawler.store import embedded
+from newscrawler.timeutil import beijing_text
 from newscrawler.store.embedded import (
     embedded_events, embedded_status, ensure_embedded_server, stop_embedded_server,
 )
@@ -96,7 +98,8 @@ def test_a_server_panicked_by_a_full_disk_is_restarted_with_its_data(small_disk,
 
     assert cli.main(["db", "status"]) == 0
     out = capsys.readouterr().out
-    assert f"restarted (pid {pid} -> " in out and "internal server error" in out and restart["at"] in out
+    at = beijing_text(datetime.fromisoformat(restart["at"]))  # the events file's UTC, shown in Beijing time
+    assert f"restarted (pid {pid} -> " in out and "internal server error" in out and at in out
 
 
 @pytest.mark.e2e  # starts SecantusDB

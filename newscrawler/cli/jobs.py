@@ -203,7 +203,11 @@ def _job(path: Path, name: str, spec: dict[str, Any], own: dict[str, Any] | None
     try:
         columns = spec.get("columns")
         if columns is not None:
+            from newscrawler.crawl.checks import unknown_columns
+
             columns = values.parse_ids(columns)
+            if unknown_columns(columns):
+                raise ValueError(unknown_columns(columns))
         pages = int(spec["pages"]) if spec.get("pages") not in (None, "") else None
         if pages is not None and pages < 1:
             raise ValueError("pages must be at least 1")

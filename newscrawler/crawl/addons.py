@@ -7,6 +7,7 @@ add-on loads ``distributed.py`` (scrapy-redis) only when REDIS_URL is set.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -60,7 +61,7 @@ class FreeSpaceFloor:
     would be written in part (``newscrawler crawl`` checks the same before it starts)."""
 
     def update_settings(self, settings) -> None:
-        shortfall = free_space_shortfall(settings)
+        shortfall = free_space_shortfall(settings) or unwritable_directory(settings)
         if shortfall:
             raise InsufficientDiskSpace(shortfall)
 
@@ -88,6 +89,21 @@ def free_space_shortfall(settings) -> str | None:
         if free_mb < floor_mb:
             return (f"not starting the crawl: the disk of {directory} has {free_mb:.0f} MB free, under "
                     f"NEWSCRAWLER_MIN_FREE_MB={floor_mb} (free some space, or lower the setting)")
+    return None
+
+
+def unwritable_directory(settings) -> str | None:
+    """One sentence naming the first crawl directory this process cannot write (a read-only
+    disk, another user's directory: asked of it, or of the parent it would be created in);
+    None when it can write to each. Checked before the crawl starts, rather than failing in the
+    embedded server's start, the thumbnail store and the WARC writer, each with a traceback."""
+    for directory in crawl_directories(settings):
+        existing = _nearest_existing(directory)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+            why = "a read-only file system" if read_only else "no permission to write there"
+            return (f"not starting the crawl: cannot write to {directory} ({why}); point "
+                    f"NEWSCRAWLER_DATA_DIR (or WARC_DIR, IMAGES_STORE) at a directory this user can write")
     return None
 
 

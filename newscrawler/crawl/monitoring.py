@@ -62,6 +62,31 @@ warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated", modu
 COVERAGE_FIELDS = ("authors", "published_at", "category", "body", "thumbnail")
 
 
+class SpidermonFailureBlocks(logging.Filter):
+    """Spidermon logs each failed monitor as a unittest FAIL block with a traceback, at ERROR,
+    on the spider's logger; RecordAlerts logs the same alert as one line. The block is kept at
+    DEBUG (a log at DEBUG still has it), so an alert reads once, and the crawl's count of logged
+    errors counts real errors. Spidermon's ERROR blocks (a check that crashed) stay as they are."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.levelno >= logging.ERROR and isinstance(record.msg, str)
+                and record.msg.startswith("[Spidermon]") and "\nFAIL: " in record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+SPIDERMON_FAILURE_BLOCKS = SpidermonFailureBlocks()
+
+
+class AlertLines(logging.Filter):
+    """Leaves out the log's ``ALERT ...`` lines: on a terminal whose command prints the alerts
+    in its summary, each would show twice (crawl/runner.py puts it on the terminal's handler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("newscrawler.") and isinstance(record.msg, str)
+                    and record.msg.startswith("ALERT "))
+
+
 def item_fields(item) -> int:
     """Bit i set when the item has COVERAGE_FIELDS[i]."""
     a = ItemAdapter(item)
@@ -129,6 +154,8 @@ class CoverageStats:
     @classmethod
     def from_crawler(cls, crawler):
         ext = cls(crawler)
+        # Spidermon reports through the spider's logger (see SpidermonFailureBlocks).
+        logging.getLogger(crawler.spidercls.name).addFilter(SPIDERMON_FAILURE_BLOCKS)
         crawler.signals.connect(ext.archive_flushed, signal=archive_flushed)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -176,7 +203,16 @@ def _min_articles(settings) -> int:
     return settings.getint("NBD_COVERAGE_MIN_ARTICLES")
 
 
-def coverage_alerts(stats: dict, settings) -> list[str]:
+def sitewide_only(spider) -> bool:
+    """Whether the crawl walked only site-wide columns (要闻, 首发快讯, ...): their articles have
+    a category only where the page names a column, so its share says nothing of the layout."""
+    from newscrawler.nbd.site import column_section
+
+    columns = getattr(spider, "columns", None)
+    return bool(columns) and all(column_section(column) is None for column in columns)
+
+
+def coverage_alerts(stats: dict, settings, spider=None) -> list[str]:
     coverage = crawl_coverage(stats)
     minimums = settings.getdict("NBD_MIN_COVERAGE")
     if not coverage or not coverage["articles"] or coverage["articles"] < _min_articles(settings):
@@ -186,6 +222,8 @@ def coverage_alerts(stats: dict, settings) -> list[str]:
         if field not in COVERAGE_FIELDS:
             logger.warning("NBD_MIN_COVERAGE names an unknown field %r (known: %s)", field,
                            ", ".join(COVERAGE_FIELDS))
+            continue
+        if field == "category" and sitewide_only(spider):
             continue
         share = coverage.get(field)
         if share is not None and minimum is not None and share < float(minimum):
@@ -310,7 +348,7 @@ class _AlertMonitor(Monitor):
 class CoverageMonitor(_AlertMonitor):
     @monitors.name("coverage at or above NBD_MIN_COVERAGE")
     def test_coverage(self):
-        self.report(coverage_alerts(self.data.stats, self.data.crawler.settings))
+        self.report(coverage_alerts(self.data.stats, self.data.crawler.settings, self.data.spider))
 
 
 @monitors.name("Article discovery")

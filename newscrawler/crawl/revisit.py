@@ -35,6 +35,8 @@ from newscrawler.timeutil import BEIJING, utcnow
 class RevisitSpider(NbdSpider):
     name = "nbd-revisit"
 
+    ARGUMENTS = ("all", "since", "until", "limit")
+
     def __init__(self, all=None, since=None, until=None, limit=None, *args, **kwargs):  # noqa: A002 - the argument's name
         super().__init__(*args, columns="", since=since, until=until, **kwargs)
         self.check_all = values.parse_flag(all)

@@ -10,6 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from newscrawler import config
+from newscrawler.crawl import stats as keys
 from newscrawler.crawl.context import CrawlContext
 from newscrawler.crawl.extensions import crawl_counts
 
@@ -27,8 +28,11 @@ def project_settings(overrides: dict | None = None):
 
 
 def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool = False,
-              spider_class=None) -> dict:
-    """Crawl with the `nbd` spider (or ``spider_class``); returns {crawl_id, finish_reason, counts, stats}."""
+              spider_class=None, alerts_in_summary: bool = False) -> dict:
+    """Crawl with the `nbd` spider (or ``spider_class``); returns {crawl_id, finish_reason, counts, stats}.
+
+    ``alerts_in_summary``: the caller prints the alerts when the crawl ends, so a log that goes
+    to the terminal leaves its ``ALERT`` lines out (a log file keeps them)."""
     from scrapy import signals
 
     from newscrawler.crawl.spider import NbdSpider
@@ -43,15 +47,45 @@ def run_crawl(spider_args: dict, overrides: dict | None = None, progress: bool =
         outcome["stats"] = dict(crawler.stats.get_stats())
 
     crawler.signals.connect(closed, signal=signals.spider_closed)
+    if alerts_in_summary:  # once the crawler has installed its log handler (it replaces the process's)
+        crawler.signals.connect(_alerts_off_the_terminal, signal=signals.spider_opened)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     process.start()
+    _stop_progress(crawler)
     archive = CrawlContext.of(crawler).archive
-    if crawler.stats is not None and "stats" in outcome:
+    if crawler.stats is not None and ("stats" in outcome or crawler.stats.get_value(keys.CRAWL_STARTED)):
         # The final stats: spider_closed handlers that ran after ours (monitoring, the crawl
-        # record) added to them.
+        # record) added to them; or, when the reactor was stopped before they ran (a second
+        # Ctrl-C forces the shutdown), what the crawl had counted by then.
         outcome["stats"] = dict(crawler.stats.get_stats())
     stats = outcome.get("stats", {})
     counts = crawl_counts(stats)
-    return {"crawl_id": archive.crawl_id, "finish_reason": outcome.get("finish_reason", "not started"),
-            "counts": counts, "stats": stats}
+    reason = outcome.get("finish_reason", "not started")
+    if not archive.record_closed and "started_at" in archive.record:
+        # Stopped before the crawl record was closed: it says so, with the counts so far,
+        # rather than "running" until the next crawl.
+        reason = "interrupted"
+        archive.interrupt_crawl(counts)
+        archive.close()
+    return {"crawl_id": archive.crawl_id, "finish_reason": reason, "counts": counts, "stats": stats}
+
+
+def _alerts_off_the_terminal(spider=None) -> None:
+    import logging
+
+    from newscrawler.crawl.monitoring import AlertLines
+
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:  # Scrapy's handler when there is no LOG_FILE
+            handler.addFilter(AlertLines())
+
+
+def _stop_progress(crawler) -> None:
+    """The progress display stops with the crawl, also when spider_closed never came (a
+    forced shutdown): its last state stays on the screen and the terminal is left as it was."""
+    from newscrawler.crawl.progress import ProgressLine
+
+    for extension in getattr(getattr(crawler, "extensions", None), "middlewares", ()):
+        if isinstance(extension, ProgressLine):
+            extension.stop()
 

@@ -12,6 +12,8 @@ from newscrawler.config import DEFAULTS, environment
 BOT_NAME = "newscrawler"
 SPIDER_MODULES = ["newscrawler.crawl.spider", "newscrawler.crawl.revisit"]
 NEWSPIDER_MODULE = "newscrawler.crawl.spider"
+# `scrapy crawl` checks its spider arguments and -s settings before starting (crawl/commands/).
+COMMANDS_MODULE = "newscrawler.crawl.commands"
 
 globals().update(DEFAULTS)
 

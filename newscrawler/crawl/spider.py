@@ -131,6 +131,8 @@ class Walk:
 
 class NbdSpider(scrapy.Spider):
     name = "nbd"
+    # The arguments the spider takes (``-a NAME=VALUE``); any other is refused (check_arguments).
+    ARGUMENTS = ("columns", "pages", "since", "until", "urls", "full", "lists", "ids", "dates")
 
     def __init__(self, columns=None, pages=None, since=None, until=None, urls=None, full=None,
                  lists=None, ids=None, dates=None, *args, **kwargs):
@@ -165,7 +167,30 @@ class NbdSpider(scrapy.Spider):
         self.resuming = False
 
     @classmethod
+    def argument_problem(cls, kwargs: dict, base_url: str | None) -> str | None:
+        """Why the crawl cannot take these arguments (one sentence), or None: an argument the
+        spider does not take (a typo would otherwise crawl the default columns), a column the
+        site does not have, a URL that is no article of the site crawled."""
+        from newscrawler.crawl import checks
+
+        problem = checks.unknown_arguments(cls.name, cls.ARGUMENTS, kwargs)
+        if problem:
+            return problem
+        if "columns" in cls.ARGUMENTS and kwargs.get("columns"):
+            try:
+                problem = checks.unknown_columns(values.parse_ids(kwargs["columns"]))
+            except ValueError as exc:
+                problem = f"columns: {exc}"
+            if problem:
+                return problem
+        bad = checks.bad_urls(values.split_list(kwargs.get("urls")), base_url) if "urls" in cls.ARGUMENTS else []
+        return checks.bad_urls_sentence(bad, base_url) if bad else None
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        problem = cls.argument_problem(kwargs, crawler.settings.get("NBD_BASE_URL"))
+        if problem:
+            raise ValueError(problem)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = crawler.settings.get("NBD_BASE_URL").rstrip("/")
         base_host = urlsplit(spider.base_url).hostname

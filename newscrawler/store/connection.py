@@ -76,6 +76,26 @@ def describe_error(exc: BaseException, limit: int = 200) -> str:
     return f"{type(exc).__name__}: {text[:limit]}" if text else type(exc).__name__
 
 
+def failure_sentence(exc: BaseException, uri: str | None,
+                     hint: str = "is it running, and is MONGO_URI right?") -> str:
+    """One sentence for a driver error of a command: which server (credentials hidden), and
+    for a server that does not answer, how long it was given and the cause (``Connection
+    refused``), never pymongo's topology dump."""
+    from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
+
+    where = f"MongoDB at {redact_uri(uri)}" if uri else "MongoDB"
+    if isinstance(exc, (ServerSelectionTimeoutError, AutoReconnect)):
+        first = (redact_text(str(exc)).strip().splitlines() or [""])[0]
+        first = re.split(r" \(configured timeouts|, Timeout: ", first, maxsplit=1)[0]
+        # "host:port: [Errno 111] Connection refused" -> "Connection refused"
+        cause = re.sub(r"^\S+:\d+: ", "", first)
+        cause = re.sub(r"^\[Errno -?\d+\] ", "", cause).strip() or type(exc).__name__
+        waited = re.search(r"Timeout: ([\d.]+)s", str(exc))  # the server selection's, in pymongo's text
+        within = f" within {float(waited[1]):g} s" if waited else ""
+        return f"{where} did not answer{within} ({cause}): {hint}"
+    return f"{where} failed: {describe_error(exc)}"
+
+
 def resolve_mongo_uri(source: Any = None) -> tuple[str, bool]:
     """``(uri, embedded)``: ``MONGO_URI`` if configured, else the embedded server's URI.
 
@@ -86,7 +106,15 @@ def resolve_mongo_uri(source: Any = None) -> tuple[str, bool]:
     uri = config.setting(source, "MONGO_URI")
     if uri:
         return str(uri), False
-    return embedded.ensure_embedded_server(config.data_dir(source)), True
+    return embedded.ensure_embedded_server(config.data_dir(source), embedded_port(source)), True
+
+
+def embedded_port(source: Any = None) -> int | None:
+    """NEWSCRAWLER_DB_PORT; a value that is no port is an ArchiveConfigError."""
+    try:
+        return config.db_port(source)
+    except ValueError as exc:
+        raise ArchiveConfigError(str(exc)) from None
 
 
 def get_client(uri: str, **kwargs: Any) -> pymongo.MongoClient:
@@ -152,6 +180,8 @@ __all__ = [
     "DEFAULT_CLIENT_OPTIONS",
     "describe_client",
     "describe_error",
+    "embedded_port",
+    "failure_sentence",
     "get_client",
     "get_database",
     "journaled_options",

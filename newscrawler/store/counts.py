@@ -229,10 +229,14 @@ def _shape(*, total, days, categories, authors, rejects, source, as_of) -> dict[
     def ranked(rows: list[dict], name: str, count: str = "articles") -> list[dict]:
         return [{name: r["key"], count: r["n"]} for r in sorted(rows, key=lambda r: (-r["n"], str(r["key"])))]
 
+    # Articles without a category (site-wide columns have no section): one category per article,
+    # so they are the total less the categories' sum; last, as category None.
+    uncategorised = total - sum(r["n"] for r in categories)
     return {
         "articles": total,
         "days": [{"day": r["key"], "articles": r["n"]} for r in sorted(days, key=lambda r: r["key"])],
-        "categories": ranked(categories, "category"),
+        "categories": ranked(categories, "category")
+                      + ([{"category": None, "articles": uncategorised}] if uncategorised > 0 else []),
         "authors": ranked(authors, "author"),
         "rejects": {"total": sum(r["n"] for r in rejects), "by_reason": ranked(rejects, "reason", "count")},
         "source": source,

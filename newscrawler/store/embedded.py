@@ -10,6 +10,8 @@ Layout under ``<data_dir>/mongo/``::
 
     db/            the server's storage (WiredTiger files)
     server.json    state: pid, port, uri, started_at, storage_path
+    port           the port chosen at the first start, used again by every later start (a
+                   fixed address for tools and firewalls; NEWSCRAWLER_DB_PORT overrides it)
     server.lock    fcntl.flock: start and stop are serialised across processes
     server.log     the server's stdout/stderr, appended
     events.jsonl   the last EVENTS_KEPT starts, restarts and stops: when, why, which pids
@@ -112,6 +114,10 @@ class ServerPaths:
     def events(self) -> Path:
         return self.root / "events.jsonl"
 
+    @property
+    def port(self) -> Path:
+        return self.root / "port"
+
 
 @dataclass(frozen=True)
 class Health:
@@ -125,9 +131,12 @@ class Health:
         return self.problem is None
 
 
-def ensure_embedded_server(data_dir: str | os.PathLike) -> str:
+def ensure_embedded_server(data_dir: str | os.PathLike, port: int | None = None) -> str:
     """URI of the embedded server for ``data_dir``, starting one if none is running and
     restarting one that is not healthy (see the module's doc).
+
+    ``port`` (NEWSCRAWLER_DB_PORT) is where a server this call starts listens; None: the port
+    remembered in the data directory, else a free one, remembered for the next start.
 
     Safe to call from several processes at once: only one starts a server, the others wait
     on the lock and then reuse it.
@@ -142,16 +151,24 @@ def ensure_embedded_server(data_dir: str | os.PathLike) -> str:
             health = probe_health(state["uri"], HUNG_TIMEOUT_MS)
             if health.ok:
                 return state["uri"]
-            return _restart(paths, state, health.problem)["uri"]
+            return _restart(paths, state, health.problem, port)["uri"]
         if state:
             logger.info("embedded MongoDB server pid %s is gone (or is not ours); starting a new one", state["pid"])
             paths.state.unlink(missing_ok=True)
             reason = f"the server (pid {state['pid']}) had exited"
         else:
             reason = "no server was running"
-        started = _start(paths)
+        started = _start(paths, port)
         _record_event(paths, "started", reason, pid=started["pid"])
         return started["uri"]
+
+
+def running_server(data_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The state of the embedded server of ``data_dir`` if its process runs, else None; asks
+    no server anything (a command deciding whether it would start one)."""
+    paths = ServerPaths.for_data_dir(data_dir)
+    state = _read_state(paths)
+    return state if state and _is_running(state, paths) else None
 
 
 def probe_health(uri: str, timeout_ms: int) -> Health:
@@ -249,7 +266,7 @@ def _stop(paths: ServerPaths, servers: dict[int, int | None], timeout: float) ->
     paths.state.unlink(missing_ok=True)
 
 
-def _restart(paths: ServerPaths, state: dict[str, Any], problem: str) -> dict[str, Any]:
+def _restart(paths: ServerPaths, state: dict[str, Any], problem: str, port: int | None = None) -> dict[str, Any]:
     """Stop a sick server and start a new one on the same storage (lock held); its state.
 
     A restart that does not cure it (the disk is still full) is reported with the free space,
@@ -260,7 +277,7 @@ def _restart(paths: ServerPaths, state: dict[str, Any], problem: str) -> dict[st
                    old_pid, state["port"], problem, paths.storage)
     try:
         _stop(paths, {old_pid: int(state["port"])}, RESTART_STOP_TIMEOUT)
-        started = _start(paths)
+        started = _start(paths, port)
         health = probe_health(started["uri"], HUNG_TIMEOUT_MS)
         if not health.ok:
             raise EmbeddedServerError(
@@ -286,18 +303,28 @@ def _free_space(paths: ServerPaths) -> str:
 # -- starting ---------------------------------------------------------------------------------
 
 
-def _start(paths: ServerPaths) -> dict[str, Any]:
+def _start(paths: ServerPaths, fixed_port: int | None = None) -> dict[str, Any]:
     """Spawn a detached server, wait for its first ping, write and return its state.
 
-    Called with the lock held.
+    Its port: ``fixed_port`` (a port in use is an error), else the one remembered in the data
+    directory (another one, remembered instead, when something else holds it), else a free
+    one, remembered. Called with the lock held.
     """
     exe = find_server_executable()
     paths.storage.mkdir(parents=True, exist_ok=True)
     if not paths.config.exists():
         paths.config.write_text("# newscrawler: defaults only; flags are passed on the command line\n")
     last_error = ""
-    for _attempt in range(_START_ATTEMPTS):
-        port = _free_port()
+    if fixed_port and not _port_free(fixed_port):
+        raise EmbeddedServerError(_port_taken(fixed_port))
+    remembered = None if fixed_port else _remembered_port(paths)
+    if remembered and not _port_free(remembered):
+        # Taken meanwhile (maybe by another data directory's server, which would answer our
+        # ping as if it were ours): another port, remembered instead.
+        logger.info("port %s is in use; the embedded MongoDB server takes another one", remembered)
+        remembered = None
+    for attempt in range(_START_ATTEMPTS):
+        port = fixed_port or (remembered if attempt == 0 and remembered else _free_port())
         uri = f"mongodb://{HOST}:{port}"
         log_offset = paths.log.stat().st_size if paths.log.exists() else 0
         with open(paths.log, "ab") as log:
@@ -318,6 +345,8 @@ def _start(paths: ServerPaths) -> dict[str, Any]:
             }
             try:
                 _write_state(paths, state)
+                if not fixed_port and port != remembered:
+                    _write_atomically(paths.port, f"{port}\n")
             except OSError as exc:  # a full disk: don't leave a server nobody can find
                 _signal(proc.pid, signal.SIGKILL)
                 proc.wait(5)
@@ -335,6 +364,9 @@ def _start(paths: ServerPaths) -> dict[str, Any]:
             )
         if "Address already in use" not in last_error:
             break
+        if fixed_port:
+            raise EmbeddedServerError(_port_taken(fixed_port))
+        logger.info("port %s is in use; the embedded MongoDB server takes another one", port)
     hint = ""
     if "resource busy" in last_error:
         hint = (" Another server process still uses this storage (a deleted state file?): "
@@ -355,6 +387,32 @@ def _wait_until_up(proc: subprocess.Popen, uri: str) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def _port_taken(port: int) -> str:
+    return (f"port {port} (NEWSCRAWLER_DB_PORT) is in use by another program: free it, or choose "
+            f"another port for the embedded MongoDB server")
+
+
+def _remembered_port(paths: ServerPaths) -> int | None:
+    """The port the data directory's server listened on first (None: never started, or unreadable)."""
+    try:
+        text = paths.port.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
+
+
+def _port_free(port: int) -> bool:
+    """Nothing listens on ``port`` (connections of a stopped server waiting out TIME_WAIT do
+    not count: they do not keep a new server from binding it)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port() -> int:
@@ -383,9 +441,13 @@ def _read_state(paths: ServerPaths) -> dict[str, Any] | None:
 
 def _write_state(paths: ServerPaths, state: dict[str, Any]) -> None:
     """Write the state file atomically, so a concurrent reader never sees half of it."""
-    tmp = paths.state.with_name(f".{paths.state.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, paths.state)
+    _write_atomically(paths.state, json.dumps(state, indent=2) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 @contextlib.contextmanager
@@ -568,5 +630,6 @@ __all__ = [
     "ensure_embedded_server",
     "find_server_executable",
     "probe_health",
+    "running_server",
     "stop_embedded_server",
 ]

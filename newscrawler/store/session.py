@@ -88,6 +88,7 @@ class CrawlArchive:
         # The crawl record's fields known so far (spider, args, job, worker, ...): written again
         # in full at the end, so a record whose start MongoDB missed is still complete.
         self.record: dict = {}
+        self.record_closed = False  # finish_crawl or interrupt_crawl wrote (or spooled) its end
         # Spool entries neither MongoDB nor the spool could take: retried by retry_unsaved().
         self.unsaved: list[dict] = []
 
@@ -424,6 +425,7 @@ class CrawlArchive:
         self.record.update(fields or {})
         doc = {**self.record, "crawl_id": self.crawl_id, "stats": stats, "finish_reason": finish_reason,
                "finished_at": utcnow()}
+        self.record_closed = True
         try:
             self._write_record(doc)
             if finish_reason == "finished" and self.resumed:
@@ -442,6 +444,25 @@ class CrawlArchive:
                 logger.error("The crawl record of %s could be written neither to MongoDB (%s) nor to the "
                              "spool: the next crawl of this spider takes this one for an interrupted one",
                              self.crawl_id, error)
+            return False
+
+    def interrupt_crawl(self, stats: dict) -> bool:
+        """Close the record of a crawl stopped before it could close itself (a second Ctrl-C
+        stops the reactor at once): its counts so far and finish reason ``interrupted``, when
+        in ``interrupted_at``. ``finished_at`` stays unset: its walks and batches may be cut
+        short, and the next crawl of the spider treats it as the interrupted crawl it is
+        (interrupted_crawls). Returns True when written."""
+        if self.record_closed or "started_at" not in self.record:
+            return False
+        self.record_closed = True
+        try:
+            with self._using() as store:
+                store.crawls.update_one({"crawl_id": self.crawl_id}, {"$set": {
+                    "stats": stats, "finish_reason": "interrupted", "interrupted_at": utcnow()}})
+            return True
+        except (ArchiveUnavailable, PyMongoError) as exc:
+            logger.error("The crawl record of %s could not be closed as interrupted (%s): it shows as running "
+                         "until the next crawl of this spider", self.crawl_id, exc)
             return False
 
     def _write_record(self, doc: dict, replayed_by: str | None = None) -> None:

@@ -48,33 +48,73 @@ def _require_embedded_archive() -> None:
             "or point NEWSCRAWLER_DATA_DIR (or MONGO_URI) at an existing archive")
 
 
+# Read verbs give an unreachable MongoDB this long to answer before saying so (pymongo's
+# server selection; the crawl's archive session keeps its own 5 s).
+UNREACHABLE_MS = 3000
+
+
 @contextlib.contextmanager
-def archive_database() -> Iterator:
+def archive_database(start: bool = True) -> Iterator:
     """The archive database (MONGO_URI, else the embedded server), closed afterwards.
 
     Read from the configuration and the environment (config.py), not Scrapy's settings: a read
     verb loads no Scrapy. An embedded archive that does not exist is an error (exit 1), not a
-    new empty one. Connection failures become a CommandError (exit 1) with the URI's
-    credentials hidden.
+    new empty one. An embedded server that is not running is started, saying so on standard
+    error (it keeps running for the next command), unless ``start`` is False (``--no-start``:
+    exit 1 instead). Driver failures become a CommandError (exit 1): one sentence naming the
+    server, its credentials hidden.
     """
     _plain_driver_for_the_embedded_server()
     _require_embedded_archive()
     from pymongo.errors import PyMongoError
 
-    from newscrawler.store.connection import get_database, redact_text
+    from newscrawler import config
+    from newscrawler.store.connection import failure_sentence, get_client, journaled_options
     from newscrawler.store.errors import ArchiveError
 
     try:
-        db = get_database(None, connectTimeoutMS=BUSY_SERVER_MS)
+        uri = config.setting(None, "MONGO_URI") or _embedded_uri(start)
+        client = get_client(uri, connectTimeoutMS=BUSY_SERVER_MS, serverSelectionTimeoutMS=UNREACHABLE_MS,
+                            **journaled_options(uri))
     except ArchiveError as exc:
         raise CommandError(str(exc)) from None
+    hint = "is it running, and is MONGO_URI right?" if config.setting(None, "MONGO_URI") else \
+        "`newscrawler db status` says more"
     try:
-        yield db
+        yield client[config.setting(None, "MONGO_DATABASE")]
     except PyMongoError as exc:
-        raise CommandError(f"the archive's MongoDB failed: {redact_text(str(exc))}") from None
+        raise CommandError(failure_sentence(exc, uri, hint)) from None
     finally:
-        db.client.close()
+        client.close()
         _no_wait_for_closed_clients_at_exit()
+
+
+def _embedded_uri(start: bool) -> str:
+    """The embedded server's URI; started (saying so) when it is not running and ``start``."""
+    import sys
+
+    from newscrawler import config
+    from newscrawler.store.connection import embedded_port
+    from newscrawler.store.embedded import ensure_embedded_server, running_server
+
+    data_dir = config.data_dir()
+    running = running_server(data_dir) is not None
+    if not running and not start:
+        raise CommandError(f"the archive's database server (embedded, for {data_dir}) is not running, and "
+                           f"--no-start says not to start it: `newscrawler db start` starts it")
+    uri = ensure_embedded_server(data_dir, embedded_port())
+    if not running:
+        print(f"Started the archive's database server ({uri}, embedded, for {data_dir}); it keeps "
+              f"running for the next commands: `newscrawler db stop` stops it.", file=sys.stderr)
+    return uri
+
+
+def add_start_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-start``: a read verb starts the embedded database server when it is not running
+    (and says so); with this it exits with 1 instead."""
+    parser.add_argument("--no-start", dest="start", action="store_false",
+                        help="do not start the embedded database server when it is not running "
+                             "(exit 1 instead; without this it is started, saying so, and left running)")
 
 
 def _plain_driver_for_the_embedded_server() -> None:
@@ -110,8 +150,8 @@ def _no_wait_for_closed_clients_at_exit() -> None:
 def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     """The article filters of ``query`` and ``export`` (one definition for both)."""
     group = parser.add_argument_group("filters (Beijing time; all given filters must hold)")
-    group.add_argument("--since", metavar="DATE", type=argtypes.when, help="published on or after: YYYY-MM-DD or 'YYYY-MM-DD HH:MM[:SS]'")
-    group.add_argument("--until", metavar="DATE", type=argtypes.when, help="published on or before (a date includes its whole day)")
+    group.add_argument("--since", metavar="DATE", type=argtypes.when, help="published on or after: YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or Nd (N days ago, e.g. 2d)")
+    group.add_argument("--until", metavar="DATE", type=argtypes.when, help="published on or before (a date, or Nd, includes its whole day)")
     group.add_argument("--category", help="section name, e.g. 证券")
     group.add_argument("--author", help="one of the article's authors")
     group.add_argument("--tag", help="one of the article's tags")

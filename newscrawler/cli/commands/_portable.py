@@ -27,7 +27,6 @@ def add_arguments(parser) -> None:
                        help="copy: the MongoDB to copy into; the database is the URI's, else the same name")
     group.add_argument("--batch-size", type=int, default=500, metavar="N",
                        help="documents per write (default 500)")
-    group.add_argument("--json", action="store_true", help="dump, restore, copy: the report as JSON")
 
 
 @contextlib.contextmanager
@@ -36,13 +35,13 @@ def _database(uri: str, name: str, *, uri_names_it: bool = False) -> Iterator:
     one), writing journaled; driver failures become a CommandError."""
     from pymongo.errors import PyMongoError
 
-    from newscrawler.store.connection import get_client, journaled_options, redact_text
+    from newscrawler.store.connection import failure_sentence, get_client, journaled_options
 
     client = get_client(uri, connectTimeoutMS=BUSY_SERVER_MS, **journaled_options(uri))
     try:
         yield client.get_default_database(default=name) if uri_names_it else client[name]
     except PyMongoError as exc:
-        raise CommandError(f"MongoDB failed: {redact_text(str(exc))}") from None
+        raise CommandError(failure_sentence(exc, uri)) from None
     finally:
         client.close()
 

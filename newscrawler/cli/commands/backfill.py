@@ -35,7 +35,7 @@ def register(subparsers) -> None:
                       help="the first publish day of a window (YYYY-MM-DD or Nd, Beijing time; with --to)")
     p.add_argument("--to", dest="date_to", metavar="DATE", type=argtypes.day,
                    help="the last publish day of the window, included")
-    p.add_argument("--columns", metavar="IDS", type=argtypes.ids,
+    p.add_argument("--columns", metavar="IDS", type=argtypes.columns,
                    help="a window's columns, comma-separated (default: the main columns)")
     p.add_argument("--pages", type=argtypes.positive_int, metavar="N",
                    help="how deep a window's walk may go down each column's list, at most")
@@ -69,7 +69,8 @@ def run(args) -> int:
     progress = log_and_progress(args, overrides)
     check_redis(project_settings(overrides))
     started = time.monotonic()
-    outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress)
+    outcome = run_crawl({"ids": f"{first}-{last}", "columns": ""}, overrides, progress=progress,
+                        alerts_in_summary=True)
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     stats = outcome.get("stats") or {}
@@ -92,7 +93,10 @@ def run(args) -> int:
 
 def polite_settings(args) -> dict:
     """The run's settings: the delay between requests from the rate (BACKFILL_RATE by default),
-    then the -s settings."""
+    then the -s settings (checked first: exit 2 for a value a setting cannot take)."""
+    from newscrawler.cli.commands.crawl import check_settings
+
+    check_settings(dict(args.settings))
     rate = args.rate if args.rate is not None else float(
         dict(args.settings).get("BACKFILL_RATE") or config.setting(None, "BACKFILL_RATE"))
     if rate <= 0:
@@ -125,7 +129,7 @@ def run_window(args) -> int:
     overrides = polite_settings(args)
     progress = log_and_progress(args, overrides)
     started = time.monotonic()
-    outcome = run_crawl(spider_args, overrides, progress=progress)
+    outcome = run_crawl(spider_args, overrides, progress=progress, alerts_in_summary=True)
     code, problems = judge(outcome)
     c = outcome.get("counts") or {}
     stats = outcome.get("stats") or {}

@@ -40,7 +40,7 @@ def register(subparsers) -> None:
         description="Crawl 每经网 now and archive what is new. Exit codes: 0 done, 1 failed, "
                     "2 usage, 3 finished with monitoring alerts.")
     spider = p.add_argument_group("what to crawl (the spider's arguments)")
-    spider.add_argument("--columns", metavar="IDS", type=argtypes.ids, help="column ids, comma-separated (default: the main columns)")
+    spider.add_argument("--columns", metavar="IDS", type=argtypes.columns, help="column ids, comma-separated (default: the main columns)")
     spider.add_argument("--pages", type=argtypes.positive_int, metavar="N", help="list pages per column (default 3)")
     spider.add_argument("--since", metavar="DATE", type=argtypes.day, help="oldest day to crawl: YYYY-MM-DD, or Nd (N days ago)")
     spider.add_argument("--until", metavar="DATE", type=argtypes.day, help="newest day to crawl: YYYY-MM-DD, or Nd")
@@ -62,8 +62,9 @@ def register(subparsers) -> None:
 
 def log_and_progress(args, overrides: dict) -> bool:
     """Where a crawl-running verb's log goes (``--log-file``, else the terminal) and whether it
-    shows the progress line (on a terminal, unless ``--no-progress``); sets the overrides."""
-    progress = sys.stderr.isatty() and not args.no_progress and not args.log_file
+    shows the progress (on a terminal, unless ``--no-progress``; with ``--log-file`` too: the
+    log goes to the file, the progress stays on the terminal); sets the overrides."""
+    progress = sys.stderr.isatty() and not args.no_progress
     if args.log_file:
         try:
             Path(args.log_file).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,27 @@ def log_and_progress(args, overrides: dict) -> bool:
     elif progress and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"  # the progress line stays readable; problems still show
     return progress
+
+
+def check_settings(settings: dict) -> None:
+    """Settings (``-s``, a job's) whose value cannot be what they take are a usage error (exit
+    2), one sentence each, before anything starts."""
+    from newscrawler.crawl.checks import settings_problems
+
+    problems = settings_problems(settings)
+    if problems:
+        raise CommandError("; ".join(problems), ExitStatus.USAGE)
+
+
+def check_urls(spider_args: dict, settings: dict) -> None:
+    """``--urls`` (or a job's urls) that are no article of the site crawled: a usage error."""
+    from newscrawler import config
+    from newscrawler.crawl.checks import bad_urls, bad_urls_sentence
+
+    base_url = str(config.setting(settings, "NBD_BASE_URL"))
+    bad = bad_urls(values.split_list(spider_args.get("urls")), base_url)
+    if bad:
+        raise CommandError(f"--urls: {bad_urls_sentence(bad, base_url)}", ExitStatus.USAGE)
 
 
 def spider_arguments(args, job=None) -> dict[str, str]:
@@ -118,7 +140,9 @@ def run(args) -> int:
     elif args.jobs:
         raise CommandError("--jobs needs --job NAME", ExitStatus.USAGE)
     overrides.update(dict(args.settings))
+    check_settings(overrides)
     spider_args = spider_arguments(args, job)
+    check_urls(spider_args, overrides)
     progress = log_and_progress(args, overrides)
 
     settings = project_settings(overrides)
@@ -164,11 +188,12 @@ def check_redis(settings) -> None:
 
 
 def check_free_space(settings) -> None:
-    """Every disk the crawl writes to has NEWSCRAWLER_MIN_FREE_MB free (exit 1 otherwise); the
-    add-on FreeSpaceFloor refuses a `scrapy crawl` the same way."""
-    from newscrawler.crawl.addons import free_space_shortfall
+    """Every directory the crawl writes to can be written, and its disk has
+    NEWSCRAWLER_MIN_FREE_MB free (exit 1 otherwise); the add-on FreeSpaceFloor refuses a
+    `scrapy crawl` the same way."""
+    from newscrawler.crawl.addons import free_space_shortfall, unwritable_directory
 
-    shortfall = free_space_shortfall(settings)
+    shortfall = free_space_shortfall(settings) or unwritable_directory(settings)
     if shortfall:
         raise CommandError(shortfall)
 
@@ -182,7 +207,7 @@ def _update_search_index(settings) -> None:
 def _crawl(spider_args: dict, overrides: dict, progress: bool) -> dict:
     from newscrawler.crawl.runner import run_crawl
 
-    return run_crawl(spider_args, overrides, progress=progress)
+    return run_crawl(spider_args, overrides, progress=progress, alerts_in_summary=True)
 
 
 def judge(outcome: dict) -> tuple[int, list[str]]:
@@ -193,7 +218,10 @@ def judge(outcome: dict) -> tuple[int, list[str]]:
     counts = outcome.get("counts") or {}
     failures = []
     reason = outcome.get("finish_reason")
-    if reason != "finished":
+    if reason == "interrupted":
+        failures.append("the crawl was stopped before it could close (a second Ctrl-C): its record says "
+                        "interrupted; articles fetched but not stored yet are fetched again by the next crawl")
+    elif reason != "finished":
         failures.append(f"the crawl did not finish: finish reason {reason!r}")
     unanswered = site_unanswered(stats)
     if unanswered:

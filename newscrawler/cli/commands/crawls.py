@@ -11,7 +11,7 @@ import json
 
 from newscrawler.timeutil import beijing_text
 
-from newscrawler.cli.commands._archive import archive_database, archive_name
+from newscrawler.cli.commands._archive import add_start_argument, archive_database, archive_name
 
 DEFAULT_LIMIT = 20
 
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     p.add_argument("--job", metavar="NAME", help="only the runs of this job")
     p.add_argument("--alerts", action="store_true", help="only runs with alerts, and print the alerts")
     p.add_argument("--json", action="store_true", help="whole records as JSON Lines (times in UTC)")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -34,7 +35,7 @@ def run(args) -> int:
         query["job"] = args.job
     if args.alerts:
         query["alerts.0"] = {"$exists": True}
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         cursor = db.crawls.find(query, {"_id": 0}).sort("started_at", -1)
         if args.limit and args.limit > 0:
             cursor = cursor.limit(args.limit)
@@ -48,7 +49,7 @@ def run(args) -> int:
 
 
 def _duration(record: dict) -> str:
-    start, end = record.get("started_at"), record.get("finished_at")
+    start, end = record.get("started_at"), record.get("finished_at") or record.get("interrupted_at")
     if not start or not end:
         return "-"
     seconds = int((end - start).total_seconds())
@@ -74,20 +75,51 @@ def crawl_row(record: dict) -> list[str]:
 
 HEADER = ["started (Beijing)", "crawl id", "job", "finish", "time", "pages", "new", "upd", "rej", "err",
           "authors", "alerts"]
+# Columns a narrow terminal leaves out, first to go first (`crawls --json` has every figure):
+# rather that than cutting a crawl id or a figure.
+DROPPED_FIRST = ("authors", "upd", "rej", "err", "time", "job")
+GAP = 1  # space between columns
 
 
-def print_crawls(records: list[dict], show_alerts: bool = False, out=None, archive: str | None = None) -> None:
+def fitted_columns(rows: list[list[str]], width: int) -> list[int]:
+    """Indexes of the columns shown in ``width`` columns of terminal."""
+    widths = [max(len(row[i]) for row in [HEADER, *rows]) for i in range(len(HEADER))]
+    shown = list(range(len(HEADER)))
+    for name in DROPPED_FIRST:
+        if sum(widths[i] for i in shown) + GAP * (len(shown) - 1) <= width:
+            break
+        shown.remove(HEADER.index(name))
+    return shown
+
+
+def print_crawls(records: list[dict], show_alerts: bool = False, out=None, archive: str | None = None,
+                 width: int | None = None) -> None:
+    """A table as wide as the terminal (rich): on a narrow one the least telling columns are
+    left out (DROPPED_FIRST), saying so, rather than a row wrapping over lines or a crawl id
+    cut; ``width`` for a test (else the terminal's; in a pipe every column, whatever it takes)."""
     import sys
+
+    from rich.console import Console
+    from rich.table import Table
 
     out = out or sys.stdout
     if not records:
         print(f"No crawls recorded in {archive}." if archive else "No crawls recorded.", file=out)
         return
-    rows = [HEADER, *(crawl_row(r) for r in records)]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    rows = [crawl_row(r) for r in records]
+    if width is None and not (hasattr(out, "isatty") and out.isatty()):
+        width = sum(max(len(row[i]) for row in [HEADER, *rows]) + GAP for i in range(len(HEADER)))
+    console = Console(file=out, width=width, soft_wrap=False, highlight=False)
+    shown = fitted_columns(rows, console.width)
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold", padding=(0, GAP, 0, 0))
+    for i in shown:  # text left, figures right; a text column is cut (…) only if nothing else fits
+        table.add_column(HEADER[i], no_wrap=True, overflow="ellipsis", justify="left" if i < 4 else "right")
     for row in rows:
-        print("  ".join(cell.ljust(w) if i < 4 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))),
-              file=out)
+        table.add_row(*(row[i] for i in shown))
+    console.print(table)
+    left_out = [HEADER[i] for i in range(len(HEADER)) if i not in shown]
+    if left_out:
+        print(f"(left out for the width: {', '.join(left_out)}; --json has them)", file=out)
     if show_alerts:
         for record in records:
             for alert in record.get("alerts") or []:

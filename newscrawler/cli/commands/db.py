@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("action", choices=("status", "start", "stop", *_portable.ACTIONS), nargs="?", default="status",
                    help="what to do (default: status); dump, restore and copy move the archive")
     p.add_argument("--data-dir", help="project data directory (default: NEWSCRAWLER_DATA_DIR, else the checkout's data/ if it exists, else the per-user data directory)")
+    p.add_argument("--json", action="store_true", dest="json",
+                   help="status: as JSON, for scripts (same exit code); dump, restore, copy: the report as JSON")
     p.add_argument("--timeout", type=float, default=10.0,
                    help="stop: seconds to wait after SIGTERM before SIGKILL (default 10)")
     _portable.add_arguments(p)
@@ -45,52 +47,86 @@ def run(args) -> int:
         raise CommandError(str(exc)) from None
 
 
-def _settings(args):
-    """Project settings (settings.py reads the environment), with --data-dir applied."""
-    from newscrawler.crawl.runner import project_settings
+def _settings(args) -> dict:
+    """The settings this verb reads (config.py: the environment, else the defaults), with
+    --data-dir applied; no Scrapy."""
+    return {"NEWSCRAWLER_DATA_DIR": args.data_dir} if args.data_dir else {}
 
-    return project_settings({"NEWSCRAWLER_DATA_DIR": args.data_dir} if args.data_dir else None)
 
-
-def _status(args, settings) -> int:
+def server_status(settings) -> dict:
+    """What ``status`` reports, as data (``--json`` prints it): which server, whether it runs,
+    answers and takes a write, the articles, the spool and the embedded server's last events."""
     from newscrawler import config
     from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import ServerPaths, embedded_events, embedded_status
+    from newscrawler.store.spool import Spool, spool_directory
 
     data_dir = config.data_dir(settings)
-    database = config.setting(settings, "MONGO_DATABASE")
     external = config.setting(settings, "MONGO_URI")
     server = embedded_status(data_dir)
+    spool = spool_directory(data_dir)
+    status: dict = {
+        "mongo_uri": redact_uri(external) if external else (server or {}).get("uri"),
+        "embedded": not external,
+        "database": config.setting(settings, "MONGO_DATABASE"),
+        "data_dir": str(data_dir),
+        "running": bool(external) or server is not None,
+        "answering": None, "healthy": None, "problem": None,
+        "articles": None, "error": None,
+        "spooled": Spool(spool).pending(), "spool_dir": str(spool),
+        "embedded_server": None,
+        "events": embedded_events(data_dir, limit=EVENTS_SHOWN),
+    }
+    if server:
+        status["embedded_server"] = {key: server.get(key) for key in ("pid", "port", "started_at", "storage_path", "log")}
+        if not external:
+            status.update(answering=server["responding"], healthy=server["problem"] is None,
+                          problem=server["problem"])
+    else:
+        status["server_root"] = str(ServerPaths.for_data_dir(data_dir).root)
+    uri = external or (server or {}).get("uri")
+    if uri and status["running"]:
+        status["articles"], status["error"] = _count_articles(uri, status["database"])
+        if external:  # running: as far as can be told from here, it answers
+            status["running"] = status["answering"] = status["healthy"] = status["error"] is None
+    return status
+
+
+def _status(args, settings) -> int:
+    status = server_status(settings)
+    healthy = status["running"] and status["error"] is None and status["healthy"] is not False
+    if args.json:
+        import json
+
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return ExitStatus.OK if healthy else ExitStatus.FAILURE
+    server = status["embedded_server"]
     rows: list[tuple[str, object]] = []
-    if external:
-        uri = external
-        rows.append(("MongoDB", f"{redact_uri(uri)} (MONGO_URI; the embedded server is not used)"))
+    if not status["embedded"]:
+        rows.append(("MongoDB", f"{status['mongo_uri']} (MONGO_URI; the embedded server is not used)"))
         if server:
             rows.append(("embedded", f"also running (pid {server['pid']}, port {server['port']}); "
                                      f"`newscrawler db stop` stops it"))
     elif server:
-        uri = server["uri"]
-        answering = "answering" if server["responding"] else "NOT answering"
-        health = "healthy" if server["problem"] is None else "NOT healthy"
-        rows += [("MongoDB", f"{redact_uri(uri)} (embedded SecantusDB, {answering}, {health})"),
-                 ("pid", server["pid"]), ("port", server["port"]), ("started", server.get("started_at")),
+        answering = "answering" if status["answering"] else "NOT answering"
+        health = "healthy" if status["healthy"] else "NOT healthy"
+        rows += [("MongoDB", f"{status['mongo_uri']} (embedded SecantusDB, {answering}, {health})"),
+                 ("pid", server["pid"]), ("port", server["port"]), ("started", _beijing(server.get("started_at"))),
                  ("data dir", server["storage_path"]), ("log", server["log"])]
-        if server["problem"]:
-            rows.append(("problem", f"it {server['problem']}; the next crawl (or `newscrawler db start`) "
+        if status["problem"]:
+            rows.append(("problem", f"it {status['problem']}; the next crawl (or `newscrawler db start`) "
                                     f"restarts it"))
-        rows += _event_rows(embedded_events(data_dir, limit=EVENTS_SHOWN))
+        rows += _event_rows(status["events"])
     else:
-        print(f"No embedded MongoDB server is running (data dir {ServerPaths.for_data_dir(data_dir).root}).\n"
+        print(f"No embedded MongoDB server is running (data dir {status['server_root']}).\n"
               f"A crawl starts it by itself; `newscrawler db start` starts it now. "
               f"Set MONGO_URI to use another MongoDB server.")
-        _print_rows([("spooled", _spooled(data_dir)), *_event_rows(embedded_events(data_dir, limit=EVENTS_SHOWN))])
+        _print_rows([("spooled", _spooled(status)), *_event_rows(status["events"])])
         return ExitStatus.FAILURE
-    rows.append(("database", database))
-    count, error = _count_articles(uri, database)
-    rows.append(("articles", count if error is None else f"unknown: {error}"))
-    rows.append(("spooled", _spooled(data_dir)))
+    rows.append(("database", status["database"]))
+    rows.append(("articles", status["articles"] if status["error"] is None else f"unknown: {status['error']}"))
+    rows.append(("spooled", _spooled(status)))
     _print_rows(rows)
-    healthy = error is None and not (server and not external and server["problem"])
     return ExitStatus.OK if healthy else ExitStatus.FAILURE
 
 
@@ -100,11 +136,23 @@ def _event_rows(events: list[dict]) -> list[tuple[str, str]]:
     for event in reversed(events):
         pids = (f"pid {event['old_pid']} -> {event['pid']}" if "old_pid" in event and "pid" in event
                 else f"pid {event.get('pid', event.get('old_pid', event.get('pids', '?')))}")
-        line = f"{event.get('at')} {event.get('event')} ({pids}): {event.get('reason')}"
+        line = f"{_beijing(event.get('at'))} {event.get('event')} ({pids}): {event.get('reason')}"
         if event.get("error"):
             line += f"; {event['error'].splitlines()[0]}"
         rows.append(("event" if rows else "events", line))
     return rows
+
+
+def _beijing(stamp) -> str:
+    """An ISO time stamp of the state or events file (UTC) in Beijing time, for people."""
+    import datetime as dt
+
+    from newscrawler.timeutil import beijing_text
+
+    try:
+        return beijing_text(dt.datetime.fromisoformat(str(stamp)))
+    except ValueError:
+        return str(stamp)
 
 
 def _start(args, settings) -> int:
@@ -112,12 +160,14 @@ def _start(args, settings) -> int:
     from newscrawler.store.connection import redact_uri
     from newscrawler.store.embedded import embedded_status, ensure_embedded_server
 
+    from newscrawler.store.connection import embedded_port
+
     data_dir = config.data_dir(settings)
     if config.setting(settings, "MONGO_URI"):
         print(f"note: MONGO_URI is set ({redact_uri(config.setting(settings, 'MONGO_URI'))}); "
               f"the crawler uses that server, not this embedded one")
     before = embedded_status(data_dir)
-    uri = ensure_embedded_server(data_dir)
+    uri = ensure_embedded_server(data_dir, embedded_port(settings))
     server = embedded_status(data_dir) or {}
     verb = "already running" if before and before["pid"] == server.get("pid") else "started"
     print(f"embedded MongoDB server {verb}: {uri} (pid {server.get('pid')}, data {server.get('storage_path')})")
@@ -154,12 +204,8 @@ def _count_articles(uri: str, database: str) -> tuple[int | None, str | None]:
         client.close()
 
 
-def _spooled(data_dir) -> str:
-    from newscrawler.store.spool import Spool, spool_directory
-
-    directory = spool_directory(data_dir)
-    pending = Spool(directory).pending()
-    return f"{pending} item(s) waiting in {directory}" if pending else "none"
+def _spooled(status: dict) -> str:
+    return f"{status['spooled']} item(s) waiting in {status['spool_dir']}" if status["spooled"] else "none"
 
 
 def _print_rows(rows) -> None:

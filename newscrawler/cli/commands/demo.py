@@ -56,17 +56,22 @@ def run(args) -> int:
     print(f"\nCrawl {outcome['crawl_id']} {outcome['finish_reason']}: {counts['pages']} article pages fetched, "
           f"{counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
           f"{counts['rejected']} rejected, {counts['thumbnails_ok']} thumbnails")
-    if counts["pages"] == 0:
+    if outcome["finish_reason"] != "finished":
+        raise CommandError(f"the demo's crawl did not finish (finish reason {outcome['finish_reason']!r}); "
+                           f"its log above says why")
+    if counts["pages"] == 0 and counts["list_pages"]:
         print("Nothing new to fetch: the replica is already in the archive (crawls are incremental).")
     uri, embedded = resolve_mongo_uri(settings)
     db = get_database(settings)
     try:
         total = db.articles.count_documents({})
         print(f"\nThe archive holds {total} articles. Newest (Beijing time):")
-        for doc in db.articles.find({}, {"title": 1, "authors": 1, "category": 1, "published_at": 1}) \
-                .sort("published_at", -1).limit(5):
+        newest = list(db.articles.find({}, {"article_id": 1, "title": 1, "authors": 1, "category": 1,
+                                            "published_at": 1}).sort("published_at", -1).limit(5))
+        for doc in newest:
             who = "、".join(doc.get("authors") or []) or "—"
-            print(f"  {beijing_text(doc.get('published_at'), seconds=False)}  [{doc.get('category') or '—'}] {doc['title']}  ({who})")
+            print(f"  {beijing_text(doc.get('published_at'), seconds=False)}  {doc['article_id']}  "
+                  f"[{doc.get('category') or '—'}] {doc['title']}  ({who})")
     finally:
         db.client.close()
     print(f"\nWhere the data lives:\n  MongoDB:    {redact_uri(uri)} database {db.name}"
@@ -74,5 +79,6 @@ def run(args) -> int:
     print(f"  data dir:   {config.data_dir(settings)}")
     images = config.images_store(settings)
     print(f"  thumbnails: {images if '://' in images else os.path.abspath(images)}")
-    print("\nNext: `newscrawler query --limit 5`, `newscrawler stats`, `newscrawler show <id>`.")
+    example = newest[0]["article_id"] if newest else "<id>"
+    print(f"\nNext: `newscrawler query --since 2d --limit 5`, `newscrawler stats`, `newscrawler show {example}`.")
     return 0 if outcome["finish_reason"] == "finished" else 1

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.output import beijing_minutes
-from newscrawler.cli.commands._archive import archive_database, article_with_versions
+from newscrawler.cli.commands._archive import add_start_argument, archive_database, article_with_versions
 from newscrawler.store.changes import (VersionNotKept, body_changed, body_hunks, changed_fields, char_changes,
                                        field_text, json_changes, pick_versions as pick_kept_versions)
 
@@ -48,6 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour deletions and insertions (auto: on a terminal, unless NO_COLOR is set)")
     p.add_argument("--json", action="store_true", help="the changes as JSON (times in UTC)")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -57,7 +58,7 @@ def run(args) -> int:
     wanted = (*args.revisions, None, None)
     from_rev = args.from_rev if args.from_rev is not None else wanted[0]
     to_rev = args.to_rev if args.to_rev is not None else wanted[1]
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         _, versions = article_with_versions(db, args.article)
     old, new = pick_versions(versions, from_rev, to_rev)
     if args.json:

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
+                                               archive_database, archive_name, query_from_args)
 
 
 def register(subparsers) -> None:
@@ -47,6 +48,7 @@ def register(subparsers) -> None:
                       help=f"last category of every post (default {DEFAULT_EXTRA_CATEGORY})")
     hexo.add_argument("--placeholder", default=DEFAULT_PLACEHOLDER, metavar="URL",
                       help=f"image of posts without a thumbnail (default {DEFAULT_PLACEHOLDER})")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -71,7 +73,7 @@ def run(args) -> int:
         return _run_wacz(args, query)
     if args.format == "parquet":
         return _run_parquet(args, query)
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.format == "hexo":
             options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,
@@ -119,7 +121,7 @@ def _run_wacz(args, query) -> int:
         raise CommandError(f"no WARC directory at {warc_dir}: the archived pages are not there (set WARC_DIR)")
     out = Path(args.out)
     description = f"newscrawler export wacz of {archive_name()}: {_filters_text(args)}"
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.revisions:
             articles = with_revisions(db, articles)
@@ -149,7 +151,7 @@ def _run_parquet(args, query) -> int:
     if args.revisions:
         raise CommandError("parquet has one row per article: --revisions is for jsonl and csv", ExitStatus.USAGE)
     out = Path(args.out)
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             report = write_parquet(iter_articles(db, query), out, partition=args.partition)

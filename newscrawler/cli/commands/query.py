@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from newscrawler.cli.output import beijing_minutes, display_width, fit
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, archive_database, archive_name,
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
+                                               archive_database, archive_name,
                                                fulltext_path, query_from_args)
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -35,6 +36,7 @@ def register(subparsers) -> None:
                    help="table (default on a terminal), json (one array), jsonl (default when piped), csv")
     p.add_argument("--count", action="store_true", help="print only the number of matching articles")
     add_bom_argument(p)
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -50,12 +52,12 @@ def run(args) -> int:
         print("newscrawler query: no search index (build one with `newscrawler index`): "
               "searching the archive's tokens, newest first", file=sys.stderr)
     query = query_from_args(args, limit=None if args.count else args.limit)
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.count:
             print(sum(1 for _ in articles))
             return 0
-        return print_articles(articles, args, query)
+        return print_articles(articles, args, query, total=lambda: matching(db, query))
 
 
 def run_fulltext(args, path) -> int:
@@ -79,7 +81,7 @@ def run_fulltext(args, path) -> int:
         ids = index.article_ids(args.search, sort=args.sort, limit=None if mongo_filter else args.limit)
     except SearchSyntaxError as exc:
         raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         if args.count:
             print(count_hits(db, ids, mongo_filter))
             return 0
@@ -87,14 +89,18 @@ def run_fulltext(args, path) -> int:
         return print_articles(itertools.islice(hits, args.limit or None), args, query)
 
 
-def print_articles(articles, args, query) -> int:
-    """The listing of ``articles`` in the format asked (or the one that suits the output)."""
+def print_articles(articles, args, query, total=None) -> int:
+    """The listing of ``articles`` in the format asked (or the one that suits the output).
+    ``total``: how many match in all (called when the table is cut by --limit), None if unknown."""
     from newscrawler.store.export import write_csv, write_jsonl, json_record
 
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
     fields = listing_fields(query)
     if fmt == "table":
-        print_table(list(articles), history=history_column(query), archive=archive_name())
+        articles = list(articles)
+        cut = bool(total) and bool(args.limit) and len(articles) >= args.limit
+        print_table(articles, history=history_column(query), archive=archive_name(),
+                    total=total() if cut else None)
         return 0
     if fmt == "json":
         records = [json_record(doc, fields) for doc in articles]
@@ -107,6 +113,30 @@ def print_articles(articles, args, query) -> int:
     if not count:  # on standard error: the output stays valid (empty) JSON Lines or CSV
         print(no_match(archive_name()), file=sys.stderr)
     return 0
+
+
+# Counting every match of a listing cut by --limit may not take longer than this (a filter no
+# index serves, on a large archive); past it the table says only that more match.
+COUNT_TIMEOUT_MS = 2000
+
+
+def matching(db, query) -> int | None:
+    """How many articles match ``query`` (its search aside: the listing's search verifies
+    each hit, so its count is not a filter's), None when that cannot be told quickly."""
+    from pymongo.errors import PyMongoError
+
+    from newscrawler.store.queries import DELETED_FILTER, EDITED_FILTER
+
+    if query.search is not None:
+        return None
+    mongo_filter = {**query.to_filter(), **(EDITED_FILTER if query.edited else {}),
+                    **(DELETED_FILTER if query.deleted else {})}
+    try:
+        if not mongo_filter:
+            return db.articles.estimated_document_count(maxTimeMS=COUNT_TIMEOUT_MS)
+        return db.articles.count_documents(mongo_filter, maxTimeMS=COUNT_TIMEOUT_MS)
+    except PyMongoError:
+        return None
 
 
 def no_match(archive: str | None) -> str:
@@ -141,10 +171,10 @@ def table_rows(articles: Sequence[dict]) -> list[list[str]]:
 
 
 def print_table(articles: Sequence[dict], out=None, total_width: int | None = None, history=None,
-                archive: str | None = None) -> None:
+                archive: str | None = None, total: int | None = None) -> None:
     """Aligned columns; the last (title) takes the rest of the terminal's width. ``history``:
     an extra (header, cell of an article) column put before the title. Nothing found says which
-    archive was asked (``archive``)."""
+    archive was asked (``archive``); a listing cut by --limit says how many match (``total``)."""
     out = out or sys.stdout
     if not articles:
         print(no_match(archive), file=out)
@@ -162,4 +192,8 @@ def print_table(articles: Sequence[dict], out=None, total_width: int | None = No
     for row in [header, *rows]:
         cells = [fit(cell, w) for cell, w in zip(row, widths)] + [fit(row[-1], title_width).rstrip()]
         print("  ".join(cells).rstrip(), file=out)
-    print(f"({len(articles)} article{'s' if len(articles) != 1 else ''})", file=out)
+    shown = len(articles)
+    if total is not None and total > shown:
+        print(f"({shown} of {total} articles; --limit N shows more, --limit 0 all)", file=out)
+    else:
+        print(f"({shown} article{'s' if shown != 1 else ''})", file=out)

@@ -54,13 +54,14 @@ def spider_arguments(args) -> dict[str, str]:
 
 
 def run(args) -> int:
-    from newscrawler.cli.commands.crawl import judge, log_and_progress
+    from newscrawler.cli.commands.crawl import check_settings, judge, log_and_progress
     from newscrawler.crawl.revisit import RevisitSpider
     from newscrawler.cli.jobs import AlreadyRunning, revisit_lock
     from newscrawler.crawl.runner import project_settings, run_crawl
     from newscrawler.store.revisits import parse_schedule
 
     overrides = dict(args.settings)
+    check_settings(overrides)
     if "REVISIT_SCHEDULE" in overrides:
         try:
             parse_schedule(overrides["REVISIT_SCHEDULE"])
@@ -75,7 +76,8 @@ def run(args) -> int:
         return ExitStatus.OK
     try:
         started = time.monotonic()
-        outcome = run_crawl(spider_args, overrides, progress=progress, spider_class=RevisitSpider)
+        outcome = run_crawl(spider_args, overrides, progress=progress, spider_class=RevisitSpider,
+                            alerts_in_summary=True)
     finally:
         lock.release()
     code, problems = judge(outcome)

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from newscrawler.cli.output import beijing_minutes
-from newscrawler.cli.commands._archive import archive_database, article_with_versions
+from newscrawler.cli.commands._archive import add_start_argument, archive_database, article_with_versions
 
 # Fields printed as "label: value" lines, in this order; the body comes after them.
 FIELDS = ("article_id", "title", "url", "published_at", "category", "column", "source", "byline",
@@ -22,6 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("article", metavar="ID|URL", help="article id, or its URL on any 每经网 host")
     p.add_argument("--json", action="store_true", help="the whole record as JSON (times in UTC; "
                    "otherwise in Beijing time, +08:00)")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -30,7 +31,7 @@ def run(args) -> int:
     from newscrawler.store.export import json_record, json_value
     from newscrawler.timeutil import beijing_text
 
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         doc, versions = article_with_versions(db, args.article)
     revisions = len(versions) - 1
     if args.json:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
-from newscrawler.cli.commands._archive import archive_database, archive_name
+from newscrawler.cli.commands._archive import add_start_argument, archive_database, archive_name
 
 
 def register(subparsers) -> None:
@@ -23,6 +23,7 @@ def register(subparsers) -> None:
     how.add_argument("--exact", action="store_true", help="aggregate every article instead of the kept counts")
     how.add_argument("--rebuild", action="store_true", help="recompute the kept counts first (a full scan)")
     p.add_argument("--json", action="store_true", help="as JSON (times in UTC; otherwise in Beijing time, +08:00)")
+    add_start_argument(p)
     p.set_defaults(func=run)
 
 
@@ -31,7 +32,7 @@ def run(args) -> int:
     from newscrawler.store.export import json_value
     from newscrawler.store.queries import QueryError, archive_stats
 
-    with archive_database() as db:
+    with archive_database(args.start) as db:
         if args.rebuild:
             rebuild_counts(db)
         try:
@@ -64,7 +65,7 @@ def print_stats(stats: dict) -> None:
 
     table("Per day (Beijing)", [(r["day"], r["articles"]) for r in stats["days"]])
     print_history(stats.get("history") or [])
-    table("Per category", [(r["category"], r["articles"]) for r in stats["categories"]])
+    table("Per category", [(r["category"] or "(no category)", r["articles"]) for r in stats["categories"]])
     table(f"Top {len(stats['authors'])} authors", [(r["author"], r["articles"]) for r in stats["authors"]])
     rejects = stats["rejects"]
     table(f"Rejects: {rejects['total']}", [(r["reason"], r["count"]) for r in rejects["by_reason"]])

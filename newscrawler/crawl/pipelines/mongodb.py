@@ -1,4 +1,6 @@
-"""MongoDB: batched, unordered upserts, flushed when full and when the spider closes.
+"""MongoDB: batched, unordered upserts, flushed when full, when the first article of a batch
+has waited MONGO_FLUSH_INTERVAL seconds (a slow, polite crawl stores as it goes), and when the
+spider closes.
 
 The write itself (new / updated with a revision / unchanged) lives in the archive
 (``CrawlArchive.write_articles``), which spools a batch when MongoDB is unreachable.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from itemadapter import ItemAdapter
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -42,7 +45,9 @@ class MongoPipeline:
         self.crawler = crawler
         self.archive = CrawlContext.of(crawler).archive
         self.batch_size = crawler.settings.getint("MONGO_BATCH_SIZE")
+        self.flush_interval = crawler.settings.getfloat("MONGO_FLUSH_INTERVAL")
         self.batch: list[dict] = []
+        self.batch_started = 0.0  # when the batch's first article came (time.monotonic)
         self._write_lock = threading.Lock()
 
     @classmethod
@@ -58,8 +63,10 @@ class MongoPipeline:
     async def process_item(self, item):
         # The spider yields ArticleRecord; a pipeline of a deployment may have made it a dict.
         record = item if isinstance(item, ArticleRecord) else ArticleRecord.from_dict(ItemAdapter(item).asdict())
+        if not self.batch:
+            self.batch_started = time.monotonic()
         self.batch.append(record.to_document())
-        if len(self.batch) >= self.batch_size:
+        if len(self.batch) >= self.batch_size or time.monotonic() - self.batch_started >= self.flush_interval:
             await self.flush()
         return item
 

@@ -1,0 +1,1 @@
+"""The project's own Scrapy commands (COMMANDS_MODULE): they replace Scrapy's of the same name."""
