@@ -23,7 +23,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from newscrawler.store.connection import describe_client, describe_error, redact_uri
 from newscrawler.store.counts import record_article_writes, record_rejects
 from newscrawler.store.errors import ArchiveUnavailable
-from newscrawler.store.search import search_tokens
+from newscrawler.store.fulltext import INDEXED_FIELDS, LATE_WRITE, note_late_writes
 from newscrawler.timeutil import utcnow
 from newscrawler.store.indexes import ARTICLES, CRAWLS, REJECTS, REVISIONS, ensure_indexes
 
@@ -166,6 +166,7 @@ class ArticleStore:
             doc.get("content_hash") for doc in docs if doc["article_id"] not in stored)
         counts = dict.fromkeys(("new", "updated", "unchanged", "stale", "errors"), 0)
         to_write, replaced, conditions, kinds = [], [], {}, {}
+        changed: set[int] = set()  # ids whose record this write changes (new, edited, fields moved)
         for doc in docs:
             old = stored.get(doc["article_id"])
             if old is not None:
@@ -173,11 +174,10 @@ class ArticleStore:
                                                  "content_hash": old.get("content_hash")}
             crawled_at = _aware(doc.get("last_crawled_at")) or now
             new = {**doc, "crawl_id": crawl_id, "last_crawled_at": crawled_at}
-            if old is None or old.get("content_hash") != doc.get("content_hash"):
-                # Keyword search reads these; an unchanged text keeps its stored tokens ($set).
-                new["search_tokens"] = search_tokens(doc.get("title"), doc.get("body_text"))
+            # updated_at: when the crawl saw the record change (the search index follows it).
             if old is None:
                 kind = "new"
+                changed.add(doc["article_id"])
                 new.update(revision=1, updated_at=crawled_at)
                 original = known_hashes.get(doc.get("content_hash"))
                 if original is not None and not doc.get("duplicate_of"):
@@ -187,9 +187,16 @@ class ArticleStore:
                 continue
             elif old.get("content_hash") == doc.get("content_hash"):
                 kind = "unchanged"
-                new.update(revision=old.get("revision", 1), updated_at=old.get("updated_at", crawled_at))
+                # The same text, but a summary, tag or category the search index holds may
+                # have changed: the index follows updated_at.
+                moved = _indexed_fields_changed(old, doc)
+                if moved:
+                    changed.add(doc["article_id"])
+                new.update(revision=old.get("revision", 1),
+                           updated_at=crawled_at if moved else old.get("updated_at", crawled_at))
             else:
                 kind = "updated"
+                changed.add(doc["article_id"])
                 replaced.append(old)
                 new.update(revision=old.get("revision", 1) + 1, updated_at=crawled_at)
             counts[kind] += 1
@@ -221,6 +228,13 @@ class ArticleStore:
                 and aid not in not_written | lost]
         if back:
             counts["restored"] = len(self.clear_deleted(back, crawl_id))
+        # Changes stamped long before now (a spool replayed, pages crawled earlier): the search
+        # index may have taken a later updated_at already, so they are noted for its next build.
+        late = [d["updated_at"] for d in to_write if d["article_id"] in changed
+                and d["article_id"] not in not_written | lost and now - d["updated_at"] > LATE_WRITE]
+        if late:
+            with self._unavailable_on_error("noting late writes for the search index"):
+                note_late_writes(self.db, min(late))
         # The kept counts behind `stats` (a retried write counts itself in its own call).
         with self._unavailable_on_error("updating the archive counts"):
             record_article_writes(self.db, [(stored.get(d["article_id"]), d) for d in to_write
@@ -391,6 +405,20 @@ def _batches(ids: Iterable[Any]) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def _indexed_fields_changed(old: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+    """True when ``doc`` changes a field the search index copies (times to BSON's milliseconds)."""
+    for name in INDEXED_FIELDS:
+        if name == "revision" or name not in doc:
+            continue
+        before, after = old.get(name), doc.get(name)
+        if isinstance(before, datetime) and isinstance(after, datetime):
+            before, after = _aware(before), _aware(after)
+            after = after.replace(microsecond=after.microsecond // 1000 * 1000)
+        if before != after:
+            return True
+    return False
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import add_bom_argument, add_filter_arguments, archive_database, archive_name, query_from_args
+from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, archive_database, archive_name,
+                                               parse_search, query_from_args, search_index)
 
 
 def register(subparsers) -> None:
@@ -47,6 +48,7 @@ def run(args) -> int:
     from newscrawler.store.queries import iter_articles
 
     query = query_from_args(args, limit=args.limit)
+    search = parse_search(args.search) if args.search is not None else None
     for name in ("site_name", "extra_category"):
         value = getattr(args, name)
         if not value.strip() or "\n" in value:
@@ -54,7 +56,14 @@ def run(args) -> int:
     if args.format == "hexo" and args.out == "-":
         raise CommandError("hexo writes a directory of posts: --out must be a directory", ExitStatus.USAGE)
     with archive_database() as db:
-        articles = iter_articles(db, query)
+        if search is not None:  # the full-text index's matches, best first unless --sort
+            from newscrawler.store import fulltext
+            from newscrawler.store.queries import _clean
+
+            answer = fulltext.ask(db, search_index(db, "export"), search, query)
+            articles = (_clean(doc) for doc in fulltext.articles(db, answer, sort=args.sort, limit=args.limit))
+        else:
+            articles = iter_articles(db, query)
         if args.format == "hexo":
             options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,
                                   placeholder=args.placeholder)
