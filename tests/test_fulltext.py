@@ -57,7 +57,7 @@ def found(index, search, query=None, **kwargs) -> set[int]:
 # -- segmentation ------------------------------------------------------------------------------
 
 def test_the_index_holds_words_the_parts_inside_long_ones_and_positions_by_character():
-    terms = [(p, t) for p, t, _s, _e in index_terms("中国银行业，降准")]
+    terms = [(p, t) for t, p, _e in index_terms("中国银行业，降准")[1]]
     assert (0, "中国") in terms and (2, "银行业") in terms
     assert (2, "银行") in terms and (3, "行业") in terms  # the dictionary words inside 银行业
     assert (6, "降准") in terms  # 中国银行业 takes 0-4, the comma one position
@@ -69,6 +69,8 @@ def test_a_long_query_word_is_asked_as_the_parts_that_cover_it():
     assert query_terms("银行") == [(0, "银行")]
     assert query_terms("降准，降息") == [(0, "降准"), (3, "降息")]
     assert query_terms("资本 市场") == query_terms("资本市场")  # white space takes no position
+    assert query_terms("iPhone 16") == [(0, "iphone"), (7, "16")]  # but one between Latin words
+    assert query_terms("降准 。\n 降息") == query_terms("降准、降息")  # a run of punctuation: one
     assert query_terms("，。！") == []
 
 

@@ -126,12 +126,13 @@ def document_of(article: Mapping[str, Any]):
     if published is not None:
         doc.add_integer("published_at", published)
     doc.add_integer("revision", int(article.get("revision") or 1))
+    token = tantivy.Token
     for name, source in SOURCE_FIELDS.items():
         text = article.get(source)
-        terms = index_terms(text) if isinstance(text, str) else []
+        canon, terms = index_terms(text) if isinstance(text, str) else ("", [])
         if terms:
-            tokens = [tantivy.Token(term, position, start, end) for position, term, start, end in terms]
-            doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString(text, tokens))
+            tokens = [token(term, start, start, end) for term, start, end in terms]
+            doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString(canon, tokens))
     for name, source in KEYWORD_FIELDS.items():
         value = article.get(source)
         for item in value if isinstance(value, list) else [value]:

@@ -7,12 +7,13 @@ characters inside each longer word (what jieba's search mode adds: ``银行业``
 inside the longer words the segmenter keeps whole. Latin words and numbers are terms as cut.
 
 Positions. A term's position is the number of characters before it in the (normalized) text,
-white space not counted and a run of punctuation counted as one. The words inside a longer
-word sit at their own characters. A phrase query asks for its terms at the distances they have
-in the query text, so it matches the characters the user typed, in order and together,
-whichever way the text around them was cut; white space in the query does not matter, and
-punctuation matches any punctuation at the same place: ``"降准，降息"`` finds ``降准、降息``,
-while ``"资本市场"`` does not find ``资本，市场``.
+white space not counted (but one between two Latin words) and a run of punctuation counted as
+one: its offset in :func:`canonical` text. The words inside a longer word sit at their own
+characters. A phrase query asks for its terms at the distances they have in the query text, so
+it matches the characters the user typed, in order and together, whichever way the text around
+them was cut; white space between Chinese words does not matter, and punctuation matches any
+punctuation at the same place: ``"降准，降息"`` finds ``降准、降息``, while ``"资本市场"`` does
+not find ``资本，市场``.
 
 Queries. A query's text is cut the same way (accurate mode), and each word of four characters
 or more is asked as its dictionary parts at their characters (``中国人民银行`` as ``中国``,
@@ -23,16 +24,42 @@ segmenter and dictionary: a word cut differently in the two is not found.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Iterator
+from operator import itemgetter
 
 # Parts of a long word that the index holds beside it, as jieba's search mode does.
 PART_LENGTHS = (2, 3)
+# The canonical text: a run of punctuation (line ends, and the white space around it, included)
+# becomes one mark, so a term's character offset in it is its position; white space goes,
+# except one space between Latin letters or digits ("iphone 16" stays two words).
+_PUNCTUATION = re.compile(r"[\s_]*(?:[^\w\s]|_|\n)[\W_]*")
+_SPACE = re.compile(r"\s+")
+PUNCTUATION_MARK = "，"
+_NOT_WORDS = frozenset((PUNCTUATION_MARK, " "))
 
 
 def normalize(text: str) -> str:
     """NFKC (full-width ``Ａ５`` -> ``a5``) and lower case: what both the index and queries see."""
-    return unicodedata.normalize("NFKC", text).lower()
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
+
+
+def _space(match: re.Match) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    latin = start > 0 and end < len(text) and _latin(text[start - 1]) and _latin(text[end])
+    return " " if latin else ""
+
+
+def _latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def canonical(text: str) -> str:
+    """``text`` normalized, each run of punctuation one mark, white space gone but between
+    Latin words: the character offset of a word in it is its position in the index."""
+    return _SPACE.sub(_space, _PUNCTUATION.sub(PUNCTUATION_MARK, normalize(text)))
 
 
 def _rjieba():
@@ -41,29 +68,9 @@ def _rjieba():
     return rjieba
 
 
-def _is_word(piece: str) -> bool:
-    return any(ch.isalnum() for ch in piece)
-
-
-def _words(text: str) -> Iterator[tuple[int, str, int]]:
-    """(position, word, character offset) of the accurate cut's words of normalized ``text``."""
-    position, after_punctuation = 0, False
-    for piece, start, _end in _rjieba().tokenize(text):
-        if piece.isspace():
-            continue
-        if not _is_word(piece):
-            if not after_punctuation:
-                position += 1
-            after_punctuation = True
-            continue
-        after_punctuation = False
-        yield position, piece, start
-        position += len(piece)
-
-
 def _parts(word: str) -> list[tuple[int, str]]:
     """The dictionary words of two and three characters inside ``word`` (offset, part): twos
-    in a word of three or more characters, threes in one of four or more."""
+    in a word of three or more characters, threes in one of four or more (jieba's search mode)."""
     if word.isascii():
         return []
     has_word = _rjieba().has_word
@@ -71,19 +78,16 @@ def _parts(word: str) -> list[tuple[int, str]]:
             for i in range(len(word) - n + 1) if has_word(word[i:i + n])]
 
 
-def index_terms(text: str | None) -> list[tuple[int, str, int, int]]:
-    """The terms the index holds for ``text``: (position, term, start, end), the character
-    offsets in the normalized text; sorted by position."""
+def index_terms(text: str | None) -> tuple[str, list[tuple[str, int, int]]]:
+    """The canonical text of ``text`` and the terms the index holds for it: (term, start, end)
+    in it, ``start`` being the term's position; sorted by position (rjieba's search mode: the
+    words and the dictionary words inside the longer ones)."""
     if not text:
-        return []
-    out: list[tuple[int, str, int, int]] = []
-    for position, word, start in _words(normalize(text)):
-        out.append((position, word, start, start + len(word)))
-        if len(word) > 2:
-            parts = sorted(_parts(word))
-            out.extend((position + i, part, start + i, start + i + len(part)) for i, part in parts)
-    out.sort(key=lambda t: t[0])  # stable: a word before its parts at the same position
-    return out
+        return "", []
+    canon = canonical(text)
+    terms = [t for t in _rjieba().tokenize(canon, mode="search") if t[0] not in _NOT_WORDS]
+    terms.sort(key=itemgetter(1))
+    return canon, terms
 
 
 def _cover(word: str) -> list[tuple[int, str]] | None:
@@ -107,7 +111,9 @@ def query_terms(text: str) -> list[tuple[int, str]]:
     more characters as the parts that cover them (see the module doc). Empty if ``text`` has no
     word (only punctuation)."""
     out: list[tuple[int, str]] = []
-    for position, word, _start in _words(normalize(text)):
+    for word, position, _end in _rjieba().tokenize(canonical(text)):
+        if word in _NOT_WORDS:
+            continue
         cover = _cover(word) if len(word) > 3 and not word.isascii() else None
         out.extend((position + i, part) for i, part in cover) if cover else out.append((position, word))
     if out:
@@ -116,4 +122,4 @@ def query_terms(text: str) -> list[tuple[int, str]]:
     return out
 
 
-__all__ = ["index_terms", "normalize", "query_terms"]
+__all__ = ["canonical", "index_terms", "normalize", "query_terms"]

@@ -2,8 +2,8 @@
 
 Found in the article's own text, not in the index (which keeps no text): each word or phrase
 of the search becomes a pattern over the normalized text (NFKC, lower case) that allows what
-the index allows between its characters (white space; a run of punctuation where the query had
-punctuation), so the marks fall where the index matched. The body is preferred (the title is
+the index allows between its characters (white space; a run of punctuation or white space
+where the query had one), so the marks fall where the index matched. The body is preferred (the title is
 shown anyway), then the summary, then the title; the window holds the most distinct words.
 """
 
@@ -20,7 +20,7 @@ SNIPPET_CHARS = 120  # characters of the passage (the table cuts it to the termi
 CONTEXT_BEFORE = 20  # characters kept before the first match in the passage
 FIELDS = ("body_text", "summary", "title")
 ELLIPSIS = "…"
-_GAP = r"\s*(?:[^\w\s]\s*)+"  # a run of punctuation (and white space): one position in the index
+_GAP = r"[\W_]+"  # a run of punctuation, or the space between Latin words: one position in the index
 
 
 @dataclass(frozen=True)
