@@ -135,6 +135,7 @@ def add_bom_argument(parser: argparse.ArgumentParser) -> None:
 
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
+    _plain_driver_for_the_embedded_server()  # before store.queries imports pymongo
     from newscrawler.store.queries import ArticleQuery, QueryError
 
     try:
@@ -159,6 +160,7 @@ def fulltext_path():
 def parse_search(text: str):
     """The parsed ``--search`` (segmented as the index is); a search with nothing to look for
     or a dangling OR exits with 2."""
+    _plain_driver_for_the_embedded_server()  # before store.fulltext imports pymongo
     from newscrawler.store.fulltext import SearchSyntaxError, parse_search as parse
 
     try:

@@ -38,11 +38,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from newscrawler.store.queries import iter_articles
-
     if args.search is not None:
         return run_search(args)
-    query = query_from_args(args, limit=None if args.count else args.limit)
+    query = query_from_args(args, limit=None if args.count else args.limit)  # first: it keeps TLS out of pymongo
+    from newscrawler.store.queries import iter_articles
+
     with archive_database() as db:
         articles = iter_articles(db, query)
         if args.count:
@@ -55,12 +55,12 @@ def run_search(args) -> int:
     """``--search`` through the full-text index (built or brought up to date first), every
     filter included: best match first, or by publish time with --sort; MongoDB gives the
     articles of the page shown, each with a snippet of where it matches."""
+    query = query_from_args(args, limit=args.limit)  # first: it keeps TLS out of pymongo
+    search = parse_search(args.search)
     from newscrawler.store import fulltext
     from newscrawler.store.queries import _clean
     from newscrawler.store.snippets import snippet
 
-    query = query_from_args(args, limit=args.limit)
-    search = parse_search(args.search)
     with archive_database() as db:
         answer = fulltext.ask(db, search_index(db, "query"), search, query)
         if args.count:

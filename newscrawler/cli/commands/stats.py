@@ -109,10 +109,10 @@ def print_history(rows: list[dict]) -> None:
 def run_search_counts(args) -> int:
     """``--search X --per P``: matches per period, periods without any included (0) from the
     first match (or --since) to the last (or --until, today at the latest)."""
+    query = query_from_args(args, limit=None)  # first: it keeps TLS out of pymongo
+    search = parse_search(args.search)
     from newscrawler.store import fulltext
 
-    query = query_from_args(args, limit=None)
-    search = parse_search(args.search)
     per = args.per or "month"
     with archive_database() as db:
         per_day = fulltext.ask(db, search_index(db, "stats"), search, query).per_day()
