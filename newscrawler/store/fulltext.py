@@ -144,13 +144,14 @@ def document_of(article: Mapping[str, Any]):
 PROJECTION = {"_id": 0, "article_id": 1, "updated_at": 1, **{f: 1 for f in INDEXED_FIELDS}}
 
 
-def add_articles(writer, articles: Iterable[Mapping[str, Any]],
-                 after: dt.datetime | None = None) -> tuple[int, dt.datetime | None]:
-    """Replace each article's document in the index: (how many changed: had no ``updated_at``
-    or one after ``after``, the latest ``updated_at``)."""
+def add_articles(writer, articles: Iterable[Mapping[str, Any]], after: dt.datetime | None = None,
+                 *, empty: bool = False) -> tuple[int, dt.datetime | None]:
+    """Replace each article's document in the index (``empty``: the index holds none yet, just
+    add): (how many changed: had no ``updated_at`` or one after ``after``, the latest ``updated_at``)."""
     changed, latest = 0, None
     for article in articles:
-        writer.delete_documents_by_term("article_id", int(article["article_id"]))
+        if not empty:
+            writer.delete_documents_by_term("article_id", int(article["article_id"]))
         writer.add_document(document_of(article))
         updated = _aware(article.get("updated_at"))
         if after is None or updated is None or updated > after:
@@ -261,15 +262,18 @@ def build(db, path: str | os.PathLike, *, rebuild: bool = False,
         count, latest = _index_into(db, path, since, progress, after=previous)
         if previous is not None and (latest is None or latest < previous):
             latest = previous
+        _write_state(path, _state(collection, latest))
     else:
-        count, latest = _whole_build(db, path, progress)
+        count = _whole_build(db, path, collection, progress)
     if late:
         db[LATE_WRITES].delete_one({"_id": "late", "since": late["since"]})
-    _write_state(path, {"format": FORMAT, "collection": collection,
-                        "updated_at": latest.isoformat() if latest else None,
-                        "built_at": dt.datetime.now(dt.timezone.utc).isoformat()})
     return BuildResult(indexed=count, rebuilt=reason is not None, seconds=time.monotonic() - started,
                        reason=reason, documents=_num_docs(path))
+
+
+def _state(collection: str | None, latest: dt.datetime | None) -> dict[str, Any]:
+    return {"format": FORMAT, "collection": collection, "updated_at": latest.isoformat() if latest else None,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat()}
 
 
 def _since(watermark: dt.datetime | None) -> dict[str, Any]:
@@ -278,26 +282,28 @@ def _since(watermark: dt.datetime | None) -> dict[str, Any]:
     return {"updated_at": {"$gte": watermark - WATERMARK_MARGIN}} if watermark else {}
 
 
-def _index_into(db, path: Path, filter_: Mapping[str, Any], progress,
-                after: dt.datetime | None = None) -> tuple[int, dt.datetime | None]:
+def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.datetime | None = None,
+                *, empty: bool = False) -> tuple[int, dt.datetime | None]:
     import tantivy
 
     index = tantivy.Index(_schema(), path=str(path), reuse=True)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
     cursor = db[ARTICLES].find(dict(filter_), PROJECTION, batch_size=BATCH)
-    count, latest = add_articles(writer, _reporting(cursor, progress), after)
+    count, latest = add_articles(writer, _reporting(cursor, progress), after, empty=empty)
     writer.commit()
     writer.wait_merging_threads()
     return count, latest
 
 
-def _whole_build(db, path: Path, progress) -> tuple[int, dt.datetime | None]:
-    """Every article into a new directory beside ``path``, swapped in at the end."""
+def _whole_build(db, path: Path, collection: str | None, progress) -> int:
+    """Every article into a new directory beside ``path`` (its state written), swapped in at
+    the end."""
     fresh = path.with_name(f"{path.name}.new-{os.getpid()}")
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     try:
-        count, latest = _index_into(db, fresh, {}, progress)
+        count, latest = _index_into(db, fresh, {}, progress, empty=True)
+        _write_state(fresh, _state(collection, latest))
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -307,7 +313,7 @@ def _whole_build(db, path: Path, progress) -> tuple[int, dt.datetime | None]:
     os.replace(fresh, path)
     fsync_directory(path.parent)
     shutil.rmtree(old, ignore_errors=True)
-    return count, latest
+    return count
 
 
 def _reporting(articles: Iterable, progress) -> Iterator:
