@@ -35,7 +35,7 @@ PART_LENGTHS = (2, 3)
 # except one space between Latin letters or digits ("iphone 16" stays two words).
 _PUNCTUATION = re.compile(r"[\s_]*(?:[^\w\s]|_|\n)[\W_]*")
 _SPACE = re.compile(r"\s+")
-PUNCTUATION_MARK = "，"
+PUNCTUATION_MARK = ","  # ASCII: NFKC leaves it as it is
 _NOT_WORDS = frozenset((PUNCTUATION_MARK, " "))
 
 
@@ -59,7 +59,13 @@ def _latin(ch: str) -> bool:
 def canonical(text: str) -> str:
     """``text`` normalized, each run of punctuation one mark, white space gone but between
     Latin words: the character offset of a word in it is its position in the index."""
-    return _SPACE.sub(_space, _PUNCTUATION.sub(PUNCTUATION_MARK, normalize(text)))
+    # Punctuation first: Chinese text is then mostly NFKC already (its full-width commas and
+    # stops are what NFKC would change), and the costly normalization is skipped; a text it
+    # does change (full-width letters, ㈱) has its punctuation marked again after it.
+    text = _PUNCTUATION.sub(PUNCTUATION_MARK, text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = _PUNCTUATION.sub(PUNCTUATION_MARK, unicodedata.normalize("NFKC", text))
+    return _SPACE.sub(_space, text.lower())
 
 
 def _rjieba():

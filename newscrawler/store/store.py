@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
@@ -30,6 +30,7 @@ from newscrawler.store.indexes import ARTICLES, CRAWLS, REJECTS, REVISIONS, ensu
 logger = logging.getLogger(__name__)
 
 ID_BATCH = 500  # ids per $in query: a batch the index serves quickly (see indexes.py)
+DUPLICATE_KEY = 11000  # MongoDB's error code of a unique index refusing a document
 _BSON_SCALARS = (str, int, float, bool, bytes, datetime, type(None))
 
 
@@ -102,6 +103,11 @@ class ArticleStore:
         ``$setOnInsert`` so it keeps the first crawl's time. A document without one gets its
         ``last_crawled_at`` (right for spool replays, which happen later), else now.
         Per-document failures are returned in ``errors``; the other documents are written.
+
+        An ``insert_only`` document is a plain insert, not an upsert (no lookup first: more
+        inserts a second on SecantusDB, ``benchmarks/bench_scale.py``); one that another crawl
+        inserted first fails on the unique ``article_id`` index and is left out of
+        ``inserted_ids`` (not an error), as a matched upsert was.
         """
         ops, ids = [], []
         now = utcnow()
@@ -111,12 +117,13 @@ class ArticleStore:
             first_seen = doc.get("first_seen_at") or doc.get("last_crawled_at") or now
             condition = (conditions or {}).get(doc["article_id"])
             if doc["article_id"] in insert_only:
-                update = {"$setOnInsert": {**fields, "first_seen_at": first_seen}}
-            else:
-                update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
-                stale = {other: "" for field, other in EXCLUSIVE_FIELDS.items() if field in fields and other not in fields}
-                if stale:
-                    update["$unset"] = stale
+                ops.append(InsertOne({**fields, "first_seen_at": first_seen}))
+                ids.append(doc["article_id"])
+                continue
+            update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
+            stale = {other: "" for field, other in EXCLUSIVE_FIELDS.items() if field in fields and other not in fields}
+            if stale:
+                update["$unset"] = stale
             ops.append(UpdateOne({"article_id": doc["article_id"], **(condition or {})}, update,
                                  upsert=condition is None))
             ids.append(doc["article_id"])
@@ -131,12 +138,18 @@ class ArticleStore:
             raw = exc.details
         except PyMongoError as exc:
             raise self._unavailable(action, exc) from None
+        errors = raw.get("writeErrors", [])
+        inserts = {i for i, op in enumerate(ops) if isinstance(op, InsertOne)}
+        # An insert another crawl beat (its article_id already there): not written, no error.
+        beaten = {e["index"] for e in errors if e["index"] in inserts and e.get("code") == DUPLICATE_KEY}
+        failed = {e["index"] for e in errors}
         result = BulkResult(
-            inserted_ids=[ids[u["index"]] for u in raw.get("upserted", [])],
+            inserted_ids=[ids[u["index"]] for u in raw.get("upserted", [])]
+            + [ids[i] for i in sorted(inserts - failed)],
             matched=raw.get("nMatched", 0),
             modified=raw.get("nModified", 0),
             errors=[{"article_id": ids[e["index"]], "code": e.get("code"), "message": e.get("errmsg", "")}
-                    for e in raw.get("writeErrors", [])],
+                    for e in errors if e["index"] not in beaten],
         )
         for error in result.errors:
             logger.error("article %s was not written: %s", error["article_id"], error["message"])
@@ -211,7 +224,7 @@ class ArticleStore:
         lost: set[int] = new_ids - set(result.inserted_ids) - not_written
         # Every other write either matched, inserted or failed; the rest found their article
         # changed by another crawl since it was read.
-        if result.matched - len(lost) + result.inserted + len(result.errors) < len(to_write):
+        if result.matched + len(lost) + result.inserted + len(result.errors) < len(to_write):
             lost |= self._not_written(to_write, conditions)
         if lost:
             if _attempt < 3:
