@@ -454,6 +454,13 @@ def main() -> int:
                 result = fulltext.build(db, path, progress=lambda k: print(f"  {k:,} indexed", flush=True))
                 build = {"mode": mode, "articles": result.indexed, "seconds": result.seconds}
                 print(f"  {result.indexed:,} articles in {result.seconds:.0f} s", flush=True)
+                # The build that brought the index to this size (a size measured again, its
+                # figures dropped from progress.json, keeps the build it had).
+                builds = progress.data.setdefault("builds", {})
+                if result.indexed or str(size) not in builds:
+                    builds[str(size)] = build
+                    progress.save()
+                build = builds[str(size)]
                 print(f"measuring {size:,} articles ...", flush=True)
                 measured = measure(db, workdir, progress, size, args.runs, build)
                 progress.data["sizes"][str(size)] = measured

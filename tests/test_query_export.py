@@ -436,7 +436,7 @@ def test_window_sizing_follows_the_hit_rate():
     assert 80 * day <= next_window(64 * day, 20 * day, 4, 20) <= 100 * day
     # nearly done at a high rate: a short window, never below the first one
     assert next_window(16 * day, 21 * day, 19, 20) == max(FIRST_WINDOW, 21 * day / 19 * 1.25)
-    assert next_window(day, day, 19, 20) == FIRST_WINDOW
+    assert next_window(FIRST_WINDOW, FIRST_WINDOW, 19, 20) == FIRST_WINDOW
 
 
 def _fail_after(monkeypatch, name: str, rows: int) -> None:
