@@ -162,7 +162,7 @@ def test_a_write_stamped_before_the_last_build_is_still_taken(archive, capsys):
     assert main(["index"]) == 0
     capsys.readouterr()
     state = json.loads((index_path(archive) / "state.json").read_text())
-    late = dt.datetime.fromisoformat(state["updated_at"]) - dt.timedelta(minutes=1)
+    late = dt.datetime.fromisoformat(state["updated_at"]) - fulltext.WATERMARK_MARGIN / 2
     archive.articles.update_one({"article_id": 3}, {"$set": {"body_text": "理想汽车交付量创新高。",
                                                              "updated_at": late}})
     archive.write_articles([article(5, "券商晨会纪要", "券商看好消费板块。", "证券")], "c2")

@@ -59,8 +59,12 @@ TITLE_BOOST = 2.0  # a word in the title says more about the article than one in
 STATE_FILE = "state.json"
 WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer (its minimum is 15 MB)
 BATCH = 500  # articles read from MongoDB per round trip
-WATERMARK_MARGIN = dt.timedelta(minutes=10)
-LATE_WRITE = WATERMARK_MARGIN / 2  # a write this long after its updated_at is noted
+# A write stamped more than LATE_WRITE before it is made is noted (note_late_writes); one
+# stamped less is read again by the next build, which reads back WATERMARK_MARGIN (LATE_WRITE
+# and a minute of commit time and clock skew between writers) before the last one it took. Kept
+# short: everything written within the margin is indexed again by every build.
+LATE_WRITE = dt.timedelta(minutes=1)
+WATERMARK_MARGIN = dt.timedelta(minutes=2)
 LATE_WRITES = "fulltext_late_writes"  # one document: the oldest updated_at written late
 PROGRESS_EVERY = 10_000
 DAY_MS = 86_400_000
