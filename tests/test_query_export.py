@@ -103,9 +103,19 @@ def find_ids(db, **filters) -> list[int]:
     return ids(find_articles(db, ArticleQuery(**filters)))
 
 
-def test_a_search_is_not_asked_of_mongodb(archive):
-    with pytest.raises(QueryError, match="full-text index"):
+def test_a_search_is_answered_by_the_full_text_index_newest_first(archive, monkeypatch, tmp_path):
+    from newscrawler.store import fulltext
+
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(tmp_path))
+    with pytest.raises(QueryError, match="no search index .*newscrawler index"):
         find_ids(archive, search="银行")
+    fulltext.build(archive, fulltext.index_dir(tmp_path, archive.name))
+    assert find_ids(archive, search="宁德时代") == [1]  # 2 has 宁德 and 时代, never together
+    assert find_ids(archive, search="银行") == [4, 3, 8]  # 人民银行, 银行业, 银行理财; no date last
+    assert find_ids(archive, search="银行", sort="oldest", limit=2) == [3, 4]
+    assert find_ids(archive, search="银行", tag="报告") == [3]
+    with pytest.raises(QueryError, match="search: "):
+        find_ids(archive, search="OR 银行")
 
 
 # -- filters ----------------------------------------------------------------------------------

@@ -598,6 +598,25 @@ def articles(db, answer: Answer, *, sort: str | None = None, limit: int | None =
         offset += page
 
 
+def search_articles(db, query, path: str | os.PathLike | None = None) -> Iterator[dict[str, Any]]:
+    """The articles of an ArticleQuery with a search, newest (or oldest) first as ``query.sort``
+    says, at most ``query.limit``, through the index at ``path`` (default: the data directory's
+    index of ``db``), as it is. Raises QueryError when there is no index or the search cannot be
+    read."""
+    from newscrawler import config
+    from newscrawler.store.queries import QueryError, _clean
+
+    path = Path(path) if path is not None else index_dir(config.data_dir(), db.name)
+    if not exists(path):
+        raise QueryError(f"no search index at {path}: build it with `newscrawler index`")
+    try:
+        answer = ask(db, FullTextIndex(path), query.search, query)
+    except SearchSyntaxError as exc:
+        raise QueryError(f"search: {exc}") from None
+    for doc in articles(db, answer, sort=query.sort, limit=query.limit):
+        yield _clean(doc)
+
+
 __all__ = ["Answer", "BuildResult", "FullTextIndex", "INDEXED_FIELDS", "IndexBusy", "Search", "SearchSyntaxError",
            "articles", "ask", "build", "deleted_ids", "exists", "index_dir", "is_behind", "normalize",
-           "note_late_writes", "old_search_tokens_left", "parse_search", "remove_old_search_tokens", "whole_build_reason"]
+           "note_late_writes", "old_search_tokens_left", "parse_search", "remove_old_search_tokens", "search_articles", "whole_build_reason"]

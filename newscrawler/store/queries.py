@@ -87,7 +87,7 @@ class ArticleQuery:
     ``since`` / ``until``: dates or datetimes in Beijing time (aware datetimes are converted),
     both inclusive. ``author`` / ``tag`` match one element of ``authors`` / ``tags``.
     ``search``: the full-text index's query language (:func:`newscrawler.store.fulltext.parse_search`),
-    answered there; :func:`iter_articles` refuses it. ``limit`` None or 0: all.
+    answered by that index, not by MongoDB. ``limit`` None or 0: all.
     """
 
     since: dt.date | dt.datetime | None = None
@@ -185,10 +185,16 @@ def find_articles(db: Database, query: ArticleQuery) -> list[dict[str, Any]]:
 
 
 def iter_articles(db: Database, query: ArticleQuery) -> Iterator[dict[str, Any]]:
-    """Like :func:`find_articles`, streaming (exports of the whole archive stay small in memory)."""
+    """Like :func:`find_articles`, streaming (exports of the whole archive stay small in memory).
+
+    With ``query.search``: the full-text index's matches (of the data directory's index of this
+    database, as it is: the command line brings it up to date first), ``query.sort`` order.
+    """
     if query.search is not None:
-        raise QueryError("a search is answered by the full-text index (newscrawler.store.fulltext), "
-                         "not by a MongoDB query")
+        from newscrawler.store import fulltext
+
+        yield from fulltext.search_articles(db, query)
+        return
     if query.edited or query.deleted:
         yield from _marked_articles(db[ARTICLES], query)
         return

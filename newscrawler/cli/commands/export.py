@@ -55,15 +55,11 @@ def run(args) -> int:
             raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", ExitStatus.USAGE)
     if args.format == "hexo" and args.out == "-":
         raise CommandError("hexo writes a directory of posts: --out must be a directory", ExitStatus.USAGE)
+    if search is not None:  # every format reads the index: built or brought up to date first
+        with archive_database() as db:
+            search_index(db, "export")
     with archive_database() as db:
-        if search is not None:  # the full-text index's matches, best first unless --sort
-            from newscrawler.store import fulltext
-            from newscrawler.store.queries import _clean
-
-            answer = fulltext.ask(db, search_index(db, "export"), search, query)
-            articles = (_clean(doc) for doc in fulltext.articles(db, answer, sort=args.sort, limit=args.limit))
-        else:
-            articles = iter_articles(db, query)
+        articles = iter_articles(db, query)  # a search: the index's matches, newest first
         if args.format == "hexo":
             options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,
                                   placeholder=args.placeholder)
