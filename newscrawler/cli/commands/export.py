@@ -49,15 +49,15 @@ def run(args) -> int:
 
     query = query_from_args(args, limit=args.limit)
     search = parse_search(args.search) if args.search is not None else None
+    if search is not None:  # every format reads the index: built or brought up to date first
+        with archive_database() as db:
+            search_index(db, "export")
     for name in ("site_name", "extra_category"):
         value = getattr(args, name)
         if not value.strip() or "\n" in value:
             raise CommandError(f"--{name.replace('_', '-')} must be one non-empty line", ExitStatus.USAGE)
     if args.format == "hexo" and args.out == "-":
         raise CommandError("hexo writes a directory of posts: --out must be a directory", ExitStatus.USAGE)
-    if search is not None:  # every format reads the index: built or brought up to date first
-        with archive_database() as db:
-            search_index(db, "export")
     with archive_database() as db:
         articles = iter_articles(db, query)  # a search: the index's matches, newest first
         if args.format == "hexo":
