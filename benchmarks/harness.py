@@ -42,6 +42,20 @@ def timed(fn: Callable[[], object], repeat: int, stat: str = "median") -> tuple[
     return summarize(times), result
 
 
+def percentiles(fn: Callable[[], object], runs: int, warmup: int = 1) -> tuple[float, float, object]:
+    """Run ``fn`` ``warmup`` times untimed, then ``runs`` times: (p50, p95 of the run times in
+    milliseconds, the last result)."""
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    times = []
+    for _ in range(max(2, runs)):
+        start = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), statistics.quantiles(times, n=20, method="inclusive")[18], result
+
+
 # -- processes ---------------------------------------------------------------------------------
 
 @contextmanager

@@ -284,13 +284,14 @@ def test_extract_into_a_closed_pipe_ends_quietly(big_archive):
 
 @pytest.mark.parametrize("argv", [["query", "--limit", "1"], ["show", "1"], ["stats"], ["crawls"],
                                   ["export", "jsonl", "--out", "-"]])
-def test_a_read_verb_loads_neither_scrapy_nor_jieba(big_archive, argv):
-    """What made a read verb take 1-2 s: all of Scrapy (through the crawl's settings) and
-    jieba's import; the verbs read their settings from config.py and search loads jieba itself."""
+def test_a_read_verb_loads_neither_scrapy_nor_the_search_index(big_archive, argv):
+    """What made a read verb take 1-2 s: all of Scrapy (through the crawl's settings) and the
+    segmenter's import; the verbs read their settings from config.py and a search loads the
+    index and rjieba itself."""
     probe = ("import sys\n"
              "from newscrawler.cli import main\n"
              "code = main(sys.argv[1:])\n"
-             "heavy = sorted(m for m in ('scrapy', 'twisted', 'jieba', 'newscrawler.crawl') if m in sys.modules)\n"
+             "heavy = sorted(m for m in ('scrapy', 'twisted', 'jieba', 'rjieba', 'tantivy', 'newscrawler.crawl') if m in sys.modules)\n"
              "print('HEAVY', heavy, code, file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", probe, *argv], env=big_archive, cwd=ROOT,
                             capture_output=True, text=True, timeout=60)

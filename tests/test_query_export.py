@@ -1,12 +1,12 @@
-"""Querying and exporting the archive against the real test server: keyword search, filters,
-one article, statistics, exports, and the `query` / `show` / `stats` / `export` verbs."""
+"""Querying and exporting the archive against the real test server: filters, one article,
+statistics, exports, and the `query` / `show` / `stats` / `export` verbs (searches through the
+full-text index: tests/test_fulltext_cli.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import logging
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +20,6 @@ from newscrawler.store.queries import (
     ArticleQuery, QueryError, archive_stats, article_id_of, find_articles,
     get_article, iter_articles,
 )
-from newscrawler.store.search import parse_search, search_filter, search_tokens, tokens_of
 from newscrawler.cli import main
 from newscrawler.cli.commands.query import print_table
 from newscrawler.cli.output import display_width, fit
@@ -52,7 +51,6 @@ def article(article_id: int, title: str, body: str, published_at: datetime | Non
         "revision": 1,
     }
     doc.update(fields)
-    doc["search_tokens"] = search_tokens(doc["title"], doc["body_text"])
     return doc
 
 
@@ -62,7 +60,7 @@ DOCS = [
             authors=["张三", "李四"], category="公司", tags=["新能源"], byline="每经记者 张三 李四",
             thumbnail_url="https://image.nbd.com.cn/1.jpg",
             thumbnail={"store": "fs", "path": "full/ab12.jpg", "width": 200, "height": 150}),
-    # Has the tokens 宁德 and 时代 but not the word 宁德时代: a search for it must not return it.
+    # Has 宁德 and 时代 but not the word 宁德时代: a search for it must not return it.
     article(2, "宁德的新时代", "福建宁德迎来发展新时代。", datetime(2024, 12, 3, 16, 10, tzinfo=UTC),
             category="城市", authors=["王五"]),
     article(3, "中国银行业协会发布报告", "报告称银行业资产质量稳定。", datetime(2024, 12, 2, 1, 0, tzinfo=UTC),
@@ -90,9 +88,10 @@ def archive(mongo_db):
 
 
 @pytest.fixture
-def cli_env(monkeypatch, mongo_uri, mongo_db_name, archive):
+def cli_env(monkeypatch, mongo_uri, mongo_db_name, archive, tmp_path):
     monkeypatch.setenv("MONGO_URI", mongo_uri)
     monkeypatch.setenv("MONGO_DATABASE", mongo_db_name)
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(tmp_path / "data"))  # the search index's home
     return archive
 
 
@@ -104,47 +103,19 @@ def find_ids(db, **filters) -> list[int]:
     return ids(find_articles(db, ArticleQuery(**filters)))
 
 
-# -- search tokens ----------------------------------------------------------------------------
+def test_a_search_is_answered_by_the_full_text_index_newest_first(archive, monkeypatch, tmp_path):
+    from newscrawler.store import fulltext
 
-
-def test_search_tokens_are_deterministic_lowercase_and_without_punctuation_or_single_characters():
-    tokens = search_tokens("iPhone 16 销量", "苹果，“中国银行业”！")
-    assert tokens == sorted(set(tokens)) == search_tokens("iPhone 16 销量", "苹果，“中国银行业”！")
-    assert {"iphone", "16", "销量", "苹果", "中国", "中国银行", "银行", "银行业"} <= set(tokens)
-    assert not [t for t in tokens if len(t) < 2 or not any(c.isalnum() for c in t)]
-    assert tokens_of("Ａ股５Ｇ") == tokens_of("a股5g")  # full-width forms normalised
-    assert logging.getLogger("jieba").level >= logging.WARNING  # jieba initialised quietly
-
-
-def test_a_word_is_found_however_the_text_around_it_is_segmented():
-    # Full mode emits every dictionary word, so 银行 is a token of 中国银行业协会 too.
-    for text in ("中国银行业协会", "商业银行", "银行间市场", "在银行"):
-        assert set(parse_search("银行").tokens) <= set(search_tokens("", text))
-
-
-def test_parse_search_words_key_token_and_filter():
-    s = parse_search("宁德时代　 新能源 宁德时代")  # full-width space, duplicate word
-    assert s.words == ("宁德时代", "新能源")
-    assert s.key_token in s.tokens and {"宁德", "时代", "新能源"} <= set(s.tokens)
-    assert search_filter("宁德时代") == {"search_tokens": parse_search("宁德时代").key_token}
-    assert parse_search(".* (a|b)").key_token is None and search_filter(".*") == {}
-    with pytest.raises(ValueError):
-        parse_search("   ")
-
-
-def test_search_has_no_false_positives_from_segmentation(archive):
-    candidates = list(archive.articles.find(search_filter("宁德时代")))
-    assert 2 in ids(candidates) or set(parse_search("宁德时代").tokens) <= set(DOCS[1]["search_tokens"])
-    assert find_ids(archive, search="宁德时代") == [1]
-    assert find_ids(archive, search="宁德时代", limit=5) == [1]
-
-
-def test_search_several_words_latin_case_insensitive_and_single_characters(archive):
-    assert find_ids(archive, search="银行 报告") == [3]
-    assert find_ids(archive, search="IPHONE") == [5]
-    assert find_ids(archive, search="iphone 苹果", limit=3) == [5]
-    assert find_ids(archive, search="银", limit=10) == [4, 3, 8]  # no token: checked literally
-    assert find_ids(archive, search="不存在的词语") == []
+    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(tmp_path))
+    with pytest.raises(QueryError, match="no search index .*newscrawler index"):
+        find_ids(archive, search="银行")
+    fulltext.build(archive, fulltext.index_dir(tmp_path, archive.name))
+    assert find_ids(archive, search="宁德时代") == [1]  # 2 has 宁德 and 时代, never together
+    assert find_ids(archive, search="银行") == [4, 3, 8]  # 人民银行, 银行业, 银行理财; no date last
+    assert find_ids(archive, search="银行", sort="oldest", limit=2) == [3, 4]
+    assert find_ids(archive, search="银行", tag="报告") == [3]
+    with pytest.raises(QueryError, match="search: "):
+        find_ids(archive, search="OR 银行")
 
 
 # -- filters ----------------------------------------------------------------------------------
@@ -158,7 +129,7 @@ def test_every_filter_alone_and_combined(archive):
     assert find_ids(archive, source="新华社") == [4]
     assert find_ids(archive, author="李四", tag="银行", category="金融") == [3]
     assert find_ids(archive, author="张三", category="证券", since=date(2020, 1, 1)) == [6]
-    assert find_ids(archive, category="公司", search="宁德时代", author="李四") == [1]
+    assert find_ids(archive, category="公司", author="李四") == [1]
     assert find_ids(archive, category="没有这个分类") == []
 
 
@@ -171,7 +142,7 @@ def test_dates_are_beijing_days_and_until_includes_its_day(archive):
 
 
 def test_limit_sort_and_windows_agree_with_one_plain_query(archive):
-    for filters in ({}, {"category": "公司"}, {"tag": "银行"}, {"search": "银行"}, {"source": "每日经济新闻"},
+    for filters in ({}, {"category": "公司"}, {"tag": "银行"}, {"source": "每日经济新闻"},
                     {"author": "张三"}, {"since": date(2024, 1, 1)}, {"until": date.today()}):
         for sort in ("newest", "oldest"):
             everything = find_ids(archive, sort=sort, **filters)
@@ -181,9 +152,9 @@ def test_limit_sort_and_windows_agree_with_one_plain_query(archive):
 
 
 def test_without_the_query_indexes_results_are_the_same(archive):
-    archive.articles.drop_index("search_tokens_1_published_at_-1")
     archive.articles.drop_index("source_1_published_at_-1")
-    assert find_ids(archive, search="银行", limit=2) == [4, 3]
+    archive.articles.drop_index("tags_1_published_at_-1")
+    assert find_ids(archive, tag="银行", limit=2) == [4, 3]
     assert find_ids(archive, source="每日经济新闻", limit=3) == [5, 6, 2]
 
 
@@ -201,9 +172,6 @@ def test_operator_lookalikes_are_plain_values(archive):
     for value in ('{"$ne": null}', "$where", "$gt", "{'$regex': '.*'}", "this.x == 1"):
         assert find_ids(archive, author=value) == [] and find_ids(archive, category=value, limit=5) == []
         assert ArticleQuery(category=value).to_filter() == {"category": value}
-    assert find_ids(archive, search=".*") == [4]  # literally in article 4's body
-    for words in ("(", "[a-", "a|b", "\\", "^$", "*?"):
-        assert find_ids(archive, search=words, limit=5) == []
 
 
 # -- one article ------------------------------------------------------------------------------
@@ -478,7 +446,7 @@ def test_window_sizing_follows_the_hit_rate():
     assert 80 * day <= next_window(64 * day, 20 * day, 4, 20) <= 100 * day
     # nearly done at a high rate: a short window, never below the first one
     assert next_window(16 * day, 21 * day, 19, 20) == max(FIRST_WINDOW, 21 * day / 19 * 1.25)
-    assert next_window(day, day, 19, 20) == FIRST_WINDOW
+    assert next_window(FIRST_WINDOW, FIRST_WINDOW, 19, 20) == FIRST_WINDOW
 
 
 def _fail_after(monkeypatch, name: str, rows: int) -> None:

@@ -302,8 +302,10 @@ INJECTIONS = ('{"$ne": null}', "$where", "$function", "$gt", "this.title != ''",
               "'; return true; var x='", "[$ne]=1")
 
 
-def test_query_input_never_becomes_a_mongodb_operator(mongo_db):
+def test_query_input_never_becomes_a_mongodb_operator(mongo_db, tmp_path):
     import datetime as dt
+
+    from newscrawler.store import fulltext
 
     store = ArticleStore(mongo_db)
     store.ensure_indexes()
@@ -313,15 +315,18 @@ def test_query_input_never_becomes_a_mongodb_operator(mongo_db):
                            "published_at": published, "url": f"https://www.nbd.com.cn/articles/2026-09-01/{n}.html",
                            "content_hash": str(n)} for n in (1, 2)], "c")
     assert len(find_articles(mongo_db, ArticleQuery(category="金融"))) == 2  # the query works
+    fulltext.build(mongo_db, tmp_path / "index")
+    index = fulltext.FullTextIndex(tmp_path / "index")
+    assert len(list(fulltext.articles(mongo_db, fulltext.ask(mongo_db, index, "正文")))) == 2  # the search works
     for text in INJECTIONS:
         for field in ("category", "author", "tag", "source"):
             query = ArticleQuery(**{field: text})
             assert not any(k.startswith("$") for k in query.to_filter()), query.to_filter()
             assert find_articles(mongo_db, query) == [], (field, text)
-        try:
-            assert find_articles(mongo_db, ArticleQuery(search=text)) == []
-        except QueryError:
-            pass  # refused as a search is fine too
+        try:  # a search is the full-text index's: user text is never its query syntax either
+            assert list(fulltext.articles(mongo_db, fulltext.ask(mongo_db, index, text))) == []
+        except fulltext.SearchSyntaxError:
+            pass  # refused as a search (nothing to look for) is fine too
         try:
             assert get_article(mongo_db, text) is None
         except QueryError:

@@ -64,9 +64,9 @@ def test_search_orders_by_date_and_pages_through_the_matches(web):
     assert ids(page2) == [2] and page2["total"] == 3 and page2["pages"] == 3
 
 
-def test_search_with_filters_checks_them_on_the_archive(web):
+def test_search_with_filters_is_answered_by_the_index(web):
     exact = api(web, "/api/articles?q=资本市场&category=证券")
-    assert ids(exact) == [2] and exact["total"] == 1 and exact["total_exact"] is True
+    assert ids(exact) == [2] and exact["total"] == 1
     assert ids(api(web, "/api/articles?q=资本市场&source=每经网")) == [5]
     assert ids(api(web, "/api/articles?q=资本市场&edited=true")) == [1]
     assert ids(api(web, "/api/articles?q=文章&deleted=true")) == [3]
@@ -77,21 +77,6 @@ def test_search_with_filters_checks_them_on_the_archive(web):
     assert ids(api(web, f"/api/articles?q=文章&until={NOW.astimezone(BEIJING):%Y-%m-%d}&deleted=true")) == [3]
     months = api(web, f"/api/articles/months?q=资本市场&since={since:%Y-%m-%d}")["months"]
     assert sum(months.values()) == 2 and len(months) == 2
-
-
-def test_over_very_many_hits_a_filtered_search_estimates_its_total_and_says_so(web, monkeypatch):
-    from newscrawler.web import reader
-
-    monkeypatch.setattr(reader, "FILTER_SIDE_LIMIT", 0)  # the category taken for a large one: hits checked
-    both = api(web, "/api/articles?q=资本市场&category=证券&since=2000-01-01")
-    assert ids(both) == [2] and both["total_exact"] is True  # every hit checked: exact
-    monkeypatch.setattr(reader, "CHUNK", 1)  # one hit per query: checks stop after 2 of the 3 hits
-    monkeypatch.setattr(reader, "CHECK_LIMIT", 1)
-    result = api(web, "/api/articles?q=资本市场&category=证券&sort=newest&size=1")
-    assert ids(result) == [2] and result["total_exact"] is False and result["total"] == 2  # 1 of 2 checked, x3
-    assert "estimated from the first 2 of the 3" in result["notice"]
-    page = web.get("/search?q=资本市场&category=证券&sort=newest&size=1")
-    assert "about <strong" in page.text and "estimated from the first" in page.text
 
 
 def test_listing_without_a_search_is_served_by_the_filters(web, archive):
@@ -115,13 +100,15 @@ def test_matches_per_month(web, archive):
     assert sum(api(web, "/api/articles/months?q=资本市场&category=证券")["months"].values()) == 1
 
 
-def test_without_the_index_the_search_falls_back_to_the_archive_tokens_and_says_so(archive):
+def test_without_the_index_a_search_finds_nothing_and_says_how_to_build_it(archive):
     with served(archive.db, archive.config(index=False)) as web:
         result = api(web, "/api/articles?q=资本市场")
-        assert result["mode"] == "tokens" and "newscrawler index" in result["notice"]
-        assert sorted(ids(result)) == [1, 2, 5] and result["sort"] == "newest"
+        assert result["mode"] == "no_index" and "newscrawler index" in result["notice"]
+        assert ids(result) == [] and result["total"] == 0
+        assert api(web, "/api/articles/months?q=资本市场")["months"] == {}
+        assert web.get("/api/articles?q=OR").status == 400  # still read: a bad search is refused
         page = web.get("/search?q=资本市场")
-        assert page.status == 200 and "No search index" in page.text
+        assert page.status == 200 and "no search index yet" in page.text
 
 
 # -- one article ------------------------------------------------------------------------------
@@ -399,8 +386,9 @@ def test_newscrawler_serve_serves_the_configured_archive(archive, mongo_uri, mod
         assert stats.status == 200 and stats.json()["articles"] == 6
         assert client.get(f"/images/{archive.thumbnail_path}").body == archive.thumbnail_bytes
         assert client.get("/articles/1/archived").text == PAGE_HTML
-        # No index in this data directory: the search falls back, saying so.
-        assert client.get("/api/articles?q=资本市场").json()["mode"] == "tokens"
+        # No index in this data directory: serve built it before it listened.
+        found = client.get("/api/articles?q=资本市场").json()
+        assert found["mode"] == "fulltext" and sorted(ids(found)) == [1, 2, 5]
         assert client.get("/api/stats", {"Host": "attacker.example"}).status == 421
         # Another server on the same port: one sentence, exit 1.
         busy = subprocess.run([sys.executable, "-m", "newscrawler", "serve", "--port", str(port)], env=env,
@@ -411,6 +399,7 @@ def test_newscrawler_serve_serves_the_configured_archive(archive, mongo_uri, mod
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, err
         assert f"at http://127.0.0.1:{port}/" in out and "Traceback" not in err
+        assert "newscrawler serve: building the search index" in err
     finally:
         stop_process(proc)
     with socket.socket() as probe:

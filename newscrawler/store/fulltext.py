@@ -1,21 +1,33 @@
-"""The full-text index beside the archive: tantivy over rjieba-segmented title, summary and body.
+"""The full-text index beside the archive: tantivy over title, summary and body cut by rjieba.
 
 MongoDB stays the archive of record; this index is derived from it and can be rebuilt at any
 time (``newscrawler index --rebuild``). It lives in ``<data dir>/fulltext/<database>``.
 
-Why pre-segmented text: tantivy has no Chinese tokenizer, so each text is cut by rjieba here and
-handed to tantivy joined by spaces, in fields tokenized on white space with positions (phrases
-work). A query is cut the same way (:func:`words_of`): an index and its queries must use the same
-segmenter, or a word cut differently in the two never matches. A consequence: a word is found
-where rjieba cut it as a word; "银行" does not find "银行业" when rjieba kept "银行业" whole.
+What it holds per article: the terms of title, summary and body (:mod:`newscrawler.store.segment`:
+words, the dictionary words inside longer ones, positions that keep phrases exact), handed to
+tantivy pre-tokenized since tantivy has no Chinese tokenizer; and the fields the filters of
+``query`` need (publish time, category, source, authors, tags, revision), so a search with
+filters, its count and its counts per day are answered by the index alone, and MongoDB is asked
+only for the page of articles shown. Deletion marks are not copied: ``--deleted`` asks MongoDB
+for the marked ids (few, through the ``deleted_at`` index) each time, so a mark or its removal
+counts at once.
 
-Incremental builds read the articles whose ``updated_at`` is at or after the last one indexed
-(kept in ``state.json`` in the index directory); each is deleted by its ``article_id`` term and
-added again, so edits replace the old text. Articles the site deleted (``deleted_at``) stay in
-the index: they are archived, and ``query --deleted`` narrows a search to them on the MongoDB side.
+Incremental builds read the articles whose ``updated_at`` (indexed) is at or after the last one
+the index took, less :data:`WATERMARK_MARGIN` (a write stamped just before another process's
+build read the archive, committed just after, is taken by the next build); each is deleted by
+its ``article_id`` term and added again, so an edit, a re-extraction or a changed tag replaces
+the old entry, whoever wrote it and whenever the index is next brought up to date. The write
+path moves ``updated_at`` (the time the crawl saw the change) whenever one of
+:data:`INDEXED_FIELDS` changes. A change written more than :data:`LATE_WRITE` after its
+``updated_at`` (a spool replayed after an outage) may be older than the index's watermark: the
+write path notes its time (:func:`note_late_writes`) and the next build reads back to it. An
+archive replaced underneath (restored or copied: another ``articles`` collection, told by its
+uuid) or an index of an older format is rebuilt whole.
 
-One writer at a time: an ``fcntl.flock`` on ``<index dir>.lock`` (the kernel drops it when the
-holder dies); a second writer gets :class:`IndexBusy`. Readers need no lock.
+A whole build writes a new directory beside the index and swaps it in at the end: searches
+keep reading the old index until then. One writer at a time: an flock on ``<index dir>.lock``
+(the kernel drops it when the holder dies); a second writer gets :class:`IndexBusy`. Readers
+need no lock.
 """
 
 from __future__ import annotations
@@ -24,19 +36,43 @@ import datetime as dt
 import json
 import os
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newscrawler.files import FileLock
+from newscrawler.files import FileLock, fsync_directory
+from newscrawler.store.indexes import ARTICLES
+from newscrawler.store.segment import index_terms, normalize, query_terms
 
+FORMAT = 2  # of the index's schema and terms: an index of another format is rebuilt
 TEXT_FIELDS = ("title", "summary", "body")
 SOURCE_FIELDS = {"title": "title", "summary": "summary", "body": "body_text"}
+# Index field -> article field, for the filters of ``query`` (exact values, one term each).
+KEYWORD_FIELDS = {"category": "category", "source": "source", "author": "authors", "tag": "tags"}
+# The article fields the index copies: a write that changes one must move ``updated_at``.
+INDEXED_FIELDS = ("title", "summary", "body_text", "published_at", "category", "source", "authors", "tags",
+                  "revision")
+TITLE_BOOST = 2.0  # a word in the title says more about the article than one in its body
 STATE_FILE = "state.json"
-WRITER_HEAP = 64_000_000  # bytes of tantivy's indexing buffer (its minimum is 15 MB)
+WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer (its minimum is 15 MB)
 BATCH = 500  # articles read from MongoDB per round trip
+# A write stamped more than LATE_WRITE before it is made is noted (note_late_writes); one
+# stamped less is read again by the next build, which reads back WATERMARK_MARGIN (LATE_WRITE
+# and a minute of commit time and clock skew between writers) before the last one it took. Kept
+# short: everything written within the margin is indexed again by every build.
+LATE_WRITE = dt.timedelta(minutes=1)
+WATERMARK_MARGIN = dt.timedelta(minutes=2)
+LATE_WRITES = "fulltext_late_writes"  # one document: the oldest updated_at written late
+PROGRESS_EVERY = 10_000
+DAY_MS = 86_400_000
+BEIJING_OFFSET_MS = 8 * 3_600_000
+# The archive's old keyword search field and its index (before the full-text index).
+OLD_TOKENS_FIELD = "search_tokens"
+OLD_TOKENS_INDEX = "search_tokens_1_published_at_-1"
+UPGRADES = "archive_upgrades"  # marks of upgrades under way, so an interrupted one resumes
 # Everything the query language gives meaning to: quotes, the OR keyword, a leading minus.
 _QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -55,32 +91,11 @@ def index_dir(data_dir: str | os.PathLike, database: str) -> Path:
 
 
 def exists(path: str | os.PathLike) -> bool:
-    """True once a build has committed an index at ``path``."""
-    return (Path(path) / "meta.json").is_file()
+    """True once a build has committed an index of this format at ``path``."""
+    return (Path(path) / "meta.json").is_file() and _read_state(Path(path)).get("format") == FORMAT
 
 
-# -- segmentation ---------------------------------------------------------------------------
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width ``Ａ５`` -> ``a5``) and lower case: what both the index and queries see."""
-    return unicodedata.normalize("NFKC", text).lower()
-
-
-def words_of(text: str | None) -> list[str]:
-    """rjieba's words of ``text`` (accurate mode), punctuation and white space left out."""
-    if not text:
-        return []
-    import rjieba  # loaded on first use: a read verb that searches nothing does not pay for it
-
-    return [w for w in (t.strip() for t in rjieba.cut(normalize(text))) if w and any(c.isalnum() for c in w)]
-
-
-def segmented(text: str | None) -> str:
-    return " ".join(words_of(text))
-
-
-# -- the index ------------------------------------------------------------------------------
+# -- documents -------------------------------------------------------------------------------
 
 
 def _schema():
@@ -88,49 +103,89 @@ def _schema():
 
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("article_id", stored=True, indexed=True, fast=True)
-    builder.add_integer_field("published_at", stored=False, indexed=False, fast=True)  # epoch seconds
-    for name in TEXT_FIELDS:
-        builder.add_text_field(name, stored=False, tokenizer_name="whitespace", index_option="position")
+    builder.add_integer_field("published_at", indexed=True, fast=True)  # epoch milliseconds (BSON's)
+    builder.add_integer_field("revision", indexed=True, fast=True)
+    for name in TEXT_FIELDS:  # pre-tokenized: the tokenizer named is never run on them
+        builder.add_text_field(name, tokenizer_name="raw", index_option="position")
+    for name in KEYWORD_FIELDS:
+        builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     return builder.build()
 
 
-def open_index(path: str | os.PathLike):
-    import tantivy
-
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return tantivy.Index(_schema(), path=str(path), reuse=True)
-
-
-def _epoch_seconds(moment: Any) -> int:
+def _epoch_ms(moment: Any) -> int | None:
     if not isinstance(moment, dt.datetime):
-        return 0
+        return None
     if moment.tzinfo is None:  # pymongo hands back naive UTC
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    return int((moment - _EPOCH).total_seconds())
+    return (moment - _EPOCH) // dt.timedelta(milliseconds=1)
 
 
 def document_of(article: Mapping[str, Any]):
+    """The index's document of an archived article."""
     import tantivy
 
-    fields: dict[str, Any] = {"article_id": int(article["article_id"]),
-                              "published_at": _epoch_seconds(article.get("published_at"))}
+    doc = tantivy.Document()
+    doc.add_integer("article_id", int(article["article_id"]))
+    published = _epoch_ms(article.get("published_at"))
+    if published is not None:
+        doc.add_integer("published_at", published)
+    doc.add_integer("revision", int(article.get("revision") or 1))
+    token = tantivy.Token
     for name, source in SOURCE_FIELDS.items():
-        fields[name] = segmented(article.get(source))
-    return tantivy.Document(**fields)
+        text = article.get(source)
+        canon, terms = index_terms(text) if isinstance(text, str) else ("", [])
+        if terms:
+            tokens = [token(term, start, start, end) for term, start, end in terms]
+            doc.add_pre_tokenized_text(name, tantivy.PreTokenizedString(canon, tokens))
+    for name, source in KEYWORD_FIELDS.items():
+        value = article.get(source)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item:
+                doc.add_text(name, item)
+    return doc
+
+
+PROJECTION = {"_id": 0, "article_id": 1, "updated_at": 1, **{f: 1 for f in INDEXED_FIELDS}}
+
+
+def add_articles(writer, articles: Iterable[Mapping[str, Any]], after: dt.datetime | None = None,
+                 *, empty: bool = False) -> tuple[int, dt.datetime | None]:
+    """Replace each article's document in the index (``empty``: the index holds none yet, just
+    add): (how many changed: had no ``updated_at`` or one after ``after``, the latest ``updated_at``)."""
+    changed, latest = 0, None
+    for article in articles:
+        if not empty:
+            writer.delete_documents_by_term("article_id", int(article["article_id"]))
+        writer.add_document(document_of(article))
+        updated = _aware(article.get("updated_at"))
+        if after is None or updated is None or updated > after:
+            changed += 1
+        if updated is not None and (latest is None or updated > latest):
+            latest = updated
+    return changed, latest
+
+
+def _aware(moment: Any) -> dt.datetime | None:
+    if not isinstance(moment, dt.datetime):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+# -- state and the writer lock ---------------------------------------------------------------
 
 
 class WriterLock:
-    """An exclusive, non-blocking flock on ``<index dir>.lock`` (beside the index: a rebuild
-    may replace the directory's contents)."""
+    """An exclusive, non-blocking flock on ``<index dir>.lock`` (beside the index: a whole
+    build replaces the directory)."""
 
     def __init__(self, path: str | os.PathLike):
+        self.index_path = Path(path)
         self.path = Path(str(path) + ".lock")
         self._lock = FileLock(self.path)
 
     def __enter__(self) -> "WriterLock":
         if not self._lock.acquire():
-            raise IndexBusy(f"another process is updating the search index at {self.path.parent}")
+            raise IndexBusy(f"another process is updating the search index at {self.index_path}")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -150,110 +205,220 @@ def _write_state(path: Path, state: Mapping[str, Any]) -> None:
     os.replace(tmp, path / STATE_FILE)
 
 
-def _since_filter(state: Mapping[str, Any]) -> dict[str, Any]:
-    last = state.get("updated_at")
-    if not last:
-        return {}
-    # $gte, not $gt: articles written in the same millisecond as the last indexed one are
-    # indexed again (harmless: delete then add) rather than missed.
-    return {"updated_at": {"$gte": dt.datetime.fromisoformat(last)}}
+def _collection_id(db) -> str | None:
+    """The uuid of the archive's ``articles`` collection: another one means the archive was
+    replaced (a restore, a copy) and the index describes articles it may no longer hold."""
+    for info in db.list_collections(filter={"name": ARTICLES}):
+        uuid = (info.get("info") or {}).get("uuid")
+        return uuid.hex() if hasattr(uuid, "hex") else str(uuid) if uuid is not None else None
+    return None
+
+
+def _watermark(state: Mapping[str, Any]) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(state["updated_at"]) if state.get("updated_at") else None
 
 
 @dataclass
 class BuildResult:
-    indexed: int
+    indexed: int  # articles new or changed since the last build (those read again within the margin apart)
     rebuilt: bool
     seconds: float
+    reason: str | None = None  # why the whole archive was indexed (None: only what changed)
+    documents: int = 0  # in the index afterwards
 
 
-def add_articles(writer, articles: Iterable[Mapping[str, Any]]) -> tuple[int, Any, set[int]]:
-    """Replace each article's document in the index: (how many, the latest ``updated_at``, the
-    ids that carry that latest ``updated_at``)."""
-    count, latest, at_latest = 0, None, set()
-    for article in articles:
-        article_id = int(article["article_id"])
-        writer.delete_documents_by_term("article_id", article_id)
-        writer.add_document(document_of(article))
-        count += 1
-        updated = article.get("updated_at")
-        if isinstance(updated, dt.datetime):
-            if latest is None or updated > latest:
-                latest, at_latest = updated, {article_id}
-            elif updated == latest:
-                at_latest.add(article_id)
-    return count, latest, at_latest
+def whole_build_reason(db, path: str | os.PathLike, *, rebuild: bool = False) -> str | None:
+    """Why the next build must index every article (None: only what changed since the last)."""
+    path = Path(path)
+    state = _read_state(path)
+    if rebuild:
+        return "asked"
+    if not (path / "meta.json").is_file():
+        return "no index yet"
+    if state.get("format") != FORMAT:
+        return "an index of an older format"
+    if state.get("collection") != _collection_id(db):
+        return "the archive was replaced (restored or copied) since the last build"
+    return None
 
 
-def _not_yet_indexed(articles: Iterable[Mapping[str, Any]], state: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Leave out the articles the last build indexed at its last ``updated_at`` (a crawl writes a
-    batch with one timestamp; the ``$gte`` of :func:`_since_filter` finds them again)."""
-    last = dt.datetime.fromisoformat(state["updated_at"]) if state.get("updated_at") else None
-    done = set(state.get("ids_at_updated_at") or ())
-    for article in articles:
-        updated = article.get("updated_at")
-        if isinstance(updated, dt.datetime) and updated.tzinfo is None:
-            updated = updated.replace(tzinfo=dt.timezone.utc)
-        if last is not None and updated == last and article["article_id"] in done:
-            continue
-        yield article
-
-
-def _next_state(state: Mapping[str, Any], latest: Any, at_latest: set[int]) -> dict[str, Any]:
-    out = dict(state)
-    if latest is not None:
-        latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.timezone.utc)
-        previous = dt.datetime.fromisoformat(state["updated_at"]) if state.get("updated_at") else None
-        if previous is None or latest > previous:
-            out.update(updated_at=latest.isoformat(), ids_at_updated_at=sorted(at_latest))
-        elif latest == previous:
-            out["ids_at_updated_at"] = sorted(set(state.get("ids_at_updated_at") or ()) | at_latest)
-    out["built_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
-    return out
-
-
-def build(db, path: str | os.PathLike, *, rebuild: bool = False) -> BuildResult:
-    """Index the archive's articles changed since the last build (all of them with ``rebuild``).
+def build(db, path: str | os.PathLike, *, rebuild: bool = False,
+          progress: Callable[[int], None] | None = None, locked: bool = False) -> BuildResult:
+    """Bring the index up to date: the articles changed since the last build, or every article
+    (``rebuild``, no index yet, an older format, a replaced archive). ``progress(n)`` is called
+    every :data:`PROGRESS_EVERY` articles. ``locked``: the caller holds the :class:`WriterLock`.
 
     Raises IndexBusy when another process holds the writer lock.
     """
-    import time
-
+    if not locked:
+        with WriterLock(path):
+            return build(db, path, rebuild=rebuild, progress=progress, locked=True)
     started = time.monotonic()
     path = Path(path)
-    with WriterLock(path):
-        index = open_index(path)
-        state = {} if rebuild else _read_state(path)
-        writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-        if rebuild:
-            writer.delete_all_documents()
-        projection = {"_id": 0, "article_id": 1, "published_at": 1, "updated_at": 1,
-                      **{source: 1 for source in SOURCE_FIELDS.values()}}
-        cursor = db["articles"].find(_since_filter(state), projection, batch_size=BATCH)
-        count, latest, at_latest = add_articles(writer, _not_yet_indexed(cursor, state))
-        writer.commit()
-        writer.wait_merging_threads()
-        _write_state(path, _next_state(state, latest, at_latest))
-    return BuildResult(indexed=count, rebuilt=rebuild, seconds=time.monotonic() - started)
+    reason = whole_build_reason(db, path, rebuild=rebuild)
+    collection = _collection_id(db)
+    late = db[LATE_WRITES].find_one({"_id": "late"})  # read first: one noted during the build stays
+    if reason is None:
+        previous = _watermark(_read_state(path))
+        since = _since(previous)
+        if late and since and _aware(late["since"]) < since["updated_at"]["$gte"]:
+            since = {"updated_at": {"$gte": _aware(late["since"])}}
+        count, latest = _index_into(db, path, since, progress, after=previous)
+        if previous is not None and (latest is None or latest < previous):
+            latest = previous
+        _write_state(path, _state(collection, latest))
+    else:
+        count = _whole_build(db, path, collection, progress)
+    if late:
+        db[LATE_WRITES].delete_one({"_id": "late", "since": late["since"]})
+    return BuildResult(indexed=count, rebuilt=reason is not None, seconds=time.monotonic() - started,
+                       reason=reason, documents=_num_docs(path))
 
 
-# -- the query language ---------------------------------------------------------------------
+def _state(collection: str | None, latest: dt.datetime | None) -> dict[str, Any]:
+    return {"format": FORMAT, "collection": collection, "updated_at": latest.isoformat() if latest else None,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat()}
 
 
-def _quoted(words: list[str]) -> str:
-    """Words as one tantivy phrase (a single word is a term): escaped, so user text is never syntax."""
-    return '"' + " ".join(w.replace("\\", "\\\\").replace('"', '\\"') for w in words) + '"'
+def _since(watermark: dt.datetime | None) -> dict[str, Any]:
+    # Articles without updated_at (none in an archive written since it exists) are taken by
+    # the whole build only.
+    return {"updated_at": {"$gte": watermark - WATERMARK_MARGIN}} if watermark else {}
 
 
-def to_tantivy(search: str) -> str:
-    """The user's search in tantivy's query language.
+def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.datetime | None = None,
+                *, empty: bool = False) -> tuple[int, dt.datetime | None]:
+    import tantivy
 
-    ``a b`` both must match; ``"a b"`` the exact phrase; ``a OR b`` either; ``-a`` not a.
-    Each word or phrase is cut by rjieba as the index was, and becomes a phrase of its words
-    (a Chinese word may be several index words). ``OR`` binds its neighbours into one group,
-    and the groups are joined by AND (the parser's ``conjunction_by_default``).
+    index = tantivy.Index(_schema(), path=str(path), reuse=True)
+    writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+    cursor = db[ARTICLES].find(dict(filter_), PROJECTION, batch_size=BATCH)
+    count, latest = add_articles(writer, _reporting(cursor, progress), after, empty=empty)
+    writer.commit()
+    writer.wait_merging_threads()
+    return count, latest
+
+
+def _whole_build(db, path: Path, collection: str | None, progress) -> int:
+    """Every article into a new directory beside ``path`` (its state written), swapped in at
+    the end."""
+    fresh = path.with_name(f"{path.name}.new-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
+    try:
+        count, latest = _index_into(db, fresh, {}, progress, empty=True)
+        _write_state(fresh, _state(collection, latest))
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    old = path.with_name(f"{path.name}.old-{os.getpid()}")
+    if path.exists():
+        os.replace(path, old)
+    os.replace(fresh, path)
+    fsync_directory(path.parent)
+    shutil.rmtree(old, ignore_errors=True)
+    return count
+
+
+def _reporting(articles: Iterable, progress) -> Iterator:
+    for n, article in enumerate(articles, 1):
+        yield article
+        if progress and n % PROGRESS_EVERY == 0:
+            progress(n)
+
+
+def _num_docs(path: Path) -> int:
+    import tantivy
+
+    return tantivy.Index.open(str(path)).searcher().num_docs
+
+
+def is_behind(db, path: str | os.PathLike) -> bool:
+    """True when the archive holds a change the index has not taken (one indexed query), or
+    the index must be built whole."""
+    path = Path(path)
+    if whole_build_reason(db, path) is not None:
+        return True
+    watermark = _watermark(_read_state(path))
+    if db[LATE_WRITES].find_one({"_id": "late"}, {"_id": 1}) is not None:
+        return True
+    if watermark is None:
+        return db[ARTICLES].find_one({}, {"_id": 1}) is not None
+    return db[ARTICLES].find_one({"updated_at": {"$gt": watermark}}, {"_id": 1}) is not None
+
+
+def note_late_writes(db, oldest: dt.datetime) -> None:
+    """Note that changes stamped ``oldest`` (and later) were written only now, for the next
+    incremental build to read back to (the write path calls it)."""
+    db[LATE_WRITES].update_one({"_id": "late"}, {"$min": {"since": oldest}}, upsert=True)
+
+
+# -- the archive's old search field ----------------------------------------------------------
+
+
+def old_search_tokens_left(db) -> bool:
+    """True while the archive still has the token field of the search before this index (its
+    index, or an interrupted removal)."""
+    return (OLD_TOKENS_INDEX in db[ARTICLES].index_information()
+            or db[UPGRADES].find_one({"_id": OLD_TOKENS_FIELD, "finished_at": None}) is not None)
+
+
+def remove_old_search_tokens(db, *, batch: int = BATCH, progress: Callable[[int], None] | None = None) -> int:
+    """Drop the old ``search_tokens`` index, then unset the field from every article in batches
+    of ``batch`` ids (the index first: without it an unset rewrites one document, with it
+    hundreds of index entries as well). Marked under way in ``archive_upgrades``, so an
+    interrupted removal resumes at the next call. Returns how many articles had the field."""
+    upgrades = db[UPGRADES]
+    upgrades.update_one({"_id": OLD_TOKENS_FIELD},
+                        {"$setOnInsert": {"started_at": dt.datetime.now(dt.timezone.utc)},
+                         "$set": {"finished_at": None}}, upsert=True)
+    articles = db[ARTICLES]
+    if OLD_TOKENS_INDEX in articles.index_information():
+        articles.drop_index(OLD_TOKENS_INDEX)
+    # The ids first: no update runs under an open cursor of the same collection.
+    ids = [doc["article_id"] for doc in articles.find({}, {"_id": 0, "article_id": 1}, batch_size=5000)]
+    removed = 0
+    for start in range(0, len(ids), batch):
+        result = articles.update_many({"article_id": {"$in": ids[start:start + batch]},
+                                       OLD_TOKENS_FIELD: {"$exists": True}},
+                                      {"$unset": {OLD_TOKENS_FIELD: ""}})
+        removed += result.modified_count
+        if progress and (start // batch + 1) % (PROGRESS_EVERY // batch or 1) == 0:
+            progress(start + batch)
+    upgrades.update_one({"_id": OLD_TOKENS_FIELD}, {"$set": {"finished_at": dt.datetime.now(dt.timezone.utc),
+                                                             "articles": removed}})
+    return removed
+
+
+# -- the query language ----------------------------------------------------------------------
+
+Terms = tuple[tuple[int, str], ...]  # one word or phrase: terms at their positions
+
+
+@dataclass(frozen=True)
+class Search:
+    """A parsed search: every group must match (a group: any of its clauses), no excluded clause
+    may. A clause is a word or a phrase as the index's terms."""
+
+    groups: tuple[tuple[Terms, ...], ...]
+    excluded: tuple[Terms, ...] = ()
+
+    @property
+    def clauses(self) -> tuple[Terms, ...]:
+        """The clauses a match shows (the excluded ones never appear in a hit)."""
+        return tuple(clause for group in self.groups for clause in group)
+
+
+def parse_search(search: str) -> Search:
+    """The user's search: ``a b`` both must match; ``"a b"`` the exact phrase; ``a OR b``
+    either; ``-a`` / ``-"a b"`` not. ``OR`` binds its neighbours into one group. A word is cut
+    as the index's text was (:func:`segment.query_terms`): a Chinese word may be several terms,
+    asked for together as a phrase. User text is never query syntax of tantivy's.
     """
-    groups: list[list[str]] = []
-    excluded: list[str] = []
+    if not isinstance(search, str):
+        raise SearchSyntaxError("the search must be text")
+    groups: list[list[Terms]] = []
+    excluded: list[Terms] = []
     join_next = False
     for minus, phrase, bare in _QUERY_TOKEN.findall(search):
         if bare == "OR":
@@ -263,48 +428,71 @@ def to_tantivy(search: str) -> str:
             continue
         negated = bool(minus) or (bare.startswith("-") and len(bare) > 1)
         text = phrase if phrase or minus else (bare[1:] if negated else bare)
-        words = words_of(text)
-        if not words:
+        terms = tuple(query_terms(text))
+        if not terms:
             continue
-        clause = _quoted(words)
         if negated:
-            excluded.append("-" + clause)
+            excluded.append(terms)
         elif join_next:
-            groups[-1].append(clause)
+            groups[-1].append(terms)
         else:
-            groups.append([clause])
+            groups.append([terms])
         join_next = False
     if join_next:
         raise SearchSyntaxError("OR needs a word on each side")
     if not groups:
         raise SearchSyntaxError("the search has no word to look for")
-    parts = [g[0] if len(g) == 1 else "(" + " OR ".join(g) + ")" for g in groups]
-    return " ".join(parts + excluded)
+    return Search(groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded))
 
 
-def positive_words(search: str) -> list[str]:
-    """The words a search looks for (not those it excludes), as the index cut them: what a
-    snippet marks. Raises SearchSyntaxError as :func:`to_tantivy` does."""
-    to_tantivy(search)
-    words: list[str] = []
-    for minus, phrase, bare in _QUERY_TOKEN.findall(search):
-        if bare == "OR" or minus or (bare.startswith("-") and len(bare) > 1):
-            continue
-        words += words_of(phrase or bare)
-    return list(dict.fromkeys(words))
+def _clause_query(schema, terms: Terms):
+    import tantivy
+
+    per_field = []
+    for name in TEXT_FIELDS:
+        if len(terms) == 1:
+            query = tantivy.Query.term_query(schema, name, terms[0][1])
+        else:
+            query = tantivy.Query.phrase_query(schema, name, [(p, t) for p, t in terms])
+        if name == "title":
+            query = tantivy.Query.boost_query(query, TITLE_BOOST)
+        per_field.append((tantivy.Occur.Should, query))
+    return tantivy.Query.boolean_query(per_field)
 
 
-_DAY = 86_400
-# Histogram buckets of publish times start at Beijing midnight (16:00 UTC the day before).
-_BEIJING_MIDNIGHT_OFFSET = _DAY - 8 * 3600
+def filter_queries(schema, query, deleted_ids: list[int] | None = None) -> list:
+    """The filters of an :class:`~newscrawler.store.queries.ArticleQuery` (its search apart)
+    as index queries; ``deleted_ids``: the archive's articles marked deleted, for ``--deleted``."""
+    import tantivy
+
+    out = []
+    lower, upper = query.bounds()
+    if lower is not None or upper is not None:
+        out.append(tantivy.Query.range_query(schema, "published_at", tantivy.FieldType.Integer,
+                                             _epoch_ms(lower), _epoch_ms(upper),
+                                             include_lower=True, include_upper=upper is None))
+    for name, value in (("category", query.category), ("source", query.source),
+                        ("author", query.author), ("tag", query.tag)):
+        if value is not None:
+            out.append(tantivy.Query.term_query(schema, name, value))
+    if query.edited:
+        out.append(tantivy.Query.range_query(schema, "revision", tantivy.FieldType.Integer, 2, None))
+    if query.deleted:
+        out.append(tantivy.Query.term_set_query(schema, "article_id", list(deleted_ids or []))
+                   if deleted_ids else tantivy.Query.empty_query())
+    return out
 
 
 class FullTextIndex:
     """Searches of a built index (read-only: no lock needed)."""
 
     def __init__(self, path: str | os.PathLike):
+        import tantivy
+
         self.path = Path(path)
-        self.index = open_index(path)
+        self.index = tantivy.Index.open(str(path))
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
         self._meta_mtime = self._meta_changed_at()
 
     def _meta_changed_at(self) -> int:
@@ -316,94 +504,140 @@ class FullTextIndex:
     def refresh(self) -> None:
         """See what a writer (a crawl's update, ``newscrawler index``) committed since this
         index was opened: a long-running reader (the web app) calls it before a search."""
+        import tantivy
+
         changed = self._meta_changed_at()
         if changed != self._meta_mtime:
-            self.index.reload()
+            # Opened again, not reloaded: a whole build swaps in a new directory at this path.
+            self.index = tantivy.Index.open(str(self.path))
+            self.schema = self.index.schema
+            self.searcher = self.index.searcher()
             self._meta_mtime = changed
 
-    def parse(self, search: str, published: tuple[dt.datetime | None, dt.datetime | None] | None = None):
-        """The query of ``search``; with ``published`` (lower, upper) bounds, only articles
-        published at or after lower and before upper (answered by the publish-time fast field,
-        no article read; articles without a publish time never match a bound)."""
-        query = self.index.parse_query(to_tantivy(search), list(TEXT_FIELDS), conjunction_by_default=True)
-        if not published or published == (None, None):
-            return query
+    def to_query(self, search: Search | str, filters: Iterable = ()):
         import tantivy
 
-        lower, upper = published
-        low = max(_epoch_seconds(lower), 1) if lower is not None else 1  # 0: no publish time
-        high = _epoch_seconds(upper) if upper is not None else None
-        if upper is not None and upper.microsecond and high is not None:
-            high += 1  # the index keeps whole seconds: an instant inside a second bounds it from above
-        within = tantivy.Query.range_query(self.index.schema, "published_at", tantivy.FieldType.Integer, low, high,
-                                           include_upper=high is None)
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)])
+        if isinstance(search, str):
+            search = parse_search(search)
+        subqueries = []
+        for group in search.groups:
+            clauses = [_clause_query(self.schema, c) for c in group]
+            subqueries.append((tantivy.Occur.Must, clauses[0] if len(clauses) == 1 else
+                               tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])))
+        subqueries += [(tantivy.Occur.MustNot, _clause_query(self.schema, c)) for c in search.excluded]
+        # Filters do not score: a constant, so the ranking stays the words' (BM25).
+        subqueries += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+        return tantivy.Query.boolean_query(subqueries)
 
-    def count(self, search: str, published=None) -> int:
-        return self.index.searcher().search(self.parse(search, published), limit=1, count=True).count
+    def count(self, query) -> int:
+        return self.searcher.search(query, limit=1, count=True).count
 
-    def article_ids(self, search: str, *, sort: str | None = None, limit: int | None = None,
-                    published=None) -> list[int]:
+    def article_ids(self, query, *, sort: str | None = None, limit: int | None = None, offset: int = 0) -> list[int]:
         """The matching article ids: best match first (BM25), or by publish time with ``sort``
-        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0; ``published``: as
-        :meth:`parse`."""
+        ``newest`` / ``oldest``; all of them when ``limit`` is None or 0."""
         import tantivy
 
-        searcher = self.index.searcher()
-        query = self.parse(search, published)
-        limit = limit or max(searcher.num_docs, 1)
+        limit = limit or max(self.searcher.num_docs, 1)
         if sort in ("newest", "oldest"):
             order = tantivy.Order.Desc if sort == "newest" else tantivy.Order.Asc
-            result = searcher.search(query, limit=limit, count=False, order_by_field="published_at", order=order)
+            result = self.searcher.search(query, limit=limit, count=False, offset=offset,
+                                          order_by_field="published_at", order=order)
         else:
-            result = searcher.search(query, limit=limit, count=False)
-        return [searcher.doc(address)["article_id"][0] for _score, address in result.hits]
+            result = self.searcher.search(query, limit=limit, count=False, offset=offset)
+        addresses = [address for _score, address in result.hits]
+        return [int(v) for v in self.searcher.fast_field_values("article_id", addresses)]
 
-    def per_day(self, search: str, published=None) -> dict[str, int]:
-        """How many articles match ``search`` per Beijing day of publication (``YYYY-MM-DD``,
-        days with none left out; articles without a publish time are not counted). Counted by
-        tantivy over the publish-time fast field: no article is read."""
-        result = self.index.searcher().aggregate(self.parse(search, published), {"days": {"histogram": {
-            "field": "published_at", "interval": _DAY, "offset": _BEIJING_MIDNIGHT_OFFSET, "min_doc_count": 1}}})
-        out: dict[str, int] = {}
+    def per_day(self, query) -> dict[str, int]:
+        """How many articles match per Beijing day of publication (``YYYY-MM-DD`` -> count, days
+        with none left out): a histogram aggregation of the index."""
+        result = self.searcher.aggregate(query, {"days": {"histogram": {
+            "field": "published_at", "interval": DAY_MS, "offset": DAY_MS - BEIJING_OFFSET_MS,
+            "min_doc_count": 1}}})
+        out = {}
         for bucket in result["days"]["buckets"]:
-            start = int(bucket["key"])
-            if start <= 0 < start + _DAY:  # published_at 0: the article has no publish time
-                continue
-            day = (_EPOCH + dt.timedelta(seconds=start + 8 * 3600)).date().isoformat()
-            out[day] = out.get(day, 0) + int(bucket["doc_count"])
+            start = _EPOCH + dt.timedelta(milliseconds=int(bucket["key"]) + BEIJING_OFFSET_MS)
+            out[start.date().isoformat()] = int(bucket["doc_count"])
         return out
 
 
-def iter_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 200) -> Iterator[dict[str, Any]]:
-    """The archived articles of ``ids`` that pass ``mongo_filter``, in the order of ``ids``.
+# -- answers: the index, then MongoDB for the page shown -------------------------------------
 
-    Asked in chunks so the first page of a frequent word costs one small ``$in`` query. The
-    query is the ids alone, which the unique index serves; the filter is checked here
-    (``queries.matches_filter``): SecantusDB answers an ``$in`` joined with another condition
-    by a collection scan (``benchmarks/bench_web.py`` prints what that costs).
-    """
-    from newscrawler.store.queries import matches_filter
 
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        found = {doc["article_id"]: doc for doc in db["articles"].find({"article_id": {"$in": part}})}
-        for article_id in part:
-            doc = found.get(article_id)
-            if doc is not None and (not mongo_filter or matches_filter(doc, mongo_filter)):
+def deleted_ids(db) -> list[int]:
+    """The ids of the archive's articles marked deleted (the ``deleted_at`` index: a range)."""
+    from newscrawler.store.queries import DELETED_FILTER
+
+    return [doc["article_id"] for doc in db[ARTICLES].find(DELETED_FILTER, {"_id": 0, "article_id": 1})]
+
+
+@dataclass
+class Answer:
+    """A search with filters, as the index asks it."""
+
+    index: FullTextIndex
+    search: Search
+    query: Any = field(repr=False)  # the tantivy query
+
+    def count(self) -> int:
+        return self.index.count(self.query)
+
+    def per_day(self) -> dict[str, int]:
+        return self.index.per_day(self.query)
+
+
+def ask(db, index: FullTextIndex, search: str | Search, article_query=None) -> Answer:
+    """``search`` with the filters of ``article_query`` (an ArticleQuery, its ``search`` ignored)."""
+    parsed = parse_search(search) if isinstance(search, str) else search
+    filters = []
+    if article_query is not None:
+        filters = filter_queries(index.schema, article_query, deleted_ids(db) if article_query.deleted else None)
+    return Answer(index=index, search=parsed, query=index.to_query(parsed, filters))
+
+
+def articles(db, answer: Answer, *, sort: str | None = None, limit: int | None = None,
+             page: int = 200) -> Iterator[dict[str, Any]]:
+    """The archived articles of an answer in its order (best first, or by publish time), at
+    most ``limit`` (None or 0: all), fetched from MongoDB a page of ids at a time (``$in`` on
+    the unique index). An id the archive no longer holds is skipped (the index is derived)."""
+    wanted = limit or None
+    page = min(page, wanted) if wanted else page
+    offset, found = 0, 0
+    while True:
+        ids = answer.index.article_ids(answer.query, sort=sort, limit=page, offset=offset)
+        if not ids:
+            return
+        docs = {doc["article_id"]: doc for doc in db[ARTICLES].find({"article_id": {"$in": ids}})}
+        for article_id in ids:
+            doc = docs.get(article_id)
+            if doc is not None:
                 yield doc
+                found += 1
+                if wanted and found >= wanted:
+                    return
+        if len(ids) < page:
+            return
+        offset += page
 
 
-def count_hits(db, ids: list[int], mongo_filter: Mapping[str, Any], *, chunk: int = 500) -> int:
-    """How many of ``ids`` are archived articles passing ``mongo_filter`` (asked as
-    :func:`iter_hits` asks, projected on the filter's fields)."""
-    from newscrawler.store.queries import matches_filter
+def search_articles(db, query, path: str | os.PathLike | None = None) -> Iterator[dict[str, Any]]:
+    """The articles of an ArticleQuery with a search, newest (or oldest) first as ``query.sort``
+    says, at most ``query.limit``, through the index at ``path`` (default: the data directory's
+    index of ``db``), as it is. Raises QueryError when there is no index or the search cannot be
+    read."""
+    from newscrawler import config
+    from newscrawler.store.queries import QueryError, _clean
 
-    projection = {"_id": 0, "article_id": 1, **dict.fromkeys(mongo_filter, 1)}
-    return sum(1 for start in range(0, len(ids), chunk)
-               for doc in db["articles"].find({"article_id": {"$in": ids[start:start + chunk]}}, projection)
-               if matches_filter(doc, mongo_filter))
+    path = Path(path) if path is not None else index_dir(config.data_dir(), db.name)
+    if not exists(path):
+        raise QueryError(f"no search index at {path}: build it with `newscrawler index`")
+    try:
+        answer = ask(db, FullTextIndex(path), query.search, query)
+    except SearchSyntaxError as exc:
+        raise QueryError(f"search: {exc}") from None
+    for doc in articles(db, answer, sort=query.sort, limit=query.limit):
+        yield _clean(doc)
 
 
-__all__ = ["BuildResult", "FullTextIndex", "count_hits", "IndexBusy", "SearchSyntaxError", "build", "exists",
-           "index_dir", "iter_hits", "positive_words", "to_tantivy", "words_of"]
+__all__ = ["Answer", "BuildResult", "FullTextIndex", "INDEXED_FIELDS", "IndexBusy", "Search", "SearchSyntaxError",
+           "articles", "ask", "build", "deleted_ids", "exists", "index_dir", "is_behind", "normalize",
+           "note_late_writes", "old_search_tokens_left", "parse_search", "remove_old_search_tokens", "search_articles", "whole_build_reason"]

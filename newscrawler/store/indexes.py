@@ -14,11 +14,12 @@ of ``benchmarks/bench_query.py``):
   ``(field, published_at desc)`` indexes: equality on the prefix + a date range rides them.
 * ``{category: c}`` + sort ``published_at`` desc, limit 20: served by the index, and much
   cheaper again with a ``published_at`` window added.
-* ``{search_tokens: w}`` limit 20: served by the index, cost growing with the word's matches.
-  The compound ``(search_tokens, published_at)`` serves plain equality as fast as a
-  single-field index did and adds the date window -- why it is compound. ``$all`` of two
-  words is a COLLSCAN: query the rarest word, filter the rest in Python. ``$and`` / ``$or``
-  at top level are not index-planned either.
+* ``$all`` of two values of an array field is a COLLSCAN, and ``$and`` / ``$or`` at top level
+  are not index-planned either: one equality rides the index, the rest is checked in Python.
+  (Search is not asked of MongoDB at all: the full-text index beside it answers, see
+  ``store/fulltext.py``; the old per-article ``search_tokens`` and their index cost most of
+  the archive's size and write time.)
+* ``{updated_at: {$gte: t}}``: served by the index; the search index's incremental build.
 * ``{published_at: {$gte, $lt}}``: served by the index, cost following the window's matches.
 * ``find().sort(published_at desc).limit(20)``: linear in the archive (it walks the whole
   index); "latest 20" with a window of a few days is cheap.
@@ -49,8 +50,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("authors", ASCENDING), ("published_at", DESCENDING)]),  # by author
         IndexModel([("tags", ASCENDING), ("published_at", DESCENDING)]),  # by tag
         IndexModel([("source", ASCENDING), ("published_at", DESCENDING)]),  # by outlet
-        IndexModel([("search_tokens", ASCENDING), ("published_at", DESCENDING)]),  # keyword search
         IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
+        IndexModel([("updated_at", ASCENDING)]),  # what changed since the search index's last build
         IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
         # query --edited (revision > 1) and --deleted (deleted_at in a range), stats per day:
         # single fields, since a range is what SecantusDB serves (not $ne / $exists / $type).

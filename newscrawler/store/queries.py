@@ -8,11 +8,12 @@ Why the finding is planned rather than one ``find(filter).sort().limit()``: Seca
 fetches and decodes every candidate its index yields before it sorts and limits
 (so ``find().sort(published_at).limit(20)`` costs time linear in the archive:
 ``benchmarks/archive_queries.py`` prints it). So a listing of the N newest asks for growing
-windows of dates, newest first (1 day, 4, 16, ... back from today), each served by a
+windows of dates, newest first (1 hour, 4, 16, ... back from now), each served by a
 compound ``(field, published_at)`` index, and stops as soon as it has N. Only ONE equality rides the index
 with the window (SecantusDB uses a compound index only for exactly "equalities on its
 leading fields + one range"); the most selective one is chosen, and the others are checked in
-Python, as is the keyword search (see :mod:`newscrawler.store.search`).
+Python. A search (``ArticleQuery.search``) is answered by the full-text index beside the
+archive (:mod:`newscrawler.store.fulltext`), not here.
 """
 
 from __future__ import annotations
@@ -29,30 +30,31 @@ from pymongo.database import Database
 
 from newscrawler.store import counts
 from newscrawler.store.indexes import ARTICLES, CRAWLS, REVISIONS
-from newscrawler.store.search import KeywordSearch, parse_search
 from newscrawler.nbd.dates import BEIJING, UTC, beijing_date
 from newscrawler.nbd.site import parse_article_url
 
 SORTS = {"newest": DESCENDING, "oldest": ASCENDING}
 
 # (ArticleQuery attribute, document field), most selective first: the first one given is
-# the equality the index answers; "search" stands for the keyword search's token.
+# the equality the index answers.
 EQUALITY_FILTERS = (
     ("author", "authors"),
     ("tag", "tags"),
-    ("search", "search_tokens"),
     ("category", "category"),
     ("source", "source"),
 )
 
-FIRST_WINDOW = dt.timedelta(days=1)
+# An hour: the site publishes about 1,500 articles a day, and a day's window costs the server
+# every one of them (latest 20: about 190 ms a day's window, 15 ms an hour's, bench_scale).
+FIRST_WINDOW = dt.timedelta(hours=1)
 WINDOW_GROWTH = 4  # at most; less once the hits so far tell how far back the rest lie
 WINDOW_MARGIN = 1.25  # ask for a quarter more than the hit rate so far says is needed
 # No article is older than this; the window that reaches it is left open (or ends at since).
 ARCHIVE_FLOOR = dt.datetime(1990, 1, 1, tzinfo=UTC)
 MONGO_RESOLUTION = dt.timedelta(milliseconds=1)  # BSON datetimes keep milliseconds
 
-# Internal fields that are not part of an article as people see it.
+# Internal fields that are not part of an article as people see it (search_tokens: the old
+# keyword search's, left in archives until `newscrawler index` removes them).
 HIDDEN_FIELDS = ("_id", "search_tokens")
 
 
@@ -84,7 +86,8 @@ class ArticleQuery:
 
     ``since`` / ``until``: dates or datetimes in Beijing time (aware datetimes are converted),
     both inclusive. ``author`` / ``tag`` match one element of ``authors`` / ``tags``.
-    ``search``: words separated by spaces, all required. ``limit`` None or 0: all.
+    ``search``: the full-text index's query language (:func:`newscrawler.store.fulltext.parse_search`),
+    answered by that index, not by MongoDB. ``limit`` None or 0: all.
     """
 
     since: dt.date | dt.datetime | None = None
@@ -122,11 +125,6 @@ class ArticleQuery:
         lower, upper = self.bounds()
         if lower and upper and lower >= upper:
             raise QueryError("since is after until")
-        if self.search is not None:
-            try:
-                parse_search(self.search)
-            except ValueError as exc:
-                raise QueryError(str(exc)) from None
 
     # -- the filter ---------------------------------------------------------------------
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -135,27 +133,16 @@ class ArticleQuery:
         upper = _as_utc(self.until, end=True) if self.until is not None else None
         return lower, upper
 
-    def keyword_search(self) -> KeywordSearch | None:
-        return parse_search(self.search) if self.search is not None else None
-
     def equalities(self) -> dict[str, str]:
         """The equality conditions, most selective first (field -> value)."""
-        search = self.keyword_search()
-        out: dict[str, str] = {}
-        for attribute, field in EQUALITY_FILTERS:
-            if attribute == "search":
-                if search and search.key_token:
-                    out[field] = search.key_token
-            elif getattr(self, attribute) is not None:
-                out[field] = getattr(self, attribute)
-        return out
+        return {field: getattr(self, attribute) for attribute, field in EQUALITY_FILTERS
+                if getattr(self, attribute) is not None}
 
     def to_filter(self) -> dict[str, Any]:
-        """The MongoDB filter of this query, every condition in it but the keyword check.
+        """The MongoDB filter of this query (the search, answered by the full-text index, apart).
 
-        Correct on any MongoDB; with a search, its results are candidates that
-        ``keyword_search().matches`` narrows (the words checked literally). Field names are constants
-        and values plain str or datetime, so the filter is injection-free by construction.
+        Correct on any MongoDB. Field names are constants and values plain str or datetime, so
+        the filter is injection-free by construction.
         """
         filter_: dict[str, Any] = dict(self.equalities())
         date_range = _range(*self.bounds())
@@ -183,33 +170,6 @@ def _has(doc: Mapping[str, Any], field: str, value: Any) -> bool:
     return stored == value or (isinstance(stored, list) and value in stored)
 
 
-_BOUNDS = {"$gte": lambda a, b: a >= b, "$gt": lambda a, b: a > b, "$lt": lambda a, b: a < b,
-           "$lte": lambda a, b: a <= b}
-
-
-def matches_filter(doc: Mapping[str, Any], filter_: Mapping[str, Any]) -> bool:
-    """Whether ``doc`` passes a filter of the shapes this module builds (``to_filter``, with
-    ``EDITED_FILTER`` / ``DELETED_FILTER``): equalities and ``$gte``/``$gt``/``$lt``/``$lte``
-    bounds, checked as MongoDB does (arrays match any element; a bound never matches a missing
-    value or one of another type). For hits fetched by id alone: SecantusDB plans an ``$in``
-    of ids with another condition badly (it scans), the ``$in`` alone rides the unique index."""
-    for field, condition in filter_.items():
-        if not isinstance(condition, Mapping):
-            if not _has(doc, field, condition):
-                return False
-            continue
-        value = _aware(doc.get(field))
-        for op, bound in condition.items():
-            if op not in _BOUNDS:
-                raise ValueError(f"matches_filter does not know {op}")
-            try:
-                if value is None or not _BOUNDS[op](value, _aware(bound)):
-                    return False
-            except TypeError:  # another type (a date against a number): no match, as in MongoDB
-                return False
-    return True
-
-
 def _clean(doc: dict[str, Any]) -> dict[str, Any]:
     for field in HIDDEN_FIELDS:
         doc.pop(field, None)
@@ -225,12 +185,20 @@ def find_articles(db: Database, query: ArticleQuery) -> list[dict[str, Any]]:
 
 
 def iter_articles(db: Database, query: ArticleQuery) -> Iterator[dict[str, Any]]:
-    """Like :func:`find_articles`, streaming (exports of the whole archive stay small in memory)."""
+    """Like :func:`find_articles`, streaming (exports of the whole archive stay small in memory).
+
+    With ``query.search``: the full-text index's matches (of the data directory's index of this
+    database, as it is: the command line brings it up to date first), ``query.sort`` order.
+    """
+    if query.search is not None:
+        from newscrawler.store import fulltext
+
+        yield from fulltext.search_articles(db, query)
+        return
     if query.edited or query.deleted:
         yield from _marked_articles(db[ARTICLES], query)
         return
     coll = db[ARTICLES]
-    search = query.keyword_search()
     equalities = query.equalities()
     primary = next(iter(equalities), None)
     windowed = bool(query.limit) and (primary is None or primary in _date_indexed_fields(coll)) and (
@@ -240,21 +208,15 @@ def iter_articles(db: Database, query: ArticleQuery) -> Iterator[dict[str, Any]]
         residual = {f: v for f, v in equalities.items() if f != primary}
 
         def accept(doc: Mapping[str, Any]) -> bool:
-            return all(_has(doc, f, v) for f, v in residual.items()) and (search is None or search.matches(doc))
+            return all(_has(doc, f, v) for f, v in residual.items())
 
         yield from _windowed(coll, query, primary, equalities.get(primary), accept)
         return
     cursor = coll.find(query.to_filter(), sort=query.sort_spec())
-    if query.limit and search is None:
+    if query.limit:
         cursor = cursor.limit(query.limit)
-    found = 0
     for doc in cursor:
-        if search is None or search.matches(doc):
-            yield _clean(doc)
-            found += 1
-            if query.limit and found >= query.limit:
-                cursor.close()
-                return
+        yield _clean(doc)
 
 
 def _date_indexed_fields(coll: Collection) -> set[str | None]:
@@ -343,7 +305,6 @@ def _marked_articles(coll: Collection, query: ArticleQuery) -> Iterator[dict[str
     the archive: the articles the site changed), every other filter is checked on them here,
     then they are sorted by publish time and cut to the limit."""
     filter_ = dict(DELETED_FILTER) if query.deleted else dict(EDITED_FILTER)
-    search = query.keyword_search()
     lower, upper = query.bounds()
     equalities = query.equalities()
 
@@ -354,8 +315,7 @@ def _marked_articles(coll: Collection, query: ArticleQuery) -> Iterator[dict[str
         published = _aware(published)
         return ((not query.edited or (doc.get("revision") or 1) > 1)
                 and (lower is None or published >= lower) and (upper is None or published < upper)
-                and all(_has(doc, f, v) for f, v in equalities.items())
-                and (search is None or search.matches(doc)))
+                and all(_has(doc, f, v) for f, v in equalities.items()))
 
     found = [doc for doc in coll.find(filter_) if accept(doc)]
     oldest = dt.datetime.min.replace(tzinfo=UTC)
@@ -486,6 +446,5 @@ __all__ = [
     "get_article",
     "iter_articles",
     "last_crawls",
-    "matches_filter",
     "revision_count",
 ]

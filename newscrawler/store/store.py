@@ -16,20 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from newscrawler.store.connection import describe_client, describe_error, redact_uri
 from newscrawler.store.counts import record_article_writes, record_rejects
 from newscrawler.store.errors import ArchiveUnavailable
-from newscrawler.store.search import search_tokens
+from newscrawler.store.fulltext import INDEXED_FIELDS, LATE_WRITE, note_late_writes
 from newscrawler.timeutil import utcnow
 from newscrawler.store.indexes import ARTICLES, CRAWLS, REJECTS, REVISIONS, ensure_indexes
 
 logger = logging.getLogger(__name__)
 
 ID_BATCH = 500  # ids per $in query: a batch the index serves quickly (see indexes.py)
+DUPLICATE_KEY = 11000  # MongoDB's error code of a unique index refusing a document
 _BSON_SCALARS = (str, int, float, bool, bytes, datetime, type(None))
 
 
@@ -102,6 +103,11 @@ class ArticleStore:
         ``$setOnInsert`` so it keeps the first crawl's time. A document without one gets its
         ``last_crawled_at`` (right for spool replays, which happen later), else now.
         Per-document failures are returned in ``errors``; the other documents are written.
+
+        An ``insert_only`` document is a plain insert, not an upsert (no lookup first: more
+        inserts a second on SecantusDB, ``benchmarks/bench_scale.py``); one that another crawl
+        inserted first fails on the unique ``article_id`` index and is left out of
+        ``inserted_ids`` (not an error), as a matched upsert was.
         """
         ops, ids = [], []
         now = utcnow()
@@ -111,12 +117,13 @@ class ArticleStore:
             first_seen = doc.get("first_seen_at") or doc.get("last_crawled_at") or now
             condition = (conditions or {}).get(doc["article_id"])
             if doc["article_id"] in insert_only:
-                update = {"$setOnInsert": {**fields, "first_seen_at": first_seen}}
-            else:
-                update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
-                stale = {other: "" for field, other in EXCLUSIVE_FIELDS.items() if field in fields and other not in fields}
-                if stale:
-                    update["$unset"] = stale
+                ops.append(InsertOne({**fields, "first_seen_at": first_seen}))
+                ids.append(doc["article_id"])
+                continue
+            update = {"$set": fields, "$setOnInsert": {"first_seen_at": first_seen}}
+            stale = {other: "" for field, other in EXCLUSIVE_FIELDS.items() if field in fields and other not in fields}
+            if stale:
+                update["$unset"] = stale
             ops.append(UpdateOne({"article_id": doc["article_id"], **(condition or {})}, update,
                                  upsert=condition is None))
             ids.append(doc["article_id"])
@@ -131,12 +138,18 @@ class ArticleStore:
             raw = exc.details
         except PyMongoError as exc:
             raise self._unavailable(action, exc) from None
+        errors = raw.get("writeErrors", [])
+        inserts = {i for i, op in enumerate(ops) if isinstance(op, InsertOne)}
+        # An insert another crawl beat (its article_id already there): not written, no error.
+        beaten = {e["index"] for e in errors if e["index"] in inserts and e.get("code") == DUPLICATE_KEY}
+        failed = {e["index"] for e in errors}
         result = BulkResult(
-            inserted_ids=[ids[u["index"]] for u in raw.get("upserted", [])],
+            inserted_ids=[ids[u["index"]] for u in raw.get("upserted", [])]
+            + [ids[i] for i in sorted(inserts - failed)],
             matched=raw.get("nMatched", 0),
             modified=raw.get("nModified", 0),
             errors=[{"article_id": ids[e["index"]], "code": e.get("code"), "message": e.get("errmsg", "")}
-                    for e in raw.get("writeErrors", [])],
+                    for e in errors if e["index"] not in beaten],
         )
         for error in result.errors:
             logger.error("article %s was not written: %s", error["article_id"], error["message"])
@@ -166,6 +179,7 @@ class ArticleStore:
             doc.get("content_hash") for doc in docs if doc["article_id"] not in stored)
         counts = dict.fromkeys(("new", "updated", "unchanged", "stale", "errors"), 0)
         to_write, replaced, conditions, kinds = [], [], {}, {}
+        changed: set[int] = set()  # ids whose record this write changes (new, edited, fields moved)
         for doc in docs:
             old = stored.get(doc["article_id"])
             if old is not None:
@@ -173,11 +187,10 @@ class ArticleStore:
                                                  "content_hash": old.get("content_hash")}
             crawled_at = _aware(doc.get("last_crawled_at")) or now
             new = {**doc, "crawl_id": crawl_id, "last_crawled_at": crawled_at}
-            if old is None or old.get("content_hash") != doc.get("content_hash"):
-                # Keyword search reads these; an unchanged text keeps its stored tokens ($set).
-                new["search_tokens"] = search_tokens(doc.get("title"), doc.get("body_text"))
+            # updated_at: when the crawl saw the record change (the search index follows it).
             if old is None:
                 kind = "new"
+                changed.add(doc["article_id"])
                 new.update(revision=1, updated_at=crawled_at)
                 original = known_hashes.get(doc.get("content_hash"))
                 if original is not None and not doc.get("duplicate_of"):
@@ -187,9 +200,16 @@ class ArticleStore:
                 continue
             elif old.get("content_hash") == doc.get("content_hash"):
                 kind = "unchanged"
-                new.update(revision=old.get("revision", 1), updated_at=old.get("updated_at", crawled_at))
+                # The same text, but a summary, tag or category the search index holds may
+                # have changed: the index follows updated_at.
+                moved = _indexed_fields_changed(old, doc)
+                if moved:
+                    changed.add(doc["article_id"])
+                new.update(revision=old.get("revision", 1),
+                           updated_at=crawled_at if moved else old.get("updated_at", crawled_at))
             else:
                 kind = "updated"
+                changed.add(doc["article_id"])
                 replaced.append(old)
                 new.update(revision=old.get("revision", 1) + 1, updated_at=crawled_at)
             counts[kind] += 1
@@ -204,7 +224,7 @@ class ArticleStore:
         lost: set[int] = new_ids - set(result.inserted_ids) - not_written
         # Every other write either matched, inserted or failed; the rest found their article
         # changed by another crawl since it was read.
-        if result.matched - len(lost) + result.inserted + len(result.errors) < len(to_write):
+        if result.matched + len(lost) + result.inserted + len(result.errors) < len(to_write):
             lost |= self._not_written(to_write, conditions)
         if lost:
             if _attempt < 3:
@@ -221,6 +241,13 @@ class ArticleStore:
                 and aid not in not_written | lost]
         if back:
             counts["restored"] = len(self.clear_deleted(back, crawl_id))
+        # Changes stamped long before now (a spool replayed, pages crawled earlier): the search
+        # index may have taken a later updated_at already, so they are noted for its next build.
+        late = [d["updated_at"] for d in to_write if d["article_id"] in changed
+                and d["article_id"] not in not_written | lost and now - d["updated_at"] > LATE_WRITE]
+        if late:
+            with self._unavailable_on_error("noting late writes for the search index"):
+                note_late_writes(self.db, min(late))
         # The kept counts behind `stats` (a retried write counts itself in its own call).
         with self._unavailable_on_error("updating the archive counts"):
             record_article_writes(self.db, [(stored.get(d["article_id"]), d) for d in to_write
@@ -391,6 +418,20 @@ def _batches(ids: Iterable[Any]) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def _indexed_fields_changed(old: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+    """True when ``doc`` changes a field the search index copies (times to BSON's milliseconds)."""
+    for name in INDEXED_FIELDS:
+        if name == "revision" or name not in doc:
+            continue
+        before, after = old.get(name), doc.get(name)
+        if isinstance(before, datetime) and isinstance(after, datetime):
+            before, after = _aware(before), _aware(after)
+            after = after.replace(microsecond=after.microsecond // 1000 * 1000)
+        if before != after:
+            return True
+    return False
 
 
 def _aware(value: datetime | None) -> datetime | None:

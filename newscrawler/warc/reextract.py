@@ -175,10 +175,6 @@ def _new_version(result: _Result, run_id: str, now: dt.datetime) -> dict:
     new.update(reextracted_at=now, revision=int(old.get("revision") or 1) + 1, updated_at=now, crawl_id=run_id,
                # The page was fetched then: not a newer crawl (and not stale against the stored one).
                last_crawled_at=old.get("last_crawled_at") or now)
-    if {"title", "body_text"} & set(result.fields):  # keyword search reads these
-        from newscrawler.store.search import search_tokens
-
-        new["search_tokens"] = search_tokens(new.get("title"), new.get("body_text"))
     return new
 
 

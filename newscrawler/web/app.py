@@ -58,13 +58,11 @@ class ErrorAnswer(BaseModel):
 
 class ArticleList(BaseModel):
     total: int = Field(description="how many articles match in all")
-    total_exact: bool = Field(True, description="false: total estimated (a search with category, author, tag "
-                                                "or source over very many hits; the notice says from what)")
     page: int
     size: int
     pages: int
     sort: str
-    mode: str = Field(description="fulltext (the search index), tokens (no index: word tokens), filters (no q)")
+    mode: str = Field(description="fulltext (the search index), filters (no q), no_index (q given, the index not built: nothing found, the notice says how to build it)")
     notice: str | None = None
     filters: dict[str, Any]
     articles: list[dict[str, Any]]
@@ -72,7 +70,6 @@ class ArticleList(BaseModel):
 
 class MonthCounts(BaseModel):
     total: int
-    total_exact: bool = True
     mode: str
     notice: str | None = None
     months: dict[str, int] = Field(description="Beijing month YYYY-MM -> matching articles published then")
@@ -208,9 +205,12 @@ def _add_error_handlers(app: FastAPI, page) -> None:
         return answer(request, exc.status_code, message)
 
 
-def _listing(doc: dict[str, Any], words: list[str]) -> dict[str, Any]:
+def _listing(doc: dict[str, Any], clauses) -> dict[str, Any]:
+    from newscrawler.store.snippets import snippet
+
     out = {name: json_value(doc.get(name)) for name in LISTING_FIELDS}
-    out["snippet"] = str(render.snippet(doc, words).striptags()) if words else None
+    # As query --search --format json gives it: the matches in 【】.
+    out["snippet"] = snippet(doc, clauses, render.SNIPPET_LENGTH).text() if clauses else None
     out["links"] = {"self": f"/api/articles/{doc['article_id']}", "page": f"/articles/{doc['article_id']}"}
     return out
 
@@ -230,17 +230,17 @@ def _api(reader: ArchiveReader) -> APIRouter:
         """The search issue's query language in ``q`` (through the full-text index when built),
         the filters, relevance or date order; one page of at most 100 articles."""
         result = reader.search(p)
-        return {"total": result.total, "total_exact": result.exact, "page": p.page, "size": p.size,
+        return {"total": result.total, "page": p.page, "size": p.size,
                 "pages": _pages_of(result.total, p.size),
                 "sort": result.sort, "mode": result.mode, "notice": result.notice, "filters": p.filters(),
-                "articles": [_listing(doc, result.words) for doc in result.articles]}
+                "articles": [_listing(doc, result.clauses) for doc in result.articles]}
 
     @api.get("/articles/months", response_model=MonthCounts, summary="Matching articles per month")
     def months(p: Annotated[ArticleSearch, Query()]):
         """How many articles match per Beijing month of publication (``page`` and ``size``
         are ignored): how often a word was mentioned over time."""
         result = reader.search(p.model_copy(update={"page": 1, "size": 1}), months=True)
-        return {"total": result.total, "total_exact": result.exact, "mode": result.mode, "notice": result.notice,
+        return {"total": result.total, "mode": result.mode, "notice": result.notice,
                 "months": result.per_month}
 
     @api.get("/articles/{article_id}", summary="One article")
@@ -309,7 +309,7 @@ def _pages(reader: ArchiveReader, page) -> APIRouter:
                     previous=link(p.page - 1) if p.page > 1 else None,
                     next=link(p.page + 1) if p.page < pages_total and (p.page + 1) * p.size <= MAX_RESULT_WINDOW
                     else None,
-                    snippet=lambda doc: render.snippet(doc, result.words),
+                    snippet=lambda doc: render.snippet(doc, result.clauses),
                     api=f"/api/articles?{urlencode({**p.filters(), 'page': p.page, 'size': p.size})}")
 
     @pages.get("/articles/{article_id}", response_class=HTMLResponse)

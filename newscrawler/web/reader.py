@@ -1,11 +1,11 @@
 """The archive's questions the web pages and the JSON API share, answered through ``store/``
 and ``warc/`` as the command line answers them.
 
-A search goes through the full-text index when it is built (``newscrawler index``), as
-``query --search`` does: the index gives the matching ids (best first, or by publish time),
-every other filter is checked on the MongoDB side. Without the index it falls back to the
-archive's word tokens (all words must appear, newest first) and says so. Without a search,
-the plain filters are served by MongoDB's indexes (``store/queries.py``).
+A search goes through the full-text index (``store/fulltext.py``), as ``query --search``
+does: the index answers the words and every filter, counts and months included; MongoDB
+gives the articles of the page shown. Before the index is built a search finds nothing and
+says how to build it (the web app only reads). Without a search, the plain filters are
+served by MongoDB's indexes (``store/queries.py``).
 
 Files are served only from where the archive keeps them: a stored image by a path that has
 the shape the thumbnail pipeline gives (``full/ab/<sha1>.jpg``) and resolves inside the
@@ -15,14 +15,12 @@ No path from a request is used otherwise.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import re
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +28,15 @@ from newscrawler.store import counts
 from newscrawler.store.changes import VersionNotKept, pick_versions
 from newscrawler.store.indexes import ARTICLES, CRAWLS
 from newscrawler.store.queries import (DELETED_FILTER, EDITED_FILTER, HIDDEN_FIELDS, ArticleQuery, QueryError,
-                                       archive_stats, article_versions, iter_articles, matches_filter)
-from newscrawler.timeutil import as_beijing
+                                       archive_stats, article_versions, iter_articles)
 from newscrawler.web.params import ArticleSearch, CrawlsParams
 
-CHUNK = 500  # ids per $in query when a search's hits are checked against MongoDB filters
-# Hits checked one by one against category/author/tag/source (MongoDB answers an $in of ids at
-# a cost per id: about a millisecond each on SecantusDB): past this many, once the page is full,
-# the total is estimated from the share of the checked hits that passed, and says so.
-CHECK_LIMIT = 2_000
-# Articles a filtered search fetches by its filter (an author's, a tag's) to intersect with the
-# hits, before it checks the hits instead: each costs about as much as a hit checked.
-FILTER_SIDE_LIMIT = 1_000
 MONTHS_TTL = 60.0  # seconds the whole archive's articles per month are reused (the home page's chart)
 # The shape of a stored image's path (crawl/pipelines/thumbnails.py: file_path, thumb_path).
 IMAGE_PATH = re.compile(r"(?:full|thumbs/[a-z0-9_]{1,32})/[0-9a-f]{2}/[0-9a-f]{40}\.jpg")
 WARC_NAME = re.compile(r"[\w.+-]+\.warc(?:\.gz)?")
-NO_INDEX_NOTICE = ("No search index: searching the archive's word tokens instead (every word must appear; "
-                   "no phrases, OR or -word; newest first). Build the index with `newscrawler index`.")
+NO_INDEX_NOTICE = ("This archive has no search index yet: build it with `newscrawler index` "
+                   "(a crawl also builds it when it ends).")
 
 
 class NotFound(LookupError):
@@ -78,27 +67,17 @@ class WebConfig:
 class SearchResult:
     total: int
     articles: list[dict[str, Any]]
-    mode: str  # fulltext | tokens | filters
+    mode: str  # fulltext | no_index | filters
     sort: str
-    words: list[str] = field(default_factory=list)  # what snippets mark
+    clauses: tuple = ()  # the search's words and phrases as index terms: what snippets mark
     notice: str | None = None
     per_month: dict[str, int] | None = None
-    exact: bool = True  # False: total (and per_month) estimated from the hits checked
 
 
 def _clean(doc: dict[str, Any]) -> dict[str, Any]:
     for name in HIDDEN_FIELDS:
         doc.pop(name, None)
     return doc
-
-
-def _month(moment: Any) -> str | None:
-    return as_beijing(moment).strftime("%Y-%m") if isinstance(moment, dt.datetime) else None
-
-
-def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
 
 
 class ArchiveReader:
@@ -145,139 +124,38 @@ class ArchiveReader:
             index = self.fulltext_index()
             if index is not None:
                 return self._fulltext(index, p, months)
-            return self._tokens(p, months)
+            return self._no_index(p, months)
         return self._filtered(p, months)
 
     def _fulltext(self, index, p: ArticleSearch, months: bool) -> SearchResult:
-        """The index answers the words and the publish-time bounds (counts and months
-        included, no article read); the other filters are checked on the MongoDB side: the
-        edited or deleted marks through their own index (few articles), category, author, tag
-        and source on the hits themselves (a cost that follows the number of hits)."""
-        from newscrawler.store.fulltext import SearchSyntaxError, iter_hits, positive_words
+        """The index answers the words and every filter (dates, category, author, tag, source,
+        the edited and deleted marks): the total and the months are counted there, no article
+        read; MongoDB gives the articles of the page shown."""
+        from newscrawler.store import fulltext
 
         sort = p.sort or "relevance"
         query = self._query(p, search=None, limit=None, sort="newest")
-        published = query.bounds()
-        equalities = query.equalities()
-        offset = (p.page - 1) * p.size
         try:
-            words = positive_words(p.q)
-            order = None if sort == "relevance" else sort
-            if not equalities and not p.edited and not p.deleted:
-                total = index.count(p.q, published)
-                page_ids = index.article_ids(p.q, sort=order, limit=offset + p.size, published=published)[offset:]
-                per_month = counts.months_of(index.per_day(p.q, published)) if months else None
-            else:
-                ids = index.article_ids(p.q, sort=order, published=published)
-        except SearchSyntaxError as exc:
+            answer = fulltext.ask(self.db, index, p.q, query)
+        except fulltext.SearchSyntaxError as exc:
             raise BadRequest(f"q: {exc}") from None
-        exact, notice = True, None
-        if equalities or p.edited or p.deleted:
-            marks = {**(EDITED_FILTER if p.edited else {}), **(DELETED_FILTER if p.deleted else {})}
-            candidates = self._filter_side(equalities, marks, published) if equalities else None
-            if candidates is not None:
-                matched = [article_id for article_id in ids if article_id in candidates]
-                month_counts = Counter(m for m in (_month(candidates[i]) for i in matched) if m)
-                checked = len(ids)
-            elif equalities:
-                matched, month_counts, checked = self._matching(ids, {**equalities, **marks}, offset + p.size)
-            else:
-                matched, month_counts = self._marked(ids, marks)
-                checked = len(ids)
-            total = len(matched)
-            if checked < len(ids):
-                exact = False
-                total = max(total, round(len(matched) / checked * len(ids)))
-                notice = (f"About {total} matches: estimated from the first {checked} of the {len(ids)} articles with "
-                          "these words (category, author, tag and source are checked article by article); "
-                          "narrow the search, e.g. by date, for an exact count.")
-                scale = len(ids) / checked
-                month_counts = Counter({m: round(n * scale) for m, n in month_counts.items()})
-            page_ids = matched[offset:offset + p.size]
-            per_month = dict(sorted(month_counts.items())) if months else None
-        docs = [_clean(doc) for doc in iter_hits(self.db, page_ids, {})]
-        return SearchResult(total, docs, "fulltext", sort, words, notice, per_month, exact)
+        ids = index.article_ids(answer.query, sort=None if sort == "relevance" else sort,
+                                limit=p.size, offset=(p.page - 1) * p.size)
+        found = {doc["article_id"]: doc for doc in self.db[ARTICLES].find({"article_id": {"$in": ids}})}
+        docs = [_clean(found[article_id]) for article_id in ids if article_id in found]
+        per_month = counts.months_of(answer.per_day()) if months else None
+        return SearchResult(answer.count(), docs, "fulltext", sort, answer.search.clauses, None, per_month)
 
-    def _filter_side(self, equalities: Mapping[str, Any], marks: Mapping[str, Any],
-                     published: tuple[Any, Any]) -> dict[int, Any] | None:
-        """The articles passing the filters (id -> publish time), when they are at most
-        ``FILTER_SIDE_LIMIT``: asked by the most selective equality and the dates, which one
-        compound index serves (an author, a tag: a few hundred articles), the rest checked
-        here. None when there are more (a category, a source): the hits are checked instead."""
-        field, value = next(iter(equalities.items()))
-        if field == "source" or self._kept_count(field, value) > FILTER_SIDE_LIMIT:
-            return None  # known to be large: no use fetching its first thousand to find out
-        query: dict[str, Any] = {field: value}
-        lower, upper = published
-        if lower is not None or upper is not None:
-            query["published_at"] = {**({"$gte": lower} if lower is not None else {}),
-                                     **({"$lt": upper} if upper is not None else {})}
-        rest = {**{k: v for k, v in equalities.items() if k != field}, **marks}
-        projection = {"_id": 0, "article_id": 1, "published_at": 1, **dict.fromkeys(rest, 1)}
-        found = list(self.db[ARTICLES].find(query, projection, limit=FILTER_SIDE_LIMIT + 1))
-        if len(found) > FILTER_SIDE_LIMIT:
-            return None
-        return {doc["article_id"]: doc.get("published_at") for doc in found if matches_filter(doc, rest)}
+    def _no_index(self, p: ArticleSearch, months: bool) -> SearchResult:
+        """A search before the index is built: nothing is found, and the notice says why (the
+        web app only reads; ``newscrawler index`` or the next crawl builds the index)."""
+        from newscrawler.store import fulltext
 
-    def _kept_count(self, field: str, value: Any) -> int:
-        """The articles of a category or an author from the counts kept at write time (0 when
-        not kept: a tag, or counts never built)."""
-        kind = {"category": "category", "authors": "author"}.get(field)
-        if kind is None:
-            return 0
-        row = self.db[counts.COLLECTION].find_one({"_id": f"{kind}:{value}"}, {"n": 1})
-        return int(row["n"]) if row else 0
-
-    def _marked(self, ids: list[int], marks: Mapping[str, Any]) -> tuple[list[int], Counter]:
-        """Those of ``ids`` (in their order) with the edited / deleted marks, and how many per
-        month: the marked articles are few next to the archive, and their index gives them."""
-        marked = {doc["article_id"]: doc.get("published_at") for doc in
-                  self.db[ARTICLES].find(dict(marks), {"_id": 0, "article_id": 1, "published_at": 1})}
-        matched = [article_id for article_id in ids if article_id in marked]
-        return matched, Counter(m for m in (_month(marked[i]) for i in matched) if m)
-
-    def _matching(self, ids: list[int], mongo_filter: Mapping[str, Any], need: int) -> tuple[list[int], Counter, int]:
-        """Those of ``ids`` (in their order) whose article passes ``mongo_filter``, how many of
-        them per month, and how many ids were checked: one ``$in`` query per chunk of ids
-        (served by the unique index), projected on the filter's fields, which are checked here.
-        Stops once ``CHECK_LIMIT`` ids are checked and ``need`` passed."""
-        matched: list[int] = []
-        months: Counter = Counter()
-        projection = {"_id": 0, "article_id": 1, "published_at": 1, **{field: 1 for field in mongo_filter}}
-        checked = 0
-        for chunk in _chunks(ids, CHUNK):
-            if checked >= CHECK_LIMIT and len(matched) >= need:
-                break
-            checked += len(chunk)
-            found = {doc["article_id"]: doc for doc in
-                     self.db[ARTICLES].find({"article_id": {"$in": chunk}}, projection)}
-            for article_id in chunk:
-                doc = found.get(article_id)
-                if doc is not None and matches_filter(doc, mongo_filter):
-                    matched.append(article_id)
-                    month = _month(doc.get("published_at"))
-                    if month:
-                        months[month] += 1
-        return matched, months, checked
-
-    def _tokens(self, p: ArticleSearch, months: bool) -> SearchResult:
-        """No index: the archive's token search (store/search.py), every match walked to count."""
-        from newscrawler.store.search import normalize
-
-        sort = p.sort if p.sort in ("newest", "oldest") else "newest"
-        query = self._query(p, search=p.q, limit=None, sort=sort)
-        offset = (p.page - 1) * p.size
-        page, total, month_counts = [], 0, Counter()
-        for doc in iter_articles(self.db, query):
-            if offset <= total < offset + p.size:
-                page.append(doc)
-            total += 1
-            month = _month(doc.get("published_at")) if months else None
-            if month:
-                month_counts[month] += 1
-        words = list(dict.fromkeys(normalize(w) for w in p.q.split()))
-        return SearchResult(total, page, "tokens", sort, words, NO_INDEX_NOTICE,
-                            dict(sorted(month_counts.items())) if months else None)
+        try:
+            fulltext.parse_search(p.q)
+        except fulltext.SearchSyntaxError as exc:
+            raise BadRequest(f"q: {exc}") from None
+        return SearchResult(0, [], "no_index", p.sort or "relevance", (), NO_INDEX_NOTICE, {} if months else None)
 
     def _filtered(self, p: ArticleSearch, months: bool) -> SearchResult:
         sort = p.sort if p.sort in ("newest", "oldest") else "newest"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +20,7 @@ from markupsafe import Markup, escape
 
 from newscrawler.timeutil import as_beijing
 
-SNIPPET_LENGTH = 120
+SNIPPET_LENGTH = 120  # characters of a listing's passage
 LINK_REL = "noopener noreferrer nofollow"
 
 
@@ -111,34 +110,15 @@ def safe_body(doc: Mapping[str, Any]) -> Markup:
 # -- snippets -------------------------------------------------------------------------------
 
 
-def snippet(doc: Mapping[str, Any], words: Sequence[str], length: int = SNIPPET_LENGTH) -> Markup:
-    """A piece of the body around the first searched word, the words marked; without words
-    (or none found), the summary or the body's beginning."""
-    text = " ".join((doc.get("body_text") or "").split())
-    summary = " ".join((doc.get("summary") or "").split())
-    if words:
-        # A run of searched words is one mark ("资本市场" for the words 资本 and 市场).
-        alternatives = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-        pattern = re.compile(f"(?:{alternatives})+", re.I)
-        for source in (text, summary):
-            found = pattern.search(source)
-            if found:
-                start = max(0, found.start() - length // 3)
-                piece = source[start:start + length]
-                marked = _mark(piece, pattern)
-                return Markup(("…" if start else "") + marked + ("…" if start + length < len(source) else ""))
-    plain = summary or text
-    return Markup(escape(plain[:length]) + ("…" if len(plain) > length else ""))
+def snippet(doc: Mapping[str, Any], clauses: Sequence, length: int = SNIPPET_LENGTH) -> Markup:
+    """The passage of ``doc`` where the search's ``clauses`` are (store/snippets.py: the same
+    passage ``query --search`` shows), the matches in ``<mark>``; without clauses (or none
+    found), the opening of the summary or the body."""
+    from newscrawler.store.snippets import snippet as passage
 
-
-def _mark(text: str, pattern: re.Pattern) -> str:
-    out, last = [], 0
-    for match in pattern.finditer(text):
-        out.append(html.escape(text[last:match.start()]))
-        out.append(f"<mark>{html.escape(match.group(0))}</mark>")
-        last = match.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out)
+    parts = passage(doc, clauses, length).parts
+    return Markup("".join(f"<mark>{html.escape(text)}</mark>" if marked else html.escape(text)
+                          for text, marked in parts))
 
 
 # -- diffs ----------------------------------------------------------------------------------

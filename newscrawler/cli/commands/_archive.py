@@ -147,9 +147,10 @@ def _no_wait_for_closed_clients_at_exit() -> None:
         atexit.unregister(hook)
 
 
-def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
-    """The article filters of ``query`` and ``export`` (one definition for both)."""
-    group = parser.add_argument_group("filters (Beijing time; all given filters must hold)")
+def add_filter_arguments(parser: argparse.ArgumentParser, *, sort: bool = True,
+                         title: str = "filters (Beijing time; all given filters must hold)") -> None:
+    """The article filters of ``query``, ``export`` and ``stats --search`` (one definition)."""
+    group = parser.add_argument_group(title)
     group.add_argument("--since", metavar="DATE", type=argtypes.when, help="published on or after: YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or Nd (N days ago, e.g. 2d)")
     group.add_argument("--until", metavar="DATE", type=argtypes.when, help="published on or before (a date, or Nd, includes its whole day)")
     group.add_argument("--category", help="section name, e.g. 证券")
@@ -157,10 +158,11 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--tag", help="one of the article's tags")
     group.add_argument("--source", help="outlet, e.g. 每日经济新闻")
     group.add_argument("--search", metavar="WORDS",
-                       help='words (all must appear), "exact phrase", a OR b, -word (not); ranked by '
-                            'relevance once `newscrawler index` has built the search index')
-    group.add_argument("--sort", choices=("newest", "oldest"),
-                       help="order (default newest; a search with the index: best match first)")
+                       help='words (all must appear), "exact phrase", a OR b, -word (not), through the '
+                            'full-text index (built on first use; `newscrawler index`)')
+    if sort:
+        group.add_argument("--sort", choices=("newest", "oldest"),
+                           help="order (default newest; a search: best match first)")
     group.add_argument("--edited", action="store_true", help="only articles the site edited (earlier versions kept)")
     group.add_argument("--deleted", action="store_true", help="only articles marked deleted (the site no longer serves them)")
 
@@ -173,13 +175,14 @@ def add_bom_argument(parser: argparse.ArgumentParser) -> None:
 
 def query_from_args(args: argparse.Namespace, limit: int | None):
     """The ArticleQuery of the parsed filter arguments; bad values exit with 2."""
+    _plain_driver_for_the_embedded_server()  # before store.queries imports pymongo
     from newscrawler.store.queries import ArticleQuery, QueryError
 
     try:
         return ArticleQuery(
             since=args.since, until=args.until,
             category=args.category, author=args.author, tag=args.tag, source=args.source,
-            search=args.search, limit=limit, sort=args.sort or "newest",
+            search=args.search, limit=limit, sort=getattr(args, "sort", None) or "newest",
             edited=getattr(args, "edited", False), deleted=getattr(args, "deleted", False),
         )
     except QueryError as exc:
@@ -192,6 +195,49 @@ def fulltext_path():
     from newscrawler.store.fulltext import index_dir
 
     return index_dir(config.data_dir(), str(config.setting(None, "MONGO_DATABASE")))
+
+
+def parse_search(text: str):
+    """The parsed ``--search`` (segmented as the index is); a search with nothing to look for
+    or a dangling OR exits with 2."""
+    _plain_driver_for_the_embedded_server()  # before store.fulltext imports pymongo
+    from newscrawler.store.fulltext import SearchSyntaxError, parse_search as parse
+
+    try:
+        return parse(text)
+    except SearchSyntaxError as exc:
+        raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
+
+
+def search_index(db, verb: str):
+    """The archive's full-text index, brought up to date first: built whole when there is none
+    yet (or of an older format, or the archive was replaced), else given what changed since its
+    last build (one indexed query when nothing did). Another process updating it: the index is
+    searched as it is; building it for the first time: exit 1 saying so."""
+    import sys
+
+    from newscrawler.store import fulltext
+
+    path = fulltext_path()
+    try:
+        if fulltext.is_behind(db, path):
+            reason = fulltext.whole_build_reason(db, path)
+            if reason:
+                print(f"newscrawler {verb}: building the search index ({reason}); once: `newscrawler index` "
+                      "and every crawl keep it up to date ...", file=sys.stderr, flush=True)
+            result = fulltext.build(db, path, progress=lambda n: print(
+                f"newscrawler {verb}: {n} articles indexed ...", file=sys.stderr, flush=True))
+            if reason:
+                print(f"newscrawler {verb}: search index built: {result.indexed} articles in "
+                      f"{result.seconds:.1f} s", file=sys.stderr, flush=True)
+    except fulltext.IndexBusy:
+        if not fulltext.exists(path):
+            raise CommandError(f"the search index of {archive_name()} is being built by another process: "
+                               "search again when it has finished") from None
+    except OSError as exc:
+        if not fulltext.exists(path):
+            raise CommandError(f"cannot build the search index at {path}: {exc.strerror or exc}") from None
+    return fulltext.FullTextIndex(path)
 
 
 def article_with_versions(db, reference: str) -> tuple[dict, list[dict]]:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from newscrawler.cli import CommandError, ExitStatus
 from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
-                                               archive_database, archive_name, query_from_args)
+                                               archive_database, archive_name, parse_search, query_from_args,
+                                               search_index)
 
 
 def register(subparsers) -> None:
@@ -59,6 +60,10 @@ def run(args) -> int:
     from newscrawler.store.queries import iter_articles
 
     query = query_from_args(args, limit=args.limit)
+    search = parse_search(args.search) if args.search is not None else None
+    if search is not None:  # every format reads the index: built or brought up to date first
+        with archive_database(args.start) as db:
+            search_index(db, "export")
     for name in ("site_name", "extra_category"):
         value = getattr(args, name)
         if not value.strip() or "\n" in value:
@@ -74,7 +79,7 @@ def run(args) -> int:
     if args.format == "parquet":
         return _run_parquet(args, query)
     with archive_database(args.start) as db:
-        articles = iter_articles(db, query)
+        articles = iter_articles(db, query)  # a search: the index's matches, newest first
         if args.format == "hexo":
             options = HexoOptions(site_name=args.site_name, extra_category=args.extra_category,
                                   placeholder=args.placeholder)

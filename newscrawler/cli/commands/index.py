@@ -1,8 +1,13 @@
 """`newscrawler index [--rebuild]`: build the full-text search index from the archive.
 
 The index (``<data dir>/fulltext/<database>``) is derived from MongoDB: without ``--rebuild``
-only the articles changed since the last build are (re)indexed; ``--rebuild`` indexes every
-article again. ``crawl`` runs the incremental build after its writes. One writer at a time.
+only the articles changed since the last build are (re)indexed (every article when there is
+no index yet); ``--rebuild`` indexes every article again. ``crawl`` runs the incremental build
+after its writes, and a search brings the index up to date before it asks. One writer at a time.
+
+An archive written before this index keeps the old keyword search's ``search_tokens`` in every
+article and their MongoDB index (most of its size and write time): the first run removes them
+(the index dropped, then the field unset in batches; an interrupted removal resumes).
 """
 
 from __future__ import annotations
@@ -16,23 +21,38 @@ from newscrawler.cli.commands._archive import archive_database, fulltext_path
 def register(subparsers) -> None:
     p = subparsers.add_parser("index", help="build the full-text search index from the archive",
                               description="Index the articles changed since the last build (all of them "
-                                          "with --rebuild) for `query --search`.")
+                                          "with --rebuild) for `query --search` and `stats --search`; "
+                                          "removes the old search_tokens of an archive written before.")
     p.add_argument("--rebuild", action="store_true", help="index every article again, from scratch")
     p.set_defaults(func=run)
 
 
+def say(text: str) -> None:
+    print(f"newscrawler index: {text}", file=sys.stderr, flush=True)
+
+
 def run(args) -> int:
-    from newscrawler.store.fulltext import IndexBusy, build
+    from newscrawler.store import fulltext
 
     path = fulltext_path()
     with archive_database() as db:
         try:
-            result = build(db, path, rebuild=args.rebuild)
-        except IndexBusy as exc:
+            with fulltext.WriterLock(path):  # the removal too: one process upgrades the archive
+                if fulltext.old_search_tokens_left(db):
+                    say("removing the old search_tokens from the archive's articles (their MongoDB index "
+                        "first) ...")
+                    removed = fulltext.remove_old_search_tokens(
+                        db, progress=lambda n: say(f"{n} articles checked ..."))
+                    say(f"old search_tokens removed from {removed} article{'s' if removed != 1 else ''} "
+                        "and their index dropped")
+                result = fulltext.build(db, path, rebuild=args.rebuild, locked=True,
+                                        progress=lambda n: say(f"{n} articles indexed ..."))
+        except fulltext.IndexBusy as exc:
             raise CommandError(str(exc)) from None
     what = "rebuilt" if result.rebuilt else "updated"
-    print(f"search index {what} at {path}: {result.indexed} article{'s' if result.indexed != 1 else ''} "
-          f"indexed in {result.seconds:.1f} s", file=sys.stderr)
+    why = f" ({result.reason})" if result.reason and result.reason != "asked" else ""
+    print(f"search index {what}{why} at {path}: {result.indexed} article{'s' if result.indexed != 1 else ''} "
+          f"indexed in {result.seconds:.1f} s ({result.documents} in the index)", file=sys.stderr)
     return 0
 
 
@@ -56,7 +76,8 @@ def update_after_crawl(settings) -> None:
         return
     try:
         result = build(db, path)
-        print(f"newscrawler crawl: search index updated ({result.indexed} articles)", file=sys.stderr)
+        print(f"newscrawler crawl: search index updated ({result.indexed} article"
+              f"{'s' if result.indexed != 1 else ''} new or changed)", file=sys.stderr)
     except IndexBusy as exc:
         print(f"newscrawler crawl: search index not updated now: {exc}", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001

@@ -11,11 +11,10 @@ import shutil
 import sys
 from collections.abc import Sequence
 
-from newscrawler.cli.output import beijing_minutes, display_width, fit
-from newscrawler.cli import CommandError, ExitStatus
+from newscrawler.cli.output import beijing_minutes, display_width, fit, fit_marked
 from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
-                                               archive_database, archive_name,
-                                               fulltext_path, query_from_args)
+                                               archive_database, archive_name, parse_search, query_from_args,
+                                               search_index)
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 DEFAULT_LIMIT = 20
@@ -41,17 +40,11 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if args.search is not None:
+        return run_search(args)
+    query = query_from_args(args, limit=None if args.count else args.limit)  # first: it keeps TLS out of pymongo
     from newscrawler.store.queries import iter_articles
 
-    path = fulltext_path()
-    if args.search is not None:
-        from newscrawler.store.fulltext import exists
-
-        if exists(path):
-            return run_fulltext(args, path)
-        print("newscrawler query: no search index (build one with `newscrawler index`): "
-              "searching the archive's tokens, newest first", file=sys.stderr)
-    query = query_from_args(args, limit=None if args.count else args.limit)
     with archive_database(args.start) as db:
         articles = iter_articles(db, query)
         if args.count:
@@ -60,48 +53,43 @@ def run(args) -> int:
         return print_articles(articles, args, query, total=lambda: matching(db, query))
 
 
-def run_fulltext(args, path) -> int:
-    """``--search`` through the full-text index: its hits (best match first, or by publish
-    time with --sort), then every other filter checked on the MongoDB side."""
-    import argparse
-    import itertools
+def run_search(args) -> int:
+    """``--search`` through the full-text index (built or brought up to date first), every
+    filter included: best match first, or by publish time with --sort; MongoDB gives the
+    articles of the page shown, each with a snippet of where it matches."""
+    query = query_from_args(args, limit=args.limit)  # first: it keeps TLS out of pymongo
+    search = parse_search(args.search)
+    from newscrawler.store import fulltext
+    from newscrawler.store.queries import _clean
+    from newscrawler.store.snippets import snippet
 
-    from newscrawler.store.fulltext import FullTextIndex, SearchSyntaxError, count_hits, iter_hits
-    from newscrawler.store.queries import DELETED_FILTER, EDITED_FILTER, _clean
-
-    # The search goes to the index, not to ArticleQuery (whose token search would load jieba).
-    query = query_from_args(argparse.Namespace(**{**vars(args), "search": None}), limit=args.limit)
-    mongo_filter = {**query.to_filter(), **(EDITED_FILTER if query.edited else {}),
-                    **(DELETED_FILTER if query.deleted else {})}
-    index = FullTextIndex(path)
-    try:
-        if args.count and not mongo_filter:
-            print(index.count(args.search))
-            return 0
-        ids = index.article_ids(args.search, sort=args.sort, limit=None if mongo_filter else args.limit)
-    except SearchSyntaxError as exc:
-        raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
     with archive_database(args.start) as db:
+        answer = fulltext.ask(db, search_index(db, "query"), search, query)
         if args.count:
-            print(count_hits(db, ids, mongo_filter))
+            print(answer.count())
             return 0
-        hits = (_clean(doc) for doc in iter_hits(db, ids, mongo_filter))
-        return print_articles(itertools.islice(hits, args.limit or None), args, query)
+        hits = ({**_clean(doc), "snippet": snippet(doc, search.clauses)}
+                for doc in fulltext.articles(db, answer, sort=args.sort, limit=args.limit))
+        return print_articles(hits, args, query, total=answer.count, searched=True)
 
 
-def print_articles(articles, args, query, total=None) -> int:
+def print_articles(articles, args, query, total=None, searched: bool = False) -> int:
     """The listing of ``articles`` in the format asked (or the one that suits the output).
-    ``total``: how many match in all (called when the table is cut by --limit), None if unknown."""
+    ``total``: how many match in all (called when the table is cut by --limit), None if unknown.
+    ``searched``: each article has a ``snippet`` (a Snippet), shown under its row in the table
+    (the matches bold on a terminal, in 【】 otherwise) and as a field of JSON and CSV (【】)."""
     from newscrawler.store.export import write_csv, write_jsonl, json_record
 
     fmt = args.format or ("table" if sys.stdout.isatty() else "jsonl")
-    fields = listing_fields(query)
+    fields = listing_fields(query) + (("snippet",) if searched else ())
     if fmt == "table":
         articles = list(articles)
         cut = bool(total) and bool(args.limit) and len(articles) >= args.limit
         print_table(articles, history=history_column(query), archive=archive_name(),
-                    total=total() if cut else None)
+                    total=total() if cut else None, snippets=searched, terminal=sys.stdout.isatty())
         return 0
+    if searched:
+        articles = ({**doc, "snippet": doc["snippet"].text()} for doc in articles)
     if fmt == "json":
         records = [json_record(doc, fields) for doc in articles]
         print(json.dumps(records, ensure_ascii=False, indent=2))
@@ -170,11 +158,20 @@ def table_rows(articles: Sequence[dict]) -> list[list[str]]:
              "、".join(a.get("authors") or []) or "-", a.get("title") or ""] for a in articles]
 
 
+# How a match is marked in a snippet: bold red on a terminal, 【】 in text going elsewhere.
+TERMINAL_MARKS = ("\x1b[1;31m", "\x1b[0m")
+TEXT_MARKS = ("【", "】")
+SNIPPET_INDENT = "    "
+
+
 def print_table(articles: Sequence[dict], out=None, total_width: int | None = None, history=None,
-                archive: str | None = None, total: int | None = None) -> None:
+                archive: str | None = None, total: int | None = None, snippets: bool = False,
+                terminal: bool = False) -> None:
     """Aligned columns; the last (title) takes the rest of the terminal's width. ``history``:
     an extra (header, cell of an article) column put before the title. Nothing found says which
-    archive was asked (``archive``); a listing cut by --limit says how many match (``total``)."""
+    archive was asked (``archive``); a listing cut by --limit says how many match (``total``).
+    ``snippets``: each article's ``snippet`` on a line under its row, its matches marked for a
+    ``terminal`` or with 【】."""
     out = out or sys.stdout
     if not articles:
         print(no_match(archive), file=out)
@@ -189,9 +186,14 @@ def print_table(articles: Sequence[dict], out=None, total_width: int | None = No
     widths[3] = min(widths[3], 16)
     total_width = total_width or shutil.get_terminal_size((120, 24)).columns
     title_width = max(20, total_width - sum(widths) - 2 * len(widths))
-    for row in [header, *rows]:
+    marks = TERMINAL_MARKS if terminal else TEXT_MARKS
+    for n, row in enumerate([header, *rows]):
         cells = [fit(cell, w) for cell, w in zip(row, widths)] + [fit(row[-1], title_width).rstrip()]
         print("  ".join(cells).rstrip(), file=out)
+        if snippets and n and articles[n - 1].get("snippet") is not None:
+            line = fit_marked(articles[n - 1]["snippet"].parts, total_width - len(SNIPPET_INDENT), *marks,
+                              marks_take_room=not terminal)
+            print((SNIPPET_INDENT + line).rstrip(), file=out)
     shown = len(articles)
     if total is not None and total > shown:
         print(f"({shown} of {total} articles; --limit N shows more, --limit 0 all)", file=out)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import sys
 
 from newscrawler.cli import CommandError, ExitStatus
-from newscrawler.cli.commands._archive import archive_database, archive_name, fulltext_path
+from newscrawler.cli.commands._archive import archive_database, archive_name, fulltext_path, search_index
 
 
 def _port(text: str) -> int:
@@ -54,6 +55,12 @@ def run(args) -> int:
     sock = _bound_socket(args.host, args.port)
     try:
         with archive_database() as db:
+            # Searches then find every archived article: the index built when there is none yet
+            # (saying so), else given what changed since its last update.
+            try:
+                search_index(db, "serve")
+            except CommandError as exc:  # being built by another process: searches say so until it is
+                print(f"newscrawler serve: {exc}", file=sys.stderr, flush=True)
             return _serve(db, sock, args, token, None if token else loopback_hosts(args.host))
     finally:
         sock.close()

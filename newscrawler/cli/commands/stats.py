@@ -3,6 +3,9 @@
 Articles per Beijing day, per category, the top authors, rejected pages by reason and the
 last crawls. Served from counts kept at write time once built (``--rebuild`` builds them);
 ``--exact`` aggregates every article instead, which takes seconds on a large archive.
+
+``stats --search X [--per day|week|month] [filters]``: how many articles matched X per Beijing
+day, ISO week or month, counted by the full-text index (a histogram of its publish times).
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 import json
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
-from newscrawler.cli.commands._archive import add_start_argument, archive_database, archive_name
+from newscrawler.cli.commands._archive import (add_filter_arguments, add_start_argument, archive_database,
+                                               archive_name, parse_search, query_from_args, search_index)
+
+PERIODS = ("day", "week", "month")
 
 
 def register(subparsers) -> None:
@@ -24,10 +30,20 @@ def register(subparsers) -> None:
     how.add_argument("--rebuild", action="store_true", help="recompute the kept counts first (a full scan)")
     p.add_argument("--json", action="store_true", help="as JSON (times in UTC; otherwise in Beijing time, +08:00)")
     add_start_argument(p)
+    p.add_argument("--per", choices=PERIODS,
+                   help="with --search: articles matching per Beijing day, ISO week (2024-W49) or month "
+                        "(default month)")
+    add_filter_arguments(p, sort=False, title="mentions over time: --search WORDS and its filters (Beijing time)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.search is not None:
+        return run_search_counts(args)
+    given = [name for name in ("per", "since", "until", "category", "author", "tag", "source", "edited", "deleted")
+             if getattr(args, name)]
+    if given:
+        raise CommandError(f"--{given[0]} counts the matches of a search: give --search too", ExitStatus.USAGE)
     from newscrawler.store.counts import rebuild_counts
     from newscrawler.store.export import json_value
     from newscrawler.store.queries import QueryError, archive_stats
@@ -89,3 +105,78 @@ def print_history(rows: list[dict]) -> None:
     print(f"  {'day':10}  {'edits':>7}  {'deleted':>7}  {'back':>7}")
     for row in busy:
         print(f"  {row['day']:10}  {row['edits']:>7}  {row['deletions']:>7}  {row['restored']:>7}")
+
+
+def run_search_counts(args) -> int:
+    """``--search X --per P``: matches per period, periods without any included (0) from the
+    first match (or --since) to the last (or --until, today at the latest)."""
+    query = query_from_args(args, limit=None)  # first: it keeps TLS out of pymongo
+    search = parse_search(args.search)
+    from newscrawler.store import fulltext
+
+    per = args.per or "month"
+    with archive_database(args.start) as db:
+        per_day = fulltext.ask(db, search_index(db, "stats"), search, query).per_day()
+    counts = per_period(per_day, per, *_span(query, per_day))
+    if args.json:
+        print(json.dumps(counts, ensure_ascii=False, indent=2))
+        return 0
+    from newscrawler.cli.output import display_width, fit
+
+    print(f"Articles matching {args.search!r} per {per} (Beijing time), in {archive_name()}")
+    width = max((display_width(k) for k in counts), default=0)
+    for period, n in counts.items():
+        print(f"  {fit(period, width)}  {n:>7}")
+    print(f"  {fit('total', width)}  {sum(counts.values()):>7}")
+    return 0
+
+
+def _span(query, per_day: dict[str, int]):
+    """The first and last Beijing day to count: --since / --until (today at the latest) when
+    given, else the first and last day with a match."""
+    import datetime as dt
+
+    from newscrawler.timeutil import BEIJING, utcnow
+
+    def beijing_day(value):
+        if isinstance(value, dt.datetime):
+            return (value.astimezone(BEIJING) if value.tzinfo else value).date()
+        return value
+
+    days = sorted(per_day)
+    first = beijing_day(query.since) if query.since is not None else None
+    last = beijing_day(query.until) if query.until is not None else None
+    if last is not None:
+        last = min(last, utcnow().astimezone(BEIJING).date())
+    first = first or (dt.date.fromisoformat(days[0]) if days else None)
+    last = last or (dt.date.fromisoformat(days[-1]) if days else None)
+    return first, last
+
+
+def period_of(day, per: str) -> str:
+    """The label of the period holding ``day`` (a date): 2024-12-03, 2024-W49, 2024-12."""
+    if per == "day":
+        return day.isoformat()
+    if per == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def per_period(per_day: dict[str, int], per: str, first, last) -> dict[str, int]:
+    """Counts per day (``YYYY-MM-DD`` -> n) summed per period, every period from ``first`` to
+    ``last`` (dates; None: no match at all, nothing) present, in order."""
+    import datetime as dt
+
+    out: dict[str, int] = {}
+    if first is None or last is None:
+        return out
+    day = first
+    while day <= last:
+        out.setdefault(period_of(day, per), 0)
+        day += dt.timedelta(days=1)
+    for text, n in per_day.items():
+        day = dt.date.fromisoformat(text)
+        if first <= day <= last:
+            out[period_of(day, per)] += n
+    return out
