@@ -29,4 +29,13 @@ if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 && command -v apt-get >/dev
     echo "setup: for the browser tests, install chromium and fonts-noto-cjk (as root: apt-get install chromium fonts-noto-cjk)"
   fi
 fi
+
+# ReplayWeb.page's own ui.js and sw.js (tests/test_replayweb.py opens an exported WACZ in it), the
+# version pinned in testing/replayweb/package-lock.json; without npm that test is skipped, saying why.
+if command -v npm >/dev/null 2>&1; then
+  (cd testing/replayweb && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || echo "setup: npm ci in testing/replayweb failed: the ReplayWeb.page test will be skipped"
+else
+  echo "setup: for the ReplayWeb.page test, install Node.js and npm, then run setup.sh again"
+fi
 echo "newscrawler is set up in $(pwd)/.venv"

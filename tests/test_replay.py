@@ -8,11 +8,9 @@ environment (``nbd_replica.pywb``).
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import io
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +18,6 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-import pymongo
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
@@ -30,49 +27,21 @@ from newscrawler.warc import cdxj
 from newscrawler.warc.pointers import page_pointers
 from newscrawler.warc.reader import check_file, read_response
 from newscrawler.warc.writer import WarcFileWriter
-from nbd_replica.corpus import generate_articles, with_paged_articles
 from nbd_replica.pywb import wayback, wb_manager
-from nbd_replica.server import serve
-from nbd_replica.site import ReplicaSite
-from tests.crawling import archive, crawl
+from tests.crawling import archive
+from tests.replay_crawl import crawl_replica, point_cli_at
 
-MAX_SIZE = 40_000
 COLLECTION = "nbd"
-
-
-class GzipReplica(ReplicaSite):
-    """The replica, with even-numbered article pages sent ``Content-Encoding: gzip``."""
-
-    def handle(self, method, target, headers, base_url):
-        resp = super().handle(method, target, headers, base_url)
-        accepts = {k.lower(): v for k, v in headers.items()}.get("accept-encoding", "")
-        article = re.search(r"/articles/[\d-]+/(\d+)(?:-\d+)?\.html$", target)
-        if resp.status == 200 and article and int(article.group(1)) % 2 == 0 and "gzip" in accepts:
-            return dataclasses.replace(resp, body=gzip.compress(resp.body, mtime=0),
-                                       headers=resp.headers + (("Content-Encoding", "gzip"),))
-        return resp
 
 
 @pytest.fixture(scope="module")
 def crawled(mongo_uri, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("replay-crawl")
-    db_name = f"nc_replay_{id(data_dir) % 100000}"
-    site = GzipReplica(with_paged_articles(generate_articles(20, seed=14), every=5), columns_per_page=8)
-    with serve(site) as server:
-        result = crawl(server, mongo_uri, db_name, data_dir, pages=20, settings={"WARC_MAX_SIZE": str(MAX_SIZE)})
-        assert result.returncode == 0, result.stderr[-3000:]
-    yield {"site": site, "db_name": db_name, "data_dir": Path(data_dir), "warc_dir": Path(data_dir) / "warc",
-           "log": result.stderr}
-    pymongo.MongoClient(mongo_uri).drop_database(db_name)
+    yield from crawl_replica(mongo_uri, tmp_path_factory)
 
 
 @pytest.fixture
 def cli_env(crawled, mongo_uri, monkeypatch):
-    monkeypatch.setenv("MONGO_URI", mongo_uri)
-    monkeypatch.setenv("MONGO_DATABASE", crawled["db_name"])
-    monkeypatch.setenv("WARC_DIR", str(crawled["warc_dir"]))
-    monkeypatch.setenv("NEWSCRAWLER_DATA_DIR", str(crawled["data_dir"]))
-    return crawled
+    return point_cli_at(crawled, mongo_uri, monkeypatch)
 
 
 def warc_files(directory: Path) -> list[Path]:
