@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 
 def fsync_directory(directory: str | os.PathLike) -> None:
@@ -50,3 +54,27 @@ class FileLock:
             finally:
                 os.close(self.fd)
                 self.fd = None
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """A UTF-8 text file that replaces ``path`` only once the block ends without error.
+
+    Written to ``.<name>.<random>.partial`` in the same directory (hidden, so neither Hexo,
+    a glob for ``*.csv`` nor a replay tool reading ``*.cdxj`` takes it for the real file; same
+    file system, so the rename is atomic), flushed and fsynced, then renamed over ``path``. On error it is removed and
+    ``path`` is untouched. The file gets the usual permissions (umask), not mkstemp's 0600.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(fd, "w", encoding="utf-8", newline=newline) as fp:
+            yield fp
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

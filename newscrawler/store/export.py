@@ -12,14 +12,11 @@ leaves the previous file as it was and no partial file that looks complete.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import html
 import json
-import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +25,7 @@ from typing import IO, Any
 
 import yaml
 
+from newscrawler.files import replaced_atomically
 from newscrawler.timeutil import BEIJING, UTC, beijing_iso
 from newscrawler.nbd.site import SITE_NAME
 from newscrawler.record import LIST_SEPARATOR, csv_value, json_value, record_fields
@@ -50,30 +48,6 @@ _UNSAFE = re.compile(r"[\"'“”‘’/\\:*?<>|]")
 # File names are at most 255 bytes on Linux and macOS: a long Chinese title (3 bytes a
 # character) is cut, the title line keeps it whole.
 MAX_NAME_BYTES = 240
-
-
-@contextlib.contextmanager
-def replaced_atomically(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
-    """A UTF-8 text file that replaces ``path`` only once the block ends without error.
-
-    Written to ``.<name>.<random>.partial`` in the same directory (hidden, so neither Hexo
-    nor a glob for ``*.csv`` takes it for an export; same file system, so the rename is
-    atomic), flushed and fsynced, then renamed over ``path``. On error it is removed and
-    ``path`` is untouched. The file gets the usual permissions (umask), not mkstemp's 0600.
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with open(fd, "w", encoding="utf-8", newline=newline) as fp:
-            yield fp
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def json_record(doc: Mapping[str, Any], fields: Sequence[str] | None = None) -> dict[str, Any]:

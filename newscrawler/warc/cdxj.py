@@ -23,14 +23,14 @@ Both give the same bytes for the same file (``tests/test_replay.py`` checks it).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
-import secrets
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+from newscrawler.files import replaced_atomically
 
 with warnings.catch_warnings():
     # cdxj-indexer imports PyAMF (for Flash requests), which imports pkg_resources: a
@@ -62,24 +62,6 @@ def is_current(warc_path: str | os.PathLike) -> bool:
         return False
 
 
-@contextlib.contextmanager
-def _replaced(path: Path):
-    """A text file (UTF-8, LF) that replaces ``path`` once the block ends without error:
-    written beside it under a hidden name (not ``*.cdxj``: no replay tool reads it), fsynced,
-    renamed over it; removed on error."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    try:
-        with open(temporary, "w", encoding="utf-8", newline="\n") as fp:
-            yield fp
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 @dataclass(frozen=True)
 class IndexResult:
     path: Path      # the index written
@@ -105,7 +87,7 @@ def write_index(warc_path: str | os.PathLike, *, root: str | os.PathLike | None 
     if only_offsets is not None:
         lines = [line for line in lines if int(json.loads(line.split(" ", 2)[2])["offset"]) in only_offsets]
     target = index_path(warc_path)
-    with _replaced(target) as fp:
+    with replaced_atomically(target, newline="\n") as fp:
         fp.writelines(lines)
     return IndexResult(target, len(lines))
 
@@ -146,7 +128,7 @@ class IncrementalIndex:
         """Write the sorted index beside the WARC file (replacing any earlier one)."""
         lines = sorted(self._lines.getvalue().splitlines(keepends=True))
         target = index_path(self.warc_path)
-        with _replaced(target) as fp:
+        with replaced_atomically(target, newline="\n") as fp:
             fp.writelines(lines)
         return IndexResult(target, len(lines))
 

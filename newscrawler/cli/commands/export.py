@@ -178,7 +178,7 @@ def _output(path: str):
     """Standard output for '-', else the file (parents created); UTF-8, LF line ends for jsonl
     and the csv module's own CRLF rows (newline=''). The file replaces an earlier one only
     when the export is complete (a failed export leaves it untouched)."""
-    from newscrawler.store.export import replaced_atomically
+    from newscrawler.files import replaced_atomically
 
     if path == "-":
         yield sys.stdout
