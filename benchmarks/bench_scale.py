@@ -46,7 +46,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -56,7 +55,7 @@ from pathlib import Path
 
 from harness import REPO, percentiles, print_table, secantus
 
-from generated import Corpus, make_article, people_and_tags
+from generated import Generator
 from newscrawler.store import fulltext
 from newscrawler.store.connection import get_client
 from newscrawler.store.counts import rebuild_counts
@@ -66,13 +65,9 @@ from newscrawler.store.segment import normalize
 from newscrawler.store.store import ArticleStore
 
 DB_NAME = "nc_bench_scale"
-SEED = 2026
 CHUNK = 10_000  # articles between two progress saves (and the unit of "sustained")
 BATCH = 100  # articles per write_articles call, as the crawl's MongoDB pipeline writes them
-PARAGRAPHS = (5, 9)  # about 1,300 characters of body, nearer real articles than bench_query's
 FILTER_CATEGORY = "证券"
-NEWEST_ID = 4_600_000  # the site's ids reach about 4.6 M (2026)
-IDS_A_DAY = 1_500
 TARGETS = {"writes": 300, "mongo_kb": 12, "query_ms": 50, "search_ms": 20, "cli_s": 0.5}
 
 
@@ -99,31 +94,6 @@ class Progress:
     @property
     def reference(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.data["reference"])
-
-
-# -- generated articles --------------------------------------------------------------------------
-
-class Generator:
-    """Article ``i`` drawn from its own seed: the same article whenever it is generated. The
-    archive grows as a backfill of the site would build it: from the newest article back, the
-    site's 1,500 ids a day (article ``i`` is id ``NEWEST_ID - i``, published ``i / 1,500`` days
-    before the reference time), so a batch holds a day's articles, as a crawl's does."""
-
-    def __init__(self, reference: dt.datetime):
-        self.corpus = Corpus(random.Random(SEED))
-        self.people, self.tags = people_and_tags(self.corpus)
-        self.reference = reference
-
-    def article(self, i: int) -> dict:
-        rng = random.Random(f"{SEED}:{i}")
-        self.corpus.rng = rng
-        doc = make_article(i, self.corpus, rng, self.people, self.tags, self.reference, paragraphs=PARAGRAPHS)
-        published = self.reference - dt.timedelta(seconds=i * 86_400 / IDS_A_DAY + rng.randrange(60))
-        article_id = NEWEST_ID - i
-        created = published.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
-        doc.update(article_id=article_id, published_at=published,
-                   url=f"https://www.nbd.com.cn/articles/{created}/{article_id}.html")
-        return doc
 
 
 def write(store: ArticleStore, generator: Generator, first: int, last: int) -> float:
