@@ -1,14 +1,14 @@
 """The write path side by side: this checkout against other revisions, in one run (prints figures).
 
 Usage: python benchmarks/bench_write.py [--against main[,REV...]] [--articles 6000] [--chunk 500]
-                                        [--workdir DIR] [--unjournaled]
+                                        [--batch 100] [--workdir DIR] [--unjournaled]
 
 Every revision (``--against``: git revisions, exported with ``git archive`` into the workdir; and
 this checkout as it is on disk) writes the same generated articles (``generated.Generator``: the
 archive grown as a backfill, bench_scale's articles) through its own ``ArticleStore.write_articles``
-in batches of 100, as the crawl's pipeline writes them, into its own fresh SecantusDB, with the
-kept ``stats`` counts built first and the crawl's write concern (journaled, ``journaled_options``;
-``--unjournaled`` for the driver's default). Each revision's writer is a process of its own that
+in batches of ``--batch`` (default: as the crawl's pipeline writes them, MONGO_BATCH_SIZE) into
+its own fresh SecantusDB, with the kept ``stats`` counts built first and the crawl's write
+concern (journaled, ``journaled_options``; ``--unjournaled`` for the driver's default). Each revision's writer is a process of its own that
 imports that revision's code. The revisions take turns, a chunk of articles each, so the
 machine's other load falls on all of them alike.
 
@@ -36,7 +36,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
-BATCH = 100  # articles per write_articles call, as the crawl's MongoDB pipeline writes them
 REFERENCE = "2026-11-01T00:00:00+00:00"  # the newest article's time: every revision writes the same ones
 
 
@@ -90,8 +89,8 @@ def worker(source: str, uri: str, journaled: bool) -> None:
         command = json.loads(line)
         if command["op"] == "write":
             seconds = 0.0
-            for start in range(command["first"], command["last"], BATCH):
-                docs = [generator.article(i) for i in range(start, min(start + BATCH, command["last"]))]
+            for start in range(command["first"], command["last"], command["batch"]):
+                docs = [generator.article(i) for i in range(start, min(start + command["batch"], command["last"]))]
                 t = time.perf_counter()
                 store.write_articles(docs, "bench-write")
                 seconds += time.perf_counter() - t
@@ -176,17 +175,18 @@ def main() -> int:
     ap.add_argument("--against", default="main", help="git revisions to compare with this checkout, comma-separated")
     ap.add_argument("--articles", type=int, default=6000, help="articles each revision writes")
     ap.add_argument("--chunk", type=int, default=500, help="articles a revision writes before the next one's turn")
+    ap.add_argument("--batch", type=int, default=100, help="articles per write_articles call (the crawl's: 100)")
     ap.add_argument("--workdir", help="where the exported revisions and the servers' storage go (default: a temporary one)")
     ap.add_argument("--unjournaled", action="store_true", help="the driver's default write concern, not the crawl's j: true")
     args = ap.parse_args()
-    if args.articles < BATCH or args.chunk < BATCH:
-        ap.error(f"--articles and --chunk must be at least {BATCH}")
+    if not 0 < args.batch <= min(args.articles, args.chunk):
+        ap.error("--batch must be positive and at most --articles and --chunk")
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench_write_")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     sources = [export(rev.strip(), workdir) for rev in args.against.split(",") if rev.strip()]
     sources.append((this_checkout(), BENCHMARKS.parent))
     journaled = not args.unjournaled
-    print(f"bench_write: {args.articles:,} articles per revision, chunks of {args.chunk:,}, batches of {BATCH}, "
+    print(f"bench_write: {args.articles:,} articles per revision, chunks of {args.chunk:,}, batches of {args.batch}, "
           f"{'journaled (j: true)' if journaled else 'unjournaled'}; revisions: {', '.join(s[0] for s in sources)}",
           flush=True)
     writers: list[Writer] = []
@@ -203,7 +203,7 @@ def main() -> int:
             last = min(first + args.chunk, args.articles)
             rates = []
             for writer in writers:
-                seconds = writer.ask(op="write", first=first, last=last)["seconds"]
+                seconds = writer.ask(op="write", first=first, last=last, batch=args.batch)["seconds"]
                 writer.chunks.append((last - first, seconds))
                 rates.append(f"{(last - first) / seconds:.0f}")
             print(f"  {last:,} articles: {' / '.join(rates)} writes/s", flush=True)
@@ -224,7 +224,7 @@ def main() -> int:
         total = sum(c[1] for c in w.chunks)
         for key, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
             if seconds / total >= 0.005:
-                rows.append((w.label, key, f"{calls[key] / (n / BATCH):.1f}", f"{seconds / (n / BATCH) * 1000:.1f}",
+                rows.append((w.label, key, f"{calls[key] / (n / 100):.1f}", f"{seconds / (n / 100) * 1000:.1f}",
                              f"{seconds / total:.0%}"))
     print_table(("revision", "command and collection", "calls per 100 articles", "server ms per 100 articles",
                  "share of write time"), rows)
