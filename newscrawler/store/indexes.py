@@ -56,21 +56,21 @@ EDITED = {"revision": {"$gt": 1}}  # an article with an earlier version kept
 
 INDEXES: dict[str, list[IndexModel]] = {
     ARTICLES: [
-        IndexModel([("article_id", ASCENDING)], unique=True),  # upsert key, lookups
-        IndexModel([("published_at", DESCENDING)]),  # latest, date ranges
-        IndexModel([("category", ASCENDING), ("published_at", DESCENDING)]),  # section pages
-        IndexModel([("authors", ASCENDING), ("published_at", DESCENDING)]),  # by author
-        IndexModel([("tags", ASCENDING), ("published_at", DESCENDING)]),  # by tag
-        IndexModel([("source", ASCENDING), ("published_at", DESCENDING)]),  # by outlet
-        IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
-        IndexModel([("updated_at", ASCENDING)]),  # what changed since the search index's last build
-        IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
+        IndexModel([("article_id", ASCENDING)], unique=True, name="id"),  # upsert key, lookups
+        IndexModel([("published_at", DESCENDING)], name="published"),  # latest, date ranges
+        IndexModel([("category", ASCENDING), ("published_at", DESCENDING)], name="category"),  # section pages
+        IndexModel([("authors", ASCENDING), ("published_at", DESCENDING)], name="author"),  # by author
+        IndexModel([("tags", ASCENDING), ("published_at", DESCENDING)], name="tag"),  # by tag
+        IndexModel([("source", ASCENDING), ("published_at", DESCENDING)], name="source"),  # by outlet
+        IndexModel([("content_hash", ASCENDING)], name="hash"),  # duplicate detection
+        IndexModel([("updated_at", ASCENDING)], name="updated"),  # what changed since the search index's last build
+        IndexModel([("next_check_at", ASCENDING)], name="due"),  # revisits due (store/revisits.py)
         # query --edited (revision > 1) and --deleted (deleted_at in a range), stats per day:
         # single fields, since a range is what SecantusDB serves (not $ne / $exists / $type),
         # holding only the articles that carry the mark.
-        IndexModel([("revision", ASCENDING)], partialFilterExpression=EDITED),
-        IndexModel([("deleted_at", ASCENDING)], sparse=True),
-        IndexModel([("deletion_history.deleted_at", ASCENDING)], sparse=True),  # past episodes, per day
+        IndexModel([("revision", ASCENDING)], partialFilterExpression=EDITED, name="edited"),
+        IndexModel([("deleted_at", ASCENDING)], sparse=True, name="deleted"),
+        IndexModel([("deletion_history.deleted_at", ASCENDING)], sparse=True, name="deleted_before"),  # past episodes, per day
     ],
     REJECTS: [IndexModel([("crawl_id", ASCENDING)])],
     CRAWLS: [
