@@ -15,10 +15,10 @@ continues where it stopped (a size already measured is printed again, not measur
 embedded server is stopped at the end.
 
 The archive grows through the product's write path (``ArticleStore.write_articles``, batches
-of 100 as the crawl's pipeline writes them, kept ``stats`` counts included) with generated
-articles (``generated.py``: Chinese text with jieba's dictionary frequencies, as bench_query
-makes, each article drawn from its own seed so a resumed run writes the same ones), then the
-search index is brought up to date (``fulltext.build``). Per size it prints:
+of 100 as the crawl's pipeline writes them, journaled as the crawl writes, kept ``stats`` counts
+included) with generated articles (``generated.py``: Chinese text with jieba's dictionary
+frequencies, as bench_query makes, each article drawn from its own seed so a resumed run writes
+the same ones), then the search index is brought up to date (``fulltext.build``). Per size it prints:
 
 * writes a second through the write path (only the ``write_articles`` calls timed), overall and
   the slowest chunk of 10,000 (sustained), and the index build rate;
@@ -57,7 +57,7 @@ from harness import REPO, percentiles, print_table, secantus
 
 from generated import Generator
 from newscrawler.store import fulltext
-from newscrawler.store.connection import get_client
+from newscrawler.store.connection import get_client, journaled_options
 from newscrawler.store.counts import rebuild_counts
 from newscrawler.store.embedded import ensure_embedded_server, stop_embedded_server
 from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles
@@ -188,7 +188,8 @@ def baseline(workdir: Path, progress: Progress, n: int) -> dict:
         print(f"baseline: {n:,} articles through the write path {'with' if name != 'today' else 'without'} "
               "search_tokens, fresh server ...", flush=True)
         with secantus(storage) as uri:
-            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000)
+            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000, **journaled_options(uri),
+                                **journaled_options(uri))
             db = client[DB_NAME]
             store = store_class(db, uri=uri)
             store.ensure_indexes()
@@ -405,7 +406,7 @@ def main() -> int:
     uri = ensure_embedded_server(data_dir)
     try:
         client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000,
-                            connectTimeoutMS=300_000)
+                            connectTimeoutMS=300_000, **journaled_options(uri))
         try:
             db = client[DB_NAME]
             store = ArticleStore(db, uri=uri)
