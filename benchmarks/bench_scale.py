@@ -188,7 +188,7 @@ def baseline(workdir: Path, progress: Progress, n: int) -> dict:
         print(f"baseline: {n:,} articles through the write path {'with' if name != 'today' else 'without'} "
               "search_tokens, fresh server ...", flush=True)
         with secantus(storage) as uri:
-            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000, **journaled_options(uri),
+            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000,
                                 **journaled_options(uri))
             db = client[DB_NAME]
             store = store_class(db, uri=uri)
