@@ -75,8 +75,9 @@ def test_a_batch_changes_the_counts_with_one_update_per_kind(mongo_uri, mongo_db
         assert comparable(kept) == comparable(counts.aggregate_counts(db, top_n=50, first_day="2000-01-01"))
         assert {"author": "J.K. 罗琳", "articles": 2} in kept["authors"]
         store.add_reject("u1", "no.title", "c2")
+        store.add_reject("u2", "", "c2")
         assert counts.read_counts(db, top_n=5, first_day="2000-01-01")["rejects"] == {
-            "total": 1, "by_reason": [{"reason": "no.title", "count": 1}]}
+            "total": 2, "by_reason": [{"reason": "", "count": 1}, {"reason": "no.title", "count": 1}]}
 
 
 def test_counts_kept_one_document_per_key_are_read_then_converted_by_the_next_write(mongo_db):

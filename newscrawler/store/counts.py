@@ -9,7 +9,7 @@ all articles, and SecantusDB decodes every document it groups: slow on a large a
 * one document per kind holding a map from key to count (``{_id: kind, kind, counts: {key: n}}``):
   ``day`` (Beijing date of ``published_at``), ``category``, ``author``: articles; ``reject`` (the
   reason's code: not_html, fetch_failed, ...): rejected pages. Keys are escaped (``%``, ``.``,
-  ``$`` and NUL as ``%XX``), since a field name may hold none of them unescaped;
+  ``$`` and NUL as ``%XX``, the empty key as ``%``), since a field name may hold none of them;
 * ``meta``: when they were built and last updated, and their ``layout`` (2).
 
 One document per kind, not one per key: a batch of articles then changes the counts with a few
@@ -34,6 +34,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from newscrawler.store.indexes import ARTICLES, REJECTS, REVISIONS
 from newscrawler.nbd.dates import UTC, beijing_date
@@ -51,12 +52,13 @@ _UNESCAPED = {v: k for k, v in _ESCAPES.items()}
 
 
 def _escape(key: str) -> str:
-    """``key`` as a field name of a counts map (dots would be paths, ``$`` operators)."""
-    return _ESCAPED.sub(lambda m: _ESCAPES[m.group()], key)
+    """``key`` as a field name of a counts map (dots would be paths, ``$`` operators; a field
+    name is never empty, so "" is a lone ``%``, which no other key escapes to)."""
+    return _ESCAPED.sub(lambda m: _ESCAPES[m.group()], key) or "%"
 
 
 def _unescape(name: str) -> str:
-    return re.sub("%(?:25|2E|24|00)", lambda m: _UNESCAPED[m.group()], name)
+    return "" if name == "%" else re.sub("%(?:25|2E|24|00)", lambda m: _UNESCAPED[m.group()], name)
 
 
 def _keys(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -103,7 +105,10 @@ def _convert_layout_1(db: Database) -> None:
     for row in rows:
         maps[row["kind"]][_escape(str(row["key"]))] += int(row.get("n") or 0)
     for kind, counted in maps.items():
-        coll.update_one({"_id": kind}, {"$setOnInsert": {"kind": kind, "counts": dict(counted)}}, upsert=True)
+        try:
+            coll.update_one({"_id": kind}, {"$setOnInsert": {"kind": kind, "counts": dict(counted)}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # another writer converting at the same moment inserted it first
     coll.delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
     coll.update_one({"_id": META_ID}, {"$set": {"layout": LAYOUT}})
 
