@@ -400,10 +400,9 @@ def test_a_double_ctrl_c_counts_what_was_fetched_and_closes_the_record_as_interr
     from tests.crawling import replica_site
 
     with replica_site(n=60, seed=6) as (site, server):
-        # Article pages slow enough that the graceful close (it waits for the requests in
-        # flight) is still under way when the second Ctrl-C comes, 0.3 s after the first,
-        # however fast the archive writes.
-        site.faults.add(r"^/articles/", "delay", count=None, seconds=2)
+        # Article pages slow enough that the first Ctrl-C's graceful stop (which waits for the
+        # requests in flight) cannot end before the second one comes, however loaded the machine.
+        site.faults.add(r"^/articles/", "delay", count=None, seconds=3)
         code, terminal, stdout = _on_a_terminal(
             ["crawl", "--columns", ",".join(map(str, sorted(site.column_ids))), "--pages", "5", *FAST,
              "-s", "CONCURRENT_REQUESTS=2"],
