@@ -15,15 +15,15 @@ continues where it stopped (a size already measured is printed again, not measur
 embedded server is stopped at the end.
 
 The archive grows through the product's write path (``ArticleStore.write_articles``, batches
-of 100 as the crawl's pipeline writes them, kept ``stats`` counts included) with generated
-articles (``generated.py``: Chinese text with jieba's dictionary frequencies, as bench_query
-makes, each article drawn from its own seed so a resumed run writes the same ones), then the
-search index is brought up to date (``fulltext.build``). Per size it prints:
+of 100 as the crawl's pipeline writes them, journaled as the crawl writes, kept ``stats`` counts
+included) with generated articles (``generated.py``: Chinese text with jieba's dictionary
+frequencies, as bench_query makes, each article drawn from its own seed so a resumed run writes
+the same ones), then the search index is brought up to date (``fulltext.build``). Per size it prints:
 
 * writes a second through the write path (only the ``write_articles`` calls timed), overall and
   the slowest chunk of 10,000 (sustained), and the index build rate;
-* bytes per article on disk: MongoDB's storage and the search index apart (and MongoDB's own
-  dbStats data and index sizes);
+* bytes per article on disk after a checkpoint: MongoDB's storage (its journal's share apart)
+  and the search index apart (and MongoDB's own dbStats data and index sizes);
 * p50/p95 of searches as ``query --search`` answers them (the index, then MongoDB for the 20
   articles shown): a rare word, a frequent word, two frequent words, a phrase, each without and
   with filters (a category and the last 30 days), and the count alone;
@@ -46,7 +46,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
@@ -56,9 +55,9 @@ from pathlib import Path
 
 from harness import REPO, percentiles, print_table, secantus
 
-from generated import Corpus, make_article, people_and_tags
+from generated import Generator
 from newscrawler.store import fulltext
-from newscrawler.store.connection import get_client
+from newscrawler.store.connection import get_client, journaled_options
 from newscrawler.store.counts import rebuild_counts
 from newscrawler.store.embedded import ensure_embedded_server, stop_embedded_server
 from newscrawler.store.queries import ArticleQuery, archive_stats, find_articles
@@ -66,13 +65,9 @@ from newscrawler.store.segment import normalize
 from newscrawler.store.store import ArticleStore
 
 DB_NAME = "nc_bench_scale"
-SEED = 2026
 CHUNK = 10_000  # articles between two progress saves (and the unit of "sustained")
 BATCH = 100  # articles per write_articles call, as the crawl's MongoDB pipeline writes them
-PARAGRAPHS = (5, 9)  # about 1,300 characters of body, nearer real articles than bench_query's
 FILTER_CATEGORY = "证券"
-NEWEST_ID = 4_600_000  # the site's ids reach about 4.6 M (2026)
-IDS_A_DAY = 1_500
 TARGETS = {"writes": 300, "mongo_kb": 12, "query_ms": 50, "search_ms": 20, "cli_s": 0.5}
 
 
@@ -99,31 +94,6 @@ class Progress:
     @property
     def reference(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.data["reference"])
-
-
-# -- generated articles --------------------------------------------------------------------------
-
-class Generator:
-    """Article ``i`` drawn from its own seed: the same article whenever it is generated. The
-    archive grows as a backfill of the site would build it: from the newest article back, the
-    site's 1,500 ids a day (article ``i`` is id ``NEWEST_ID - i``, published ``i / 1,500`` days
-    before the reference time), so a batch holds a day's articles, as a crawl's does."""
-
-    def __init__(self, reference: dt.datetime):
-        self.corpus = Corpus(random.Random(SEED))
-        self.people, self.tags = people_and_tags(self.corpus)
-        self.reference = reference
-
-    def article(self, i: int) -> dict:
-        rng = random.Random(f"{SEED}:{i}")
-        self.corpus.rng = rng
-        doc = make_article(i, self.corpus, rng, self.people, self.tags, self.reference, paragraphs=PARAGRAPHS)
-        published = self.reference - dt.timedelta(seconds=i * 86_400 / IDS_A_DAY + rng.randrange(60))
-        article_id = NEWEST_ID - i
-        created = published.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
-        doc.update(article_id=article_id, published_at=published,
-                   url=f"https://www.nbd.com.cn/articles/{created}/{article_id}.html")
-        return doc
 
 
 def write(store: ArticleStore, generator: Generator, first: int, last: int) -> float:
@@ -168,8 +138,8 @@ def write_rates(progress: Progress, size: int) -> tuple[float, float]:
 
 # -- sizes on disk -------------------------------------------------------------------------------
 
-def disk_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+def disk_bytes(path: Path, pattern: str = "*") -> int:
+    return sum(f.stat().st_size for f in path.rglob(pattern) if f.is_file())
 
 
 def db_stats(db) -> dict:
@@ -218,7 +188,8 @@ def baseline(workdir: Path, progress: Progress, n: int) -> dict:
         print(f"baseline: {n:,} articles through the write path {'with' if name != 'today' else 'without'} "
               "search_tokens, fresh server ...", flush=True)
         with secantus(storage) as uri:
-            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000)
+            client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000,
+                                **journaled_options(uri))
             db = client[DB_NAME]
             store = store_class(db, uri=uri)
             store.ensure_indexes()
@@ -317,7 +288,12 @@ def measure(db, workdir: Path, progress: Progress, size: int, runs: int, build: 
     overall, slowest = write_rates(progress, size)
     stats = db_stats(db)
     out["writes"] = {"overall": overall, "slowest_chunk": slowest}
-    out["bytes"] = {"mongo_disk": disk_bytes(workdir / "data" / "mongo" / "db") / size, "index_disk": disk_bytes(path) / size,
+    # A checkpoint first (SecantusDB's fsync): the data files then hold every write, and the
+    # journal only what came after (a few files, whatever the archive's size).
+    db.client.admin.command("fsync")
+    storage = workdir / "data" / "mongo" / "db"
+    out["bytes"] = {"mongo_disk": disk_bytes(storage) / size, "mongo_journal": disk_bytes(storage, "WiredTigerLog.*") / size,
+                    "index_disk": disk_bytes(path) / size,
                     "mongo_data": stats.get("dataSize", 0) / size, "mongo_index": stats.get("indexSize", 0) / size}
     searches = pick_searches(index, generator, size)
     since = (progress.reference.astimezone(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=30)).date()
@@ -394,6 +370,8 @@ def report(result: dict) -> None:
          verdict(writes["slowest_chunk"] >= TARGETS["writes"])),
         ("MongoDB KB per article on disk", f"{size['mongo_disk'] / 1024:.1f}", f"<= {TARGETS['mongo_kb']}",
          verdict(size["mongo_disk"] / 1024 <= TARGETS["mongo_kb"])),
+        *([("  of which the journal (WiredTigerLog files, after a checkpoint)", f"{size['mongo_journal'] / 1024:.1f}",
+            "", "")] if "mongo_journal" in size else []),
         ("  dbStats: data / index KB per article", f"{size['mongo_data'] / 1024:.1f} / {size['mongo_index'] / 1024:.1f}",
          "", ""),
         ("search index KB per article on disk", f"{size['index_disk'] / 1024:.1f}", "", ""),
@@ -435,7 +413,7 @@ def main() -> int:
     uri = ensure_embedded_server(data_dir)
     try:
         client = get_client(uri, serverSelectionTimeoutMS=60_000, socketTimeoutMS=3_600_000,
-                            connectTimeoutMS=300_000)
+                            connectTimeoutMS=300_000, **journaled_options(uri))
         try:
             db = client[DB_NAME]
             store = ArticleStore(db, uri=uri)

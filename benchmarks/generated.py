@@ -1,6 +1,7 @@
-"""Generated articles for the archive benchmarks (bench_query, bench_scale): Chinese titles and
-bodies drawn from jieba's dictionary with its word frequencies (so words are Zipf-distributed
-as in real text), 12 categories, 400 authors, 600 tags, five years of dates.
+"""Generated articles for the archive benchmarks (bench_query, bench_scale, bench_write): Chinese
+titles and bodies drawn from jieba's dictionary with its word frequencies (so words are
+Zipf-distributed as in real text), 12 categories, 400 authors, 600 tags, five years of dates;
+``Generator``: an archive grown as a backfill would grow it (bench_scale, bench_write).
 
 jieba is a benchmark-only dependency (the ``bench`` extra): only its dictionary file is read,
 the package is never imported.
@@ -107,3 +108,34 @@ def make_article(i: int, corpus: Corpus, rng: random.Random, people: list[str], 
         "content_hash": f"{rng.getrandbits(160):040x}",
         "revision": 1,
     }
+
+
+# -- an archive grown as a backfill (bench_scale, bench_write) ----------------------------------
+
+SEED = 2026
+PARAGRAPHS = (5, 9)  # about 1,300 characters of body, nearer real articles than bench_query's
+NEWEST_ID = 4_600_000  # the site's ids reach about 4.6 M (2026)
+IDS_A_DAY = 1_500
+
+
+class Generator:
+    """Article ``i`` drawn from its own seed: the same article whenever it is generated. The
+    archive grows as a backfill of the site would build it: from the newest article back, the
+    site's 1,500 ids a day (article ``i`` is id ``NEWEST_ID - i``, published ``i / 1,500`` days
+    before the reference time), so a batch holds a day's articles, as a crawl's does."""
+
+    def __init__(self, reference: dt.datetime):
+        self.corpus = Corpus(random.Random(SEED))
+        self.people, self.tags = people_and_tags(self.corpus)
+        self.reference = reference
+
+    def article(self, i: int) -> dict:
+        rng = random.Random(f"{SEED}:{i}")
+        self.corpus.rng = rng
+        doc = make_article(i, self.corpus, rng, self.people, self.tags, self.reference, paragraphs=PARAGRAPHS)
+        published = self.reference - dt.timedelta(seconds=i * 86_400 / IDS_A_DAY + rng.randrange(60))
+        article_id = NEWEST_ID - i
+        created = published.astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+        doc.update(article_id=article_id, published_at=published,
+                   url=f"https://www.nbd.com.cn/articles/{created}/{article_id}.html")
+        return doc

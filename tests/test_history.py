@@ -180,7 +180,7 @@ def test_export_with_revisions_writes_each_article_then_its_earlier_versions(cli
 
 
 def test_edited_and_deleted_queries_are_served_by_their_indexes(history):
-    for filter_, index in ((EDITED_FILTER, "revision_1"), (DELETED_FILTER, "deleted_at_1")):
+    for filter_, index in ((EDITED_FILTER, "edited"), (DELETED_FILTER, "deleted")):
         plan = history.articles.find(filter_).explain()["queryPlanner"]["winningPlan"]
         while plan.get("inputStage") and plan.get("stage") != "IXSCAN":
             plan = plan["inputStage"]

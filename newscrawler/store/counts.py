@@ -3,11 +3,20 @@
 Why: every statistic over the archive (per day, per category, per author) is a group over
 all articles, and SecantusDB decodes every document it groups: slow on a large archive
 (the README's "Query speed", from ``benchmarks/bench_query.py``). So the counts live in a small collection,
-``article_counts``, one document per (kind, key) with its count ``n``:
+``article_counts``:
 
-* ``day`` (Beijing date of ``published_at``), ``category``, ``author``: articles;
-* ``reject`` (the reason's code: not_html, fetch_failed, ...): rejected pages;
-* ``total`` (key ""): articles.
+* ``total:`` (``{kind: "total", key: "", n}``): articles;
+* one document per kind holding a map from key to count (``{_id: kind, kind, counts: {key: n}}``):
+  ``day`` (Beijing date of ``published_at``), ``category``, ``author``: articles; ``reject`` (the
+  reason's code: not_html, fetch_failed, ...): rejected pages. Keys are escaped (``%``, ``.``,
+  ``$`` and NUL as ``%XX``, the empty key as ``%``), since a field name may hold none of them;
+* ``meta``: when they were built and last updated, and their ``layout`` (2).
+
+One document per kind, not one per key: a batch of articles then changes the counts with a few
+updates (one per kind it touches) where one per key cost an update per author, per day and per
+category of the batch, about as much server time as writing the articles themselves
+(``benchmarks/bench_write.py`` shows both). Layout 1, one document per (kind, key), is still
+read, and the first write to such an archive converts it.
 
 :func:`rebuild_counts` computes them all by aggregation (the server groups; only the groups
 come back) and marks the collection as built; from then on the write path keeps them exact
@@ -18,21 +27,38 @@ build (increments on top of nothing would be wrong, and stats then aggregate ins
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 from newscrawler.store.indexes import ARTICLES, REJECTS, REVISIONS
 from newscrawler.nbd.dates import UTC, beijing_date
 
 COLLECTION = "article_counts"
 META_ID = "meta"
-COUNTS_INDEXES = [IndexModel([("kind", ASCENDING), ("key", ASCENDING)])]
+TOTAL_ID = "total:"
+LAYOUT = 2  # one document per kind (layout 1: one per kind and key)
+KINDS = ("day", "category", "author", "reject")
 _DAY_FORMAT = {"format": "%Y-%m-%d", "date": "$published_at", "timezone": "+08:00"}
 _MONTH_FORMAT = {**_DAY_FORMAT, "format": "%Y-%m"}
+_ESCAPES = {"%": "%25", ".": "%2E", "$": "%24", "\x00": "%00"}
+_ESCAPED = re.compile("|".join(re.escape(c) for c in _ESCAPES))
+_UNESCAPED = {v: k for k, v in _ESCAPES.items()}
+
+
+def _escape(key: str) -> str:
+    """``key`` as a field name of a counts map (dots would be paths, ``$`` operators; a field
+    name is never empty, so "" is a lone ``%``, which no other key escapes to)."""
+    return _ESCAPED.sub(lambda m: _ESCAPES[m.group()], key) or "%"
+
+
+def _unescape(name: str) -> str:
+    return "" if name == "%" else re.sub("%(?:25|2E|24|00)", lambda m: _UNESCAPED[m.group()], name)
 
 
 def _keys(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -46,17 +72,64 @@ def _keys(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     return keys
 
 
-def _is_built(db: Database) -> bool:
-    return db[COLLECTION].find_one({"_id": META_ID}, {"_id": 1}) is not None
+def _layout(db: Database) -> int | None:
+    """The kept counts' layout, None when they were never built."""
+    meta = db[COLLECTION].find_one({"_id": META_ID}, {"_id": 0, "layout": 1})
+    return None if meta is None else int(meta.get("layout") or 1)
+
+
+def _maps(db: Database, layout: int, kinds: Iterable[str] = KINDS) -> dict[str, dict[str, int]]:
+    """Each of ``kinds``' counts, key -> n (keys with nothing counted left out)."""
+    coll = db[COLLECTION]
+    kinds = list(kinds)
+    maps: dict[str, dict[str, int]] = {kind: {} for kind in kinds}
+    if layout == 1:
+        for row in coll.find({"kind": {"$in": kinds}, "key": {"$exists": True}}, {"_id": 0, "kind": 1, "key": 1, "n": 1}):
+            if row.get("n", 0) > 0:
+                maps[row["kind"]][str(row["key"])] = maps[row["kind"]].get(str(row["key"]), 0) + row["n"]
+        return maps
+    for doc in coll.find({"_id": {"$in": kinds}}, {"counts": 1}):
+        maps[doc["_id"]] = {_unescape(name): n for name, n in (doc.get("counts") or {}).items() if n > 0}
+    return maps
+
+
+def _convert_layout_1(db: Database) -> None:
+    """Counts kept one document per (kind, key) rewritten one document per kind.
+
+    Safe to run twice at once: a kind's document is only ever inserted (the second one's insert
+    finds it there), and only the rows read are deleted.
+    """
+    coll = db[COLLECTION]
+    rows = list(coll.find({"kind": {"$in": list(KINDS)}, "key": {"$exists": True}}, {"kind": 1, "key": 1, "n": 1}))
+    maps: dict[str, Counter] = {kind: Counter() for kind in KINDS}
+    for row in rows:
+        maps[row["kind"]][_escape(str(row["key"]))] += int(row.get("n") or 0)
+    for kind, counted in maps.items():
+        try:
+            coll.update_one({"_id": kind}, {"$setOnInsert": {"kind": kind, "counts": dict(counted)}}, upsert=True)
+        except DuplicateKeyError:
+            pass  # another writer converting at the same moment inserted it first
+    coll.delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
+    coll.update_one({"_id": META_ID}, {"$set": {"layout": LAYOUT}})
 
 
 def _apply(db: Database, deltas: Counter) -> None:
-    now = dt.datetime.now(UTC)
-    ops = [
-        UpdateOne({"_id": f"{kind}:{key}"}, {"$inc": {"n": n}, "$set": {"kind": kind, "key": key}}, upsert=True)
-        for (kind, key), n in sorted(deltas.items()) if n
-    ]
-    ops.append(UpdateOne({"_id": META_ID}, {"$set": {"updated_at": now}}))
+    """Add ``deltas`` ((kind, key) -> n) to built counts: one update per kind touched."""
+    layout = _layout(db)
+    if layout is None:
+        return
+    if layout == 1:
+        _convert_layout_1(db)
+    by_kind: dict[str, dict[str, int]] = {}
+    for (kind, key), n in sorted(deltas.items()):
+        if n:
+            by_kind.setdefault(kind, {})[key] = n
+    ops = []
+    if by_kind.get("total", {}).get(""):
+        ops.append(UpdateOne({"_id": TOTAL_ID}, {"$inc": {"n": by_kind.pop("total")[""]}}))
+    ops.extend(UpdateOne({"_id": kind}, {"$inc": {f"counts.{_escape(key)}": n for key, n in keys.items()}})
+               for kind, keys in by_kind.items())
+    ops.append(UpdateOne({"_id": META_ID}, {"$set": {"updated_at": dt.datetime.now(UTC)}}))
     db[COLLECTION].bulk_write(ops, ordered=False)
 
 
@@ -69,14 +142,14 @@ def record_article_writes(db: Database, changes: Iterable[tuple[Mapping | None, 
             deltas.subtract(_keys(old))
         if new is not None:
             deltas.update(_keys(new))
-    if any(deltas.values()) and _is_built(db):
+    if any(deltas.values()):
         _apply(db, deltas)
 
 
 def record_rejects(db: Database, codes: Iterable[str]) -> None:
     """Count rejected pages by their reason's code (a handful of keys, never one per page)."""
     deltas = Counter(("reject", str(code)) for code in codes)
-    if deltas and _is_built(db):
+    if deltas:
         _apply(db, deltas)
 
 
@@ -95,18 +168,18 @@ def rebuild_counts(db: Database) -> dict[str, Any]:
         "author": [{"$unwind": "$authors"}, {"$match": {"authors": {"$nin": [None, ""]}}},
                    {"$group": {"_id": "$authors", "n": {"$sum": 1}}}],
     }}])
-    rows = [("total", "", facets["total"][0]["n"] if facets["total"] else 0)]
-    rows += [(kind, group["_id"], group["n"]) for kind in ("day", "category", "author") for group in facets[kind]]
-    rows += [("reject", str(group["_id"]), group["n"])
-             for group in db[REJECTS].aggregate([{"$group": {"_id": "$reason", "n": {"$sum": 1}}}])]
+    maps: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
+    for kind in ("day", "category", "author"):
+        maps[kind] = {_escape(str(group["_id"])): group["n"] for group in facets[kind]}
+    for group in db[REJECTS].aggregate([{"$group": {"_id": "$reason", "n": {"$sum": 1}}}]):
+        maps["reject"][_escape(str(group["_id"]))] = group["n"]
     coll = db[COLLECTION]
-    coll.create_indexes(COUNTS_INDEXES)
     coll.delete_many({})
-    meta = {"_id": META_ID, "built_at": dt.datetime.now(UTC), "updated_at": dt.datetime.now(UTC)}
-    docs = [{"_id": f"{kind}:{key}", "kind": kind, "key": key, "n": n} for kind, key, n in rows]
-    for start in range(0, len(docs), 1000):
-        coll.insert_many(docs[start:start + 1000], ordered=False)
-    coll.insert_one(meta)
+    now = dt.datetime.now(UTC)
+    meta = {"_id": META_ID, "built_at": now, "updated_at": now, "layout": LAYOUT}
+    coll.insert_many([{"_id": TOTAL_ID, "kind": "total", "key": "", "n": facets["total"][0]["n"] if facets["total"] else 0},
+                      *({"_id": kind, "kind": kind, "counts": counted} for kind, counted in maps.items())])
+    coll.insert_one(meta)  # last: the counts count from here on
     return meta
 
 
@@ -116,17 +189,16 @@ def read_counts(db: Database, *, top_n: int, first_day: str) -> dict[str, Any] |
     meta = coll.find_one({"_id": META_ID})
     if meta is None:
         return None
+    maps = _maps(db, int(meta.get("layout") or 1))
 
-    def rows(kind: str, **range_: str) -> list[dict]:
-        key = {"$gte": range_["since"]} if range_ else None
-        filter_ = {"kind": kind, "key": key} if key else {"kind": kind}
-        return [r for r in coll.find(filter_, {"_id": 0, "key": 1, "n": 1}) if r["n"] > 0]
+    def rows(kind: str) -> list[dict]:
+        return [{"key": key, "n": n} for key, n in maps[kind].items()]
 
-    total = coll.find_one({"_id": "total:"})
+    total = coll.find_one({"_id": TOTAL_ID})
     authors = sorted(rows("author"), key=lambda r: (-r["n"], r["key"]))[:top_n]
     return _shape(
         total=total["n"] if total else 0,
-        days=rows("day", since=first_day),
+        days=[r for r in rows("day") if r["key"] >= first_day],
         categories=rows("category"),
         authors=authors,
         rejects=rows("reject"),
@@ -204,12 +276,9 @@ def articles_per_month(db: Database, filter_: Mapping[str, Any] | None = None) -
     Without a filter, from the kept day counts once built (no article read); otherwise the
     server groups the matching articles (only the groups come back).
     """
-    if not filter_ and _is_built(db):
-        months: Counter = Counter()
-        for row in db[COLLECTION].find({"kind": "day"}, {"_id": 0, "key": 1, "n": 1}):
-            if row["n"] > 0:
-                months[str(row["key"])[:7]] += row["n"]
-        return dict(sorted(months.items()))
+    layout = None if filter_ else _layout(db)
+    if layout is not None:
+        return months_of(_maps(db, layout, ["day"])["day"])
     pipeline = [{"$match": dict(filter_ or {})}, {"$match": {"published_at": {"$type": "date"}}},
                 {"$group": {"_id": {"$dateToString": _MONTH_FORMAT}, "n": {"$sum": 1}}}]
     return {row["_id"]: row["n"] for row in sorted(db[ARTICLES].aggregate(pipeline), key=lambda r: r["_id"])}
@@ -246,7 +315,9 @@ def _shape(*, total, days, categories, authors, rejects, source, as_of) -> dict[
 
 __all__ = [
     "COLLECTION",
-    "COUNTS_INDEXES",
+    "KINDS",
+    "META_ID",
+    "TOTAL_ID",
     "aggregate_counts",
     "articles_per_month",
     "history_per_day",

@@ -1,8 +1,15 @@
 """The archive's indexes, declared once and created idempotently.
 
 Each index exists for a query people (or the pipeline) run; see ARCHITECTURE.md for the
-collections. Default index names (``category_1_published_at_-1``) are used on purpose: an
-index someone created by hand with the same keys is then recognised instead of conflicting.
+collections. An index is known by its keys: one already there with the same keys (created by
+hand, or by an earlier version with other options) is kept and not created again.
+
+Every index costs every article written (SecantusDB writes its entries and reads the index
+list per document) and bytes on disk per entry. So the marks few articles carry are indexed
+only where they are: ``deleted_at`` and ``deletion_history.deleted_at`` sparse (their queries
+are ranges, which a missing field never matches), ``revision`` partial on ``revision > 1`` (the
+only question asked of it: ``query --edited``). SecantusDB serves those queries from them
+(tests/test_history.py checks the plans).
 
 What SecantusDB 0.7.0b3 serves from these indexes (``benchmarks/archive_queries.py`` prints
 the figures, each beside the same query with no index; the README's "Query speed" has those
@@ -32,6 +39,9 @@ of ``benchmarks/bench_query.py``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.database import Database
 
@@ -42,22 +52,25 @@ CRAWLS = "crawls"
 COLUMN_WALKS = "column_walks"
 BACKFILLS = "backfills"
 
+EDITED = {"revision": {"$gt": 1}}  # an article with an earlier version kept
+
 INDEXES: dict[str, list[IndexModel]] = {
     ARTICLES: [
-        IndexModel([("article_id", ASCENDING)], unique=True),  # upsert key, lookups
-        IndexModel([("published_at", DESCENDING)]),  # latest, date ranges
-        IndexModel([("category", ASCENDING), ("published_at", DESCENDING)]),  # section pages
-        IndexModel([("authors", ASCENDING), ("published_at", DESCENDING)]),  # by author
-        IndexModel([("tags", ASCENDING), ("published_at", DESCENDING)]),  # by tag
-        IndexModel([("source", ASCENDING), ("published_at", DESCENDING)]),  # by outlet
-        IndexModel([("content_hash", ASCENDING)]),  # duplicate detection
-        IndexModel([("updated_at", ASCENDING)]),  # what changed since the search index's last build
-        IndexModel([("next_check_at", ASCENDING)]),  # revisits due (store/revisits.py)
+        IndexModel([("article_id", ASCENDING)], unique=True, name="id"),  # upsert key, lookups
+        IndexModel([("published_at", DESCENDING)], name="published"),  # latest, date ranges
+        IndexModel([("category", ASCENDING), ("published_at", DESCENDING)], name="category"),  # section pages
+        IndexModel([("authors", ASCENDING), ("published_at", DESCENDING)], name="author"),  # by author
+        IndexModel([("tags", ASCENDING), ("published_at", DESCENDING)], name="tag"),  # by tag
+        IndexModel([("source", ASCENDING), ("published_at", DESCENDING)], name="source"),  # by outlet
+        IndexModel([("content_hash", ASCENDING)], name="hash"),  # duplicate detection
+        IndexModel([("updated_at", ASCENDING)], name="updated"),  # what changed since the search index's last build
+        IndexModel([("next_check_at", ASCENDING)], name="due"),  # revisits due (store/revisits.py)
         # query --edited (revision > 1) and --deleted (deleted_at in a range), stats per day:
-        # single fields, since a range is what SecantusDB serves (not $ne / $exists / $type).
-        IndexModel([("revision", ASCENDING)]),
-        IndexModel([("deleted_at", ASCENDING)]),
-        IndexModel([("deletion_history.deleted_at", ASCENDING)]),  # past episodes, per day
+        # single fields, since a range is what SecantusDB serves (not $ne / $exists / $type),
+        # holding only the articles that carry the mark.
+        IndexModel([("revision", ASCENDING)], partialFilterExpression=EDITED, name="edited"),
+        IndexModel([("deleted_at", ASCENDING)], sparse=True, name="deleted"),
+        IndexModel([("deletion_history.deleted_at", ASCENDING)], sparse=True, name="deleted_before"),  # past episodes, per day
     ],
     REJECTS: [IndexModel([("crawl_id", ASCENDING)])],
     CRAWLS: [
@@ -76,12 +89,28 @@ INDEXES: dict[str, list[IndexModel]] = {
 
 
 def ensure_indexes(db: Database) -> dict[str, list[str]]:
-    """Create every archive index that is missing; returns the index names per collection.
+    """Create every archive index whose keys are not indexed yet; returns the index names per
+    collection (of ours: the name the index has in this archive).
 
-    Idempotent (creating an existing index with the same keys and options is a no-op), so
-    the pipeline calls it at every start and an upgraded index list reaches old archives.
+    Idempotent, so the pipeline calls it at every start and an upgraded index list reaches old
+    archives. An index with the same keys and other options (an archive indexed before
+    ``revision`` was partial, say) is left as it is: it answers the same queries.
     """
-    return {name: db[name].create_indexes(models) for name, models in INDEXES.items()}
+    names = {}
+    for name, models in INDEXES.items():
+        present = {index_key(spec): spec["name"] for spec in db[name].list_indexes()}
+        missing = [model for model in models if index_key(model.document) not in present]
+        if missing:
+            db[name].create_indexes(missing)
+        names[name] = [present.get(index_key(model.document), model.document["name"]) for model in models]
+    return names
 
 
-__all__ = ["ARTICLES", "BACKFILLS", "COLUMN_WALKS", "CRAWLS", "INDEXES", "REJECTS", "REVISIONS", "ensure_indexes"]
+def index_key(spec: Mapping[str, Any]) -> tuple:
+    """An index's keys, compared whatever number type a server lists a direction as (1, 1.0)."""
+    return tuple((name, float(direction) if isinstance(direction, (int, float)) else str(direction))
+                 for name, direction in dict(spec["key"]).items())
+
+
+__all__ = ["ARTICLES", "BACKFILLS", "COLUMN_WALKS", "CRAWLS", "EDITED", "INDEXES", "REJECTS", "REVISIONS",
+           "ensure_indexes", "index_key"]

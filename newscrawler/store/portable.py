@@ -53,7 +53,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, OperationFailure
 
 from newscrawler.files import fsync_directory
-from newscrawler.store.indexes import ensure_indexes
+from newscrawler.store.indexes import ensure_indexes, index_key
 from newscrawler.timeutil import utcnow
 
 FORMAT = "newscrawler-archive-dump"
@@ -339,18 +339,12 @@ def create_indexes(db: Database, listed: dict[str, list[dict[str, Any]]]) -> dic
     is then recognised instead of conflicting."""
     ensure_indexes(db)
     for name, specs in listed.items():
-        present = {_key(spec) for spec in listed_indexes(db[name])} if name in db.list_collection_names() else set()
-        models = [_model(spec) for spec in specs if spec.get("name") != "_id_" and _key(spec) not in present]
+        present = {index_key(spec) for spec in listed_indexes(db[name])} if name in db.list_collection_names() else set()
+        models = [_model(spec) for spec in specs if spec.get("name") != "_id_" and index_key(spec) not in present]
         if models:
             db[name].create_indexes(models)
     return {name: sorted(spec["name"] for spec in listed_indexes(db[name])) for name in db.list_collection_names()
             if not name.startswith("system.")}
-
-
-def _key(spec: dict[str, Any]) -> tuple:
-    """An index's keys, compared whatever number type a server lists a direction as (1, 1.0)."""
-    return tuple((name, float(direction) if isinstance(direction, (int, float)) else str(direction))
-                 for name, direction in dict(spec["key"]).items())
 
 
 def _model(spec: dict[str, Any]) -> IndexModel:

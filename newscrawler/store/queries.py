@@ -29,7 +29,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from newscrawler.store import counts
-from newscrawler.store.indexes import ARTICLES, CRAWLS, REVISIONS
+from newscrawler.store.indexes import ARTICLES, CRAWLS, EDITED, REVISIONS
 from newscrawler.nbd.dates import BEIJING, UTC, beijing_date
 from newscrawler.nbd.site import parse_article_url
 
@@ -296,7 +296,7 @@ def _windowed(coll: Collection, query: ArticleQuery, field: str | None, value: A
 # Conditions SecantusDB serves from the single-field indexes on ``revision`` and ``deleted_at``
 # (checked with explain(): ``$ne: None``, ``$exists`` and ``$type`` are collection scans there,
 # a range is an index scan; tests/test_history.py checks the plans).
-EDITED_FILTER = {"revision": {"$gt": 1}}
+EDITED_FILTER = dict(EDITED)  # the revision index holds only these (indexes.py)
 DELETED_FILTER = {"deleted_at": {"$gte": ARCHIVE_FLOOR}}
 
 
