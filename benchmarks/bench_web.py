@@ -43,7 +43,7 @@ from newscrawler.record import content_hash
 from newscrawler.store import fulltext
 from newscrawler.store.changes import json_changes
 from newscrawler.store.connection import get_client
-from newscrawler.store.counts import rebuild_counts
+from newscrawler.store.counts import COLLECTION as COUNTS, TOTAL_ID, rebuild_counts
 from newscrawler.store.indexes import ARTICLES, CRAWLS
 from newscrawler.store.queries import DELETED_FILTER, ArticleQuery, archive_stats, article_versions, find_articles, get_article
 from newscrawler.store.store import ArticleStore
@@ -239,7 +239,7 @@ def benchmark(uri: str, root: Path, args) -> None:
             ("API search, frequent word, newest first", f"/api/articles?q={quote(frequent)}&sort=newest",
              lambda: search_direct(frequent, sort="newest")),
             ("API latest 20 (+ total)", "/api/articles",
-             lambda: (find_articles(db, ArticleQuery(limit=20)), db["article_counts"].find_one({"_id": "total:"}))),
+             lambda: (find_articles(db, ArticleQuery(limit=20)), db[COUNTS].find_one({"_id": TOTAL_ID}))),
             ("page latest 20 (+ per month)", "/",
              lambda: find_articles(db, ArticleQuery(limit=20))),
             ("API category, last 90 days", f"/api/articles?category=%E6%B1%BD%E8%BD%A6&since={since.isoformat()}",

@@ -182,7 +182,7 @@ class ArchiveReader:
     def _count(self, mongo_filter: Mapping[str, Any]) -> int:
         if mongo_filter:
             return self.db[ARTICLES].count_documents(dict(mongo_filter))
-        kept = self.db[counts.COLLECTION].find_one({"_id": "total:"})
+        kept = self.db[counts.COLLECTION].find_one({"_id": counts.TOTAL_ID})
         if kept is not None and self.db[counts.COLLECTION].find_one({"_id": counts.META_ID}) is not None:
             return int(kept["n"])
         return self.db[ARTICLES].estimated_document_count()
