@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newscrawler.nbd.clean import normalize_space
-from newscrawler.nbd.dates import UTC, isoformat_utc
+from newscrawler.timeutil import UTC, isoformat_utc
 
 # Field groups, in each field's metadata: what the page says, or what the crawl adds.
 PAGE, CRAWL = "page", "crawl"

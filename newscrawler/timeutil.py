@@ -36,3 +36,15 @@ def beijing_text(moment: object, seconds: bool = True) -> str:
 def beijing_iso(moment: dt.datetime) -> str:
     """ISO 8601 in Beijing time with the offset: ``2024-12-03T23:30:00+08:00`` (CSV cells)."""
     return as_beijing(moment).isoformat(timespec="seconds")
+
+
+def beijing_date(moment: dt.datetime) -> str:
+    """``2024-12-03``: the Beijing calendar day of ``moment`` (the site's days, the stats' days)."""
+    return moment.astimezone(BEIJING).date().isoformat()
+
+
+def isoformat_utc(moment: dt.datetime | None) -> str | None:
+    """2024-12-03T02:15:00Z: the record's printed form."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -212,6 +212,22 @@ def test_the_demo_on_a_directory_it_cannot_write_says_so_and_claims_nothing(caps
     assert "already in the archive" not in out + err
 
 
+# -- the verbs' parsers --------------------------------------------------------------------------
+
+
+def test_the_parser_of_a_named_verb_alone_and_every_verb_otherwise(capsys):
+    from newscrawler.cli import build_parser, main, verb_names
+
+    names = verb_names()
+    assert {"query", "crawl", "diff", "export", "serve"} <= set(names)
+    verbs = lambda parser: set(parser._subparsers._group_actions[0].choices)  # noqa: E731
+    assert verbs(build_parser(["query", "--search", "x"])) == {"query"}
+    assert verbs(build_parser(["--version"])) == verbs(build_parser([])) == verbs(build_parser(["qurey"])) == set(names)
+    assert main(["qurey", "--limit", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'qurey'" in err and "'query'" in err
+
+
 # -- query --since 2d ----------------------------------------------------------------------------
 
 

@@ -296,3 +296,18 @@ def test_a_read_verb_loads_neither_scrapy_nor_the_search_index(big_archive, argv
     result = subprocess.run([sys.executable, "-c", probe, *argv], env=big_archive, cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert "HEAVY [] 0" in result.stderr, result.stderr[-2000:]
+
+
+def test_a_search_loads_only_its_own_verb_and_what_a_listing_needs(big_archive):
+    """The other verbs' modules (a diff's store.changes, ...), YAML (Hexo posts) and dateutil's
+    parser (dates on pages) were all imported by a search from the command line: ~0.1 s of its
+    start-up."""
+    probe = ("import sys\n"
+             "from newscrawler.cli import main\n"
+             "code = main(sys.argv[1:])\n"
+             "loaded = sorted(m for m in sys.modules if m in ('yaml', 'dateutil.parser', 'newscrawler.store.changes')"
+             " or m.startswith('newscrawler.cli.commands.') and not m.endswith(('.query', '._archive')))\n"
+             "print('LOADED', loaded, code, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", probe, "query", "--search", "宁德时代", "--limit", "1"],
+                            env=big_archive, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "LOADED [] 0" in result.stderr, result.stderr[-2000:]

@@ -1,8 +1,8 @@
 """The `newscrawler` command.
 
-Each verb lives in its own module under ``newscrawler/commands/`` and defines
-``register(subparsers)``, which adds its parser and sets ``func`` (called with the parsed args,
-returning an exit code). Verbs are discovered, so adding one touches no other file.
+Each verb lives in its own module under ``newscrawler/cli/commands/``, named as the verb, and
+defines ``register(subparsers)``, which adds its parser and sets ``func`` (called with the parsed
+args, returning an exit code). Verbs are discovered, so adding one touches no other file.
 """
 
 from __future__ import annotations
@@ -37,17 +37,26 @@ class ExitStatus(IntEnum):
                 130: "interrupted", 141: "output closed by its reader"}[self.value]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def verb_names() -> list[str]:
+    """Every verb, by the name of its module (not imported)."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands_pkg.__path__) if not m.name.startswith("_"))
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb; given the command line, only of the verb it names, when it
+    names one: a verb's module imports what it needs (pymongo, Scrapy, lxml ...), and a
+    command should not pay for the others' (a search from the command line starts in well
+    under half a second). An unknown verb, --help or --version load them all."""
     parser = argparse.ArgumentParser(
         prog="newscrawler",
         description="Crawl 每经网 (www.nbd.com.cn) and archive it in MongoDB.",
     )
     parser.add_argument("--version", action="version", version=f"newscrawler {newscrawler.__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
-    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{commands_pkg.__name__}.{info.name}")
+    names = verb_names()
+    named = next((a for a in argv if not a.startswith("-")), None) if argv else None
+    for name in [named] if named in names else names:
+        module = importlib.import_module(f"{commands_pkg.__name__}.{name}")
         module.register(sub)
     return parser
 
@@ -57,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a value the parser refused (usage, exit 2)

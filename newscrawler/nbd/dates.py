@@ -74,14 +74,3 @@ def url_date(created: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return dt.datetime(d.year, d.month, d.day, tzinfo=BEIJING).astimezone(UTC)
-
-
-def beijing_date(moment: dt.datetime) -> str:
-    return moment.astimezone(BEIJING).date().isoformat()
-
-
-def isoformat_utc(moment: dt.datetime | None) -> str | None:
-    """2024-12-03T02:15:00Z: the record's printed form."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -20,7 +20,8 @@ from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 
 from newscrawler import config
 from newscrawler.nbd import byline as bylines
-from newscrawler.nbd import dates, fallback, site
+from newscrawler.nbd import fallback, site
+from newscrawler.timeutil import beijing_date
 from newscrawler.nbd import pager as pager_mod
 from newscrawler.nbd.clean import BodyCleaner, cap_images, render, strip_boilerplate
 from newscrawler.nbd.listing import LIST_PAGE
@@ -188,7 +189,7 @@ def extract_article(html: str | bytes, url: str, *, base_url: str | None = None,
     if published is None:
         raise ExtractionError("no_time", "no publish time on the page and no date in the URL", url)
     if created is None:
-        created = dates.beijing_date(published)
+        created = beijing_date(published)
         page.warnings.append("creation date not in the URL (partner copy): canonical URL uses the publish date")
 
     if not source and found_byline and found_byline.text.startswith(bylines.OWN_PREFIX):

@@ -21,6 +21,7 @@ from lxml.cssselect import CSSSelector
 
 from newscrawler.nbd import byline as bylines
 from newscrawler.nbd import dates, site
+from newscrawler.timeutil import beijing_date
 from newscrawler.nbd.clean import BodyCleaner, Block, normalize_space, strip_boilerplate
 
 TITLE_SUFFIX = re.compile(r"\s*[|｜_-]\s*(?:每经网|每日经济新闻).*$")
@@ -481,10 +482,10 @@ def check_time(page: Page, published: dt.datetime | None) -> dt.datetime | None:
         if url_day is not None:
             page.warnings.append("publish time not found on the page: using the date in the URL")
         return url_day
-    if page.created and abs(dt.date.fromisoformat(dates.beijing_date(published))
+    if page.created and abs(dt.date.fromisoformat(beijing_date(published))
                             - dt.date.fromisoformat(page.created)) > MAX_URL_DATE_DRIFT:
         page.warnings.append(
-            f"publish time {dates.beijing_date(published)} is more than two days from the URL date {page.created}")
+            f"publish time {beijing_date(published)} is more than two days from the URL date {page.created}")
     return published
 
 

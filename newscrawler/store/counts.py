@@ -37,7 +37,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from newscrawler.store.indexes import ARTICLES, REJECTS, REVISIONS
-from newscrawler.nbd.dates import UTC, beijing_date
+from newscrawler.timeutil import UTC, beijing_date
 
 COLLECTION = "article_counts"
 META_ID = "meta"

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import yaml
-
 from newscrawler.files import replaced_atomically
 from newscrawler.timeutil import BEIJING, UTC, beijing_iso
 from newscrawler.nbd.site import SITE_NAME
@@ -191,6 +189,8 @@ def front_matter(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -
 
 def hexo_post(doc: Mapping[str, Any], options: HexoOptions = HexoOptions()) -> str:
     """The Markdown source of one post: YAML front matter, then the body in a ``<div>``."""
+    import yaml  # here: a listing in JSON or CSV does not load it
+
     # PyYAML quotes what needs quoting (quotes, colons, ``#``...); width: one line per value.
     matter = yaml.safe_dump(front_matter(doc, options), allow_unicode=True, sort_keys=False,
                             default_flow_style=False, width=float("inf"))
@@ -221,6 +221,8 @@ def write_hexo(articles: Iterable[Mapping], out_dir: str | Path, options: HexoOp
 def _remove_legacy_post(out_dir: Path, doc: Mapping[str, Any]) -> None:
     """Remove the post an earlier version wrote for this article under its title, so the blog
     does not show it twice: only a file whose front matter has exactly this title."""
+    import yaml
+
     legacy = out_dir / legacy_hexo_filename(doc)
     if legacy.name == hexo_filename(doc) or not legacy.is_file():
         return

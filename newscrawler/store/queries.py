@@ -30,7 +30,7 @@ from pymongo.database import Database
 
 from newscrawler.store import counts
 from newscrawler.store.indexes import ARTICLES, CRAWLS, EDITED, REVISIONS
-from newscrawler.nbd.dates import BEIJING, UTC, beijing_date
+from newscrawler.timeutil import BEIJING, UTC, beijing_date
 from newscrawler.nbd.site import parse_article_url
 
 SORTS = {"newest": DESCENDING, "oldest": ASCENDING}

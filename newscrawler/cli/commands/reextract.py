@@ -36,7 +36,7 @@ def _utc_bound(value, *, end: bool):
     """A Beijing date or wall-clock time as a UTC bound (``end``: exclusive end of it)."""
     import datetime as dt
 
-    from newscrawler.nbd.dates import BEIJING
+    from newscrawler.timeutil import BEIJING
 
     if value is None:
         return None
