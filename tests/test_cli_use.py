@@ -298,16 +298,37 @@ def test_a_read_verb_loads_neither_scrapy_nor_the_search_index(big_archive, argv
     assert "HEAVY [] 0" in result.stderr, result.stderr[-2000:]
 
 
-def test_a_search_loads_only_its_own_verb_and_what_a_listing_needs(big_archive):
+def test_a_search_loads_only_its_own_verb_and_its_segmenter_beside(big_archive, tmp_path):
     """The other verbs' modules (a diff's store.changes, ...), YAML (Hexo posts) and dateutil's
     parser (dates on pages) were all imported by a search from the command line: ~0.1 s of its
-    start-up."""
+    start-up. The segmenter loads in a child process while this one loads pymongo (the index
+    being up to date, this process never loads it); the search it parsed is the same."""
     probe = ("import sys\n"
              "from newscrawler.cli import main\n"
              "code = main(sys.argv[1:])\n"
-             "loaded = sorted(m for m in sys.modules if m in ('yaml', 'dateutil.parser', 'newscrawler.store.changes')"
-             " or m.startswith('newscrawler.cli.commands.') and not m.endswith(('.query', '._archive')))\n"
+             "loaded = sorted(m for m in sys.modules if m in ('yaml', 'dateutil.parser', 'newscrawler.store.changes', 'rjieba')"
+             " or m.startswith('newscrawler.cli.commands.') and not m.endswith(('.query', '._archive', '.stats')))\n"
              "print('LOADED', loaded, code, file=sys.stderr)\n")
-    result = subprocess.run([sys.executable, "-c", probe, "query", "--search", "宁德时代", "--limit", "1"],
-                            env=big_archive, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert "LOADED [] 0" in result.stderr, result.stderr[-2000:]
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-c", probe, *argv], env=big_archive, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+    big_archive = {**big_archive, "NEWSCRAWLER_DATA_DIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "newscrawler", "index"], env=big_archive, cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    for argv in (["query", "--search", '宁德时代 OR "新能源汽车" -比亚迪', "--limit", "3", "--format", "jsonl"],
+                 ["stats", "--search", "宁德时代", "--per", "month", "--json"]):
+        result = run(*argv)
+        assert "LOADED [] 0" in result.stderr, result.stderr[-2000:]
+        assert result.stdout.strip()
+    in_process = subprocess.run(
+        [sys.executable, "-c", "import sys, threading; threading.Thread(target=lambda: None).start(); "
+                               "from newscrawler.cli import main; sys.exit(main(sys.argv[1:]))",
+         "query", "--search", '宁德时代 OR "新能源汽车" -比亚迪', "--limit", "3", "--format", "jsonl"],
+        env=big_archive, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert in_process.returncode == 0 and in_process.stdout == run(
+        "query", "--search", '宁德时代 OR "新能源汽车" -比亚迪', "--limit", "3", "--format", "jsonl").stdout
+    refused = run("query", "--search", "宁德时代 OR")  # said by this process, as without the child
+    assert refused.stderr.startswith("newscrawler query: --search: OR needs a word on each side\nLOADED")
+    assert refused.stderr.endswith("] 2\n")

@@ -155,6 +155,20 @@ def test_unchanged_articles_keep_their_updated_at_and_are_not_indexed_again(arch
     assert not fulltext.is_behind(archive.db, index_path(archive))
 
 
+def test_an_archive_older_than_updated_at_is_indexed_once_then_only_what_came_later(archive, capsys):
+    """Articles without updated_at (written before the field existed): every search used to
+    index them all again."""
+    archive.articles.update_many({}, {"$unset": {"updated_at": ""}})
+    assert main(["index"]) == 0
+    capsys.readouterr()
+    assert not fulltext.is_behind(archive.db, index_path(archive))
+    archive.write_articles([article(5, "宁德时代扩产", "宁德时代宣布扩产。", "公司")], "c2")
+    assert fulltext.is_behind(archive.db, index_path(archive))
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 1
+    assert search(capsys, "--search", "宁德时代") == [5]
+    assert not fulltext.is_behind(archive.db, index_path(archive))
+
+
 def test_a_write_stamped_before_the_last_build_is_still_taken(archive, capsys):
     """A batch stamped just before another process's build read the archive, committed just
     after: the next build reads back WATERMARK_MARGIN before the last updated_at it took; a

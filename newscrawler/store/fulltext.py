@@ -35,7 +35,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -45,7 +44,8 @@ from typing import Any
 
 from newscrawler.files import FileLock, fsync_directory
 from newscrawler.store.indexes import ARTICLES
-from newscrawler.store.segment import index_terms, normalize, query_terms
+from newscrawler.store.search_syntax import Search, SearchSyntaxError, Terms, parse_search
+from newscrawler.store.segment import index_terms, normalize
 
 FORMAT = 2  # of the index's schema and terms: an index of another format is rebuilt
 TEXT_FIELDS = ("title", "summary", "body")
@@ -73,17 +73,11 @@ BEIJING_OFFSET_MS = 8 * 3_600_000
 OLD_TOKENS_FIELD = "search_tokens"
 OLD_TOKENS_INDEX = "search_tokens_1_published_at_-1"
 UPGRADES = "archive_upgrades"  # marks of upgrades under way, so an interrupted one resumes
-# Everything the query language gives meaning to: quotes, the OR keyword, a leading minus.
-_QUERY_TOKEN = re.compile(r'(-?)"([^"]*)"|(\S+)')
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class IndexBusy(RuntimeError):
     """Another process is writing the index."""
-
-
-class SearchSyntaxError(ValueError):
-    """A search the query language cannot read (nothing to look for, a dangling OR)."""
 
 
 def index_dir(data_dir: str | os.PathLike, database: str) -> Path:
@@ -282,8 +276,8 @@ def _state(collection: str | None, latest: dt.datetime | None) -> dict[str, Any]
 
 def _since(watermark: dt.datetime | None) -> dict[str, Any]:
     # Articles without updated_at (none in an archive written since it exists) are taken by
-    # the whole build only.
-    return {"updated_at": {"$gte": watermark - WATERMARK_MARGIN}} if watermark else {}
+    # the whole build only: after one that saw none, what has one came later.
+    return {"updated_at": {"$gte": watermark - WATERMARK_MARGIN if watermark else _EPOCH}}
 
 
 def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.datetime | None = None,
@@ -342,9 +336,9 @@ def is_behind(db, path: str | os.PathLike) -> bool:
     watermark = _watermark(_read_state(path))
     if db[LATE_WRITES].find_one({"_id": "late"}, {"_id": 1}) is not None:
         return True
-    if watermark is None:
-        return db[ARTICLES].find_one({}, {"_id": 1}) is not None
-    return db[ARTICLES].find_one({"updated_at": {"$gt": watermark}}, {"_id": 1}) is not None
+    # A build that saw no updated_at (an archive older than the field) took every article
+    # there was: what has one came later.
+    return db[ARTICLES].find_one({"updated_at": {"$gt": watermark or _EPOCH}}, {"_id": 1}) is not None
 
 
 def note_late_writes(db, oldest: dt.datetime) -> None:
@@ -388,61 +382,6 @@ def remove_old_search_tokens(db, *, batch: int = BATCH, progress: Callable[[int]
     upgrades.update_one({"_id": OLD_TOKENS_FIELD}, {"$set": {"finished_at": dt.datetime.now(dt.timezone.utc),
                                                              "articles": removed}})
     return removed
-
-
-# -- the query language ----------------------------------------------------------------------
-
-Terms = tuple[tuple[int, str], ...]  # one word or phrase: terms at their positions
-
-
-@dataclass(frozen=True)
-class Search:
-    """A parsed search: every group must match (a group: any of its clauses), no excluded clause
-    may. A clause is a word or a phrase as the index's terms."""
-
-    groups: tuple[tuple[Terms, ...], ...]
-    excluded: tuple[Terms, ...] = ()
-
-    @property
-    def clauses(self) -> tuple[Terms, ...]:
-        """The clauses a match shows (the excluded ones never appear in a hit)."""
-        return tuple(clause for group in self.groups for clause in group)
-
-
-def parse_search(search: str) -> Search:
-    """The user's search: ``a b`` both must match; ``"a b"`` the exact phrase; ``a OR b``
-    either; ``-a`` / ``-"a b"`` not. ``OR`` binds its neighbours into one group. A word is cut
-    as the index's text was (:func:`segment.query_terms`): a Chinese word may be several terms,
-    asked for together as a phrase. User text is never query syntax of tantivy's.
-    """
-    if not isinstance(search, str):
-        raise SearchSyntaxError("the search must be text")
-    groups: list[list[Terms]] = []
-    excluded: list[Terms] = []
-    join_next = False
-    for minus, phrase, bare in _QUERY_TOKEN.findall(search):
-        if bare == "OR":
-            if not groups or join_next:
-                raise SearchSyntaxError("OR needs a word on each side")
-            join_next = True
-            continue
-        negated = bool(minus) or (bare.startswith("-") and len(bare) > 1)
-        text = phrase if phrase or minus else (bare[1:] if negated else bare)
-        terms = tuple(query_terms(text))
-        if not terms:
-            continue
-        if negated:
-            excluded.append(terms)
-        elif join_next:
-            groups[-1].append(terms)
-        else:
-            groups.append([terms])
-        join_next = False
-    if join_next:
-        raise SearchSyntaxError("OR needs a word on each side")
-    if not groups:
-        raise SearchSyntaxError("the search has no word to look for")
-    return Search(groups=tuple(tuple(g) for g in groups), excluded=tuple(excluded))
 
 
 def _clause_query(schema, terms: Terms):

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
 
@@ -200,13 +201,52 @@ def fulltext_path():
 def parse_search(text: str):
     """The parsed ``--search`` (segmented as the index is); a search with nothing to look for
     or a dangling OR exits with 2."""
-    _plain_driver_for_the_embedded_server()  # before store.fulltext imports pymongo
-    from newscrawler.store.fulltext import SearchSyntaxError, parse_search as parse
+    from newscrawler.store.search_syntax import SearchSyntaxError, parse_search as parse
 
     try:
         return parse(text)
     except SearchSyntaxError as exc:
         raise CommandError(f"--search: {exc}", ExitStatus.USAGE) from None
+
+
+def parse_search_aside(text: str) -> Callable[[], Any]:
+    """Start parsing ``--search`` (as :func:`parse_search`) in a forked child while this process
+    goes on loading the driver; returns the function that gives the parsed search. The
+    segmenter's dictionary takes about as long to load as pymongo and holds the interpreter's
+    lock meanwhile (a thread would wait for it): in a child the two load side by side, and a
+    search from the command line starts that much sooner. Where there is no fork, or threads
+    already run (a test calling ``main``), or the child fails (a search the parser refuses:
+    said here as usual), the search is parsed in this process."""
+    import os
+    import threading
+
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return lambda: parse_search(text)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: parse, hand the result over, leave without running anything else
+        status = 1
+        try:
+            import pickle
+
+            from newscrawler.store.search_syntax import parse_search as parse
+
+            with os.fdopen(write_end, "wb") as out:
+                out.write(pickle.dumps(parse(text)))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def parsed():
+        import pickle
+
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(child, 0)
+        return pickle.loads(data) if status == 0 and data else parse_search(text)
+
+    return parsed
 
 
 def search_index(db, verb: str):

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from newscrawler.cli.output import beijing_minutes, display_width, fit, fit_marked
 from newscrawler.cli.commands._archive import (add_bom_argument, add_filter_arguments, add_start_argument,
-                                               archive_database, archive_name, parse_search, query_from_args,
+                                               archive_database, archive_name, parse_search_aside, query_from_args,
                                                search_index)
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
@@ -57,8 +57,9 @@ def run_search(args) -> int:
     """``--search`` through the full-text index (built or brought up to date first), every
     filter included: best match first, or by publish time with --sort; MongoDB gives the
     articles of the page shown, each with a snippet of where it matches."""
-    query = query_from_args(args, limit=args.limit)  # first: it keeps TLS out of pymongo
-    search = parse_search(args.search)
+    parsed = parse_search_aside(args.search)  # the segmenter loads while pymongo does
+    query = query_from_args(args, limit=args.limit)
+    search = parsed()
     from newscrawler.store import fulltext
     from newscrawler.store.queries import _clean
     from newscrawler.store.snippets import snippet

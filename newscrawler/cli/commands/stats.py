@@ -14,7 +14,7 @@ import json
 
 from newscrawler.cli import CommandError, ExitStatus, argtypes
 from newscrawler.cli.commands._archive import (add_filter_arguments, add_start_argument, archive_database,
-                                               archive_name, parse_search, query_from_args, search_index)
+                                               archive_name, parse_search_aside, query_from_args, search_index)
 
 PERIODS = ("day", "week", "month")
 
@@ -110,8 +110,9 @@ def print_history(rows: list[dict]) -> None:
 def run_search_counts(args) -> int:
     """``--search X --per P``: matches per period, periods without any included (0) from the
     first match (or --since) to the last (or --until, today at the latest)."""
-    query = query_from_args(args, limit=None)  # first: it keeps TLS out of pymongo
-    search = parse_search(args.search)
+    parsed = parse_search_aside(args.search)  # the segmenter loads while pymongo does
+    query = query_from_args(args, limit=None)
+    search = parsed()
     from newscrawler.store import fulltext
 
     per = args.per or "month"
