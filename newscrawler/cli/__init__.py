@@ -45,8 +45,8 @@ def verb_names() -> list[str]:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every verb; given the command line, only of the verb it names, when it
     names one: a verb's module imports what it needs (pymongo, Scrapy, lxml ...), and a
-    command should not pay for the others' (a search from the command line starts in well
-    under half a second). An unknown verb, --help or --version load them all."""
+    command should not pay for the others' at every start. An unknown verb, --help or
+    --version load them all."""
     parser = argparse.ArgumentParser(
         prog="newscrawler",
         description="Crawl 每经网 (www.nbd.com.cn) and archive it in MongoDB.",

@@ -227,6 +227,7 @@ def parse_search_aside(text: str) -> Callable[[], Any]:
     if child == 0:  # the child: parse, hand the result over, leave without running anything else
         status = 1
         try:
+            os.close(read_end)
             import pickle
 
             from newscrawler.store.search_syntax import parse_search as parse
