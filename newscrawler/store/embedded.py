@@ -62,8 +62,12 @@ logger = logging.getLogger(__name__)
 
 SERVER_EXECUTABLE = "secantusd-py"
 HOST = "127.0.0.1"
-START_TIMEOUT = 30.0  # seconds from spawn to the first answered ping
-LOCK_TIMEOUT = 60.0  # a concurrent start holds the lock for at most START_TIMEOUT
+# Seconds from spawn to the first answered ping: START_TIMEOUT, and START_SECONDS_PER_GB more
+# for each GB of storage, as the server reads its catalogue before it answers (longer after a
+# crash): a server killed for being slow would start over, and a large archive never open.
+START_TIMEOUT = 30.0
+START_SECONDS_PER_GB = 30.0
+LOCK_MARGIN = 30.0  # a concurrent start holds the lock for at most its start timeout, plus this
 PING_TIMEOUT_MS = 2000
 # Under the lock, a server gets this long to answer (ping and write) before it is taken for
 # hung and restarted: far above what a busy server needs, so a concurrent crawl's heavy batch
@@ -323,6 +327,7 @@ def _start(paths: ServerPaths, fixed_port: int | None = None) -> dict[str, Any]:
         # ping as if it were ours): another port, remembered instead.
         logger.info("port %s is in use; the embedded MongoDB server takes another one", remembered)
         remembered = None
+    timeout = start_timeout(paths.storage)
     for attempt in range(_START_ATTEMPTS):
         port = fixed_port or (remembered if attempt == 0 and remembered else _free_port())
         uri = f"mongodb://{HOST}:{port}"
@@ -335,7 +340,7 @@ def _start(paths: ServerPaths, fixed_port: int | None = None) -> dict[str, Any]:
                 cwd=paths.root, start_new_session=True,
             )
         _CHILDREN[proc.pid] = proc
-        if _wait_until_up(proc, uri):
+        if _wait_until_up(proc, uri, timeout):
             state = {
                 "pid": proc.pid,
                 "port": port,
@@ -359,7 +364,7 @@ def _start(paths: ServerPaths, fixed_port: int | None = None) -> dict[str, Any]:
             _signal(proc.pid, signal.SIGKILL)
             proc.wait(5)
             raise EmbeddedServerError(
-                f"the embedded MongoDB server did not answer within {START_TIMEOUT:.0f} s; "
+                f"the embedded MongoDB server did not answer within {timeout:.0f} s; "
                 f"see {paths.log}"
             )
         if "Address already in use" not in last_error:
@@ -377,9 +382,18 @@ def _start(paths: ServerPaths, fixed_port: int | None = None) -> dict[str, Any]:
     )
 
 
-def _wait_until_up(proc: subprocess.Popen, uri: str) -> bool:
+def start_timeout(storage: Path) -> float:
+    """How long a server of ``storage`` may take to answer its first ping (see START_TIMEOUT)."""
+    try:
+        size = sum(entry.stat().st_size for entry in os.scandir(storage) if entry.is_file())
+    except OSError:  # no storage yet
+        size = 0
+    return START_TIMEOUT + START_SECONDS_PER_GB * size / 1e9
+
+
+def _wait_until_up(proc: subprocess.Popen, uri: str, timeout: float) -> bool:
     """True once ``uri`` answers a ping; False as soon as the process exits or time runs out."""
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
@@ -452,10 +466,12 @@ def _write_atomically(path: Path, text: str) -> None:
 
 @contextlib.contextmanager
 def _locked(paths: ServerPaths) -> Iterator[None]:
-    """Hold the data directory's server lock (exclusive flock), waiting up to LOCK_TIMEOUT."""
+    """Hold the data directory's server lock (exclusive flock), waiting as long as another
+    process may hold it to start the server (its start timeout and LOCK_MARGIN)."""
     paths.root.mkdir(parents=True, exist_ok=True)
     with open(paths.lock, "a+b") as fh:
-        deadline = time.monotonic() + LOCK_TIMEOUT
+        wait = start_timeout(paths.storage) + LOCK_MARGIN
+        deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -463,7 +479,7 @@ def _locked(paths: ServerPaths) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise EmbeddedServerError(
-                        f"another process has held {paths.lock} for over {LOCK_TIMEOUT:.0f} s "
+                        f"another process has held {paths.lock} for over {wait:.0f} s "
                         f"while starting or stopping the embedded MongoDB server"
                     ) from None
                 time.sleep(0.05)
