@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pymongo
 
+import time
+
 import pytest
 
 from newscrawler import config
@@ -467,6 +469,28 @@ def test_embedded_server_that_exits_at_start_is_reported_with_its_log(monkeypatc
     monkeypatch.setattr(embedded, "find_server_executable", lambda: str(fake))
     with pytest.raises(EmbeddedServerError, match="(?s)Another server process.*resource busy"):
         ensure_embedded_server(data_dir)
+    assert embedded_status(data_dir) is None
+
+
+def test_a_large_archives_server_is_given_longer_to_open_before_it_is_taken_for_hung(monkeypatch, data_dir):
+    """A server reads its catalogue before it answers: a million-article archive took longer
+    than the fixed 30 s there was, was killed, and so never opened."""
+    fake = data_dir / "secantusd-py"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")  # alive, never answering
+    fake.chmod(0o755)
+    monkeypatch.setattr(embedded, "find_server_executable", lambda: str(fake))
+    monkeypatch.setattr(embedded, "START_TIMEOUT", 0.5)
+    monkeypatch.setattr(embedded, "START_SECONDS_PER_GB", 0.5)
+    storage = data_dir / "mongo" / "db"
+    storage.mkdir(parents=True)
+    assert embedded.start_timeout(storage) == 0.5
+    with open(storage / "collection.wt", "wb") as fh:
+        fh.truncate(3_000_000_000)  # sparse: 3 GB as the server's files report it
+    assert embedded.start_timeout(storage) == 2.0
+    started = time.monotonic()
+    with pytest.raises(EmbeddedServerError, match="did not answer within 2 s"):
+        ensure_embedded_server(data_dir)
+    assert time.monotonic() - started >= 2.0
     assert embedded_status(data_dir) is None
 
 
