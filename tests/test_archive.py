@@ -12,13 +12,11 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pymongo
-
-import time
-
 import pytest
 
 from newscrawler import config
