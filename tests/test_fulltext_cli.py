@@ -169,6 +169,34 @@ def test_an_archive_older_than_updated_at_is_indexed_once_then_only_what_came_la
     assert not fulltext.is_behind(archive.db, index_path(archive))
 
 
+def test_a_build_far_behind_reads_the_archive_in_windows_of_ids(archive, capsys, monkeypatch):
+    """A server may gather a query's whole answer before the first document (SecantusDB does:
+    past 20 GB for 900,000 articles): a build that reads many articles asks a few ids at a time."""
+    asked = []
+    find = type(archive.articles).find
+
+    def recording_find(self, filter=None, *args, **kwargs):
+        asked.append(filter)
+        return find(self, filter, *args, **kwargs)
+
+    monkeypatch.setattr(fulltext, "FEW_CHANGES", 2)
+    monkeypatch.setattr(fulltext, "ID_WINDOW", 3)
+    monkeypatch.setattr(type(archive.articles), "find", recording_find)
+    assert main(["index"]) == 0  # whole: every article, by windows
+    assert {"article_id": {"$gte": 0, "$lt": 3}} in asked and {} not in asked
+    assert sorted(search(capsys, "--search", "资本")) == [1, 2, 3]
+    archive.write_articles([article(n, f"宁德时代扩产{n}", "宁德时代宣布扩产。", "公司") for n in (5, 9, 10)], "c2")
+    asked.clear()
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 3  # 3 behind: by windows
+    assert asked and all(set(f) == {"article_id"} for f in asked if f and "article_id" in f)
+    assert sorted(search(capsys, "--search", "宁德时代")) == [5, 9, 10]
+    archive.write_articles([article(11, "宁德时代再扩产", "宁德时代宣布再扩产。", "公司")], "c3")
+    asked.clear()
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 1  # 1 behind: one query
+    assert not any("article_id" in (f or {}) for f in asked)
+    assert sorted(search(capsys, "--search", "宁德时代")) == [5, 9, 10, 11]
+
+
 def test_a_write_stamped_before_the_last_build_is_still_taken(archive, capsys):
     """A batch stamped just before another process's build read the archive, committed just
     after: the next build reads back WATERMARK_MARGIN before the last updated_at it took; a
