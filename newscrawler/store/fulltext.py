@@ -293,7 +293,7 @@ def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.
     index = tantivy.Index(_schema(), path=str(path), reuse=True)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
     total = db[ARTICLES].estimated_document_count()
-    if empty or total - index.searcher().num_docs > FEW_CHANGES:
+    if total - (0 if empty else index.searcher().num_docs) > FEW_CHANGES:
         articles = _changed_since(_by_id_windows(db, total), filter_)
     else:
         articles = db[ARTICLES].find(dict(filter_), PROJECTION, batch_size=BATCH)
