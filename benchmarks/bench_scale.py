@@ -18,7 +18,8 @@ The archive grows through the product's write path (``ArticleStore.write_article
 of 100 as the crawl's pipeline writes them, journaled as the crawl writes, kept ``stats`` counts
 included) with generated articles (``generated.py``: Chinese text with jieba's dictionary
 frequencies, as bench_query makes, each article drawn from its own seed so a resumed run writes
-the same ones), then the search index is brought up to date (``fulltext.build``). Per size it prints:
+the same ones); the search index is brought up to date (``fulltext.build``) after every
+``--index-every`` articles, as the crawl does after its writes, and at each size. Per size it prints:
 
 * writes a second through the write path (only the ``write_articles`` calls timed), overall and
   the slowest chunk of 10,000 (sustained), and the index build rate;
@@ -107,7 +108,10 @@ def write(store: ArticleStore, generator: Generator, first: int, last: int) -> f
     return seconds
 
 
-def grow(store: ArticleStore, generator: Generator, progress: Progress, size: int) -> None:
+def grow(store: ArticleStore, generator: Generator, progress: Progress, size: int, index_every: int,
+         index_path: Path) -> None:
+    """Write up to ``size`` articles, bringing the search index up to date after every
+    ``index_every`` (as the crawl does after its writes; 0: only at each size)."""
     written = progress.data["written"]
     if written >= size:
         return
@@ -125,6 +129,27 @@ def grow(store: ArticleStore, generator: Generator, progress: Progress, size: in
         progress.save()
         rate = progress.data["chunks"][-1][2] / seconds
         print(f"  {end:,} articles ({rate:.0f} writes/s in this chunk)", flush=True)
+        if index_every and end % index_every == 0 and end < size:
+            update_index(store.db, index_path, progress, end)
+
+
+def update_index(db, index_path: Path, progress: Progress, written: int) -> None:
+    """One build of the search index, its figures kept in progress.json (``index_builds``:
+    articles written then, the build's mode, articles indexed, seconds)."""
+    mode = "whole" if fulltext.whole_build_reason(db, index_path) else "incremental"
+    result = fulltext.build(db, index_path)
+    progress.data.setdefault("index_builds", []).append([written, mode, result.indexed, round(result.seconds, 3)])
+    progress.save()
+    print(f"  search index: {mode} build, {result.indexed:,} articles in {result.seconds:.1f} s "
+          f"({result.indexed / max(result.seconds, 1e-9):.0f}/s)", flush=True)
+
+
+def index_builds(progress: Progress, first: int, size: int) -> dict:
+    """The builds that brought the index from ``first`` to ``size`` articles written, summed."""
+    builds = [b for b in progress.data.get("index_builds", []) if first < b[0] <= size]
+    modes = sorted({b[1] for b in builds})
+    return {"mode": f"{'/'.join(modes)}, {len(builds)} build{'s' if len(builds) > 1 else ''}",
+            "articles": sum(b[2] for b in builds), "seconds": sum(b[3] for b in builds)}
 
 
 def write_rates(progress: Progress, size: int) -> tuple[float, float]:
@@ -375,7 +400,7 @@ def report(result: dict) -> None:
         ("  dbStats: data / index KB per article", f"{size['mongo_data'] / 1024:.1f} / {size['mongo_index'] / 1024:.1f}",
          "", ""),
         ("search index KB per article on disk", f"{size['index_disk'] / 1024:.1f}", "", ""),
-        (f"search index build ({build['mode']}, {build['articles']:,} articles), articles/s",
+        (f"search index builds to this size ({build['mode']}, {build['articles']:,} articles), articles/s",
          f"{build['articles'] / max(build['seconds'], 1e-9):.0f}", "", ""),
     ])
     print()
@@ -398,6 +423,8 @@ def main() -> int:
     ap.add_argument("--workdir", required=True, help="where the archive, the index and the progress are kept")
     ap.add_argument("--sizes", default="10000,100000,1000000", help="archive sizes to measure, comma-separated")
     ap.add_argument("--runs", type=int, default=30, help="timed runs of each question (p50/p95)")
+    ap.add_argument("--index-every", type=int, default=50_000,
+                    help="articles written between two builds of the search index (0: only at each size)")
     ap.add_argument("--baseline", type=int, default=3000, help="articles of the write-path baseline (0: none)")
     args = ap.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
@@ -425,20 +452,11 @@ def main() -> int:
                 if saved:
                     report(saved)
                     continue
-                grow(store, generator, progress, size)
                 path = fulltext.index_dir(workdir / "data", DB_NAME)
-                mode = "whole" if fulltext.whole_build_reason(db, path) else "incremental"
-                print(f"search index: {mode} build ...", flush=True)
-                result = fulltext.build(db, path, progress=lambda k: print(f"  {k:,} indexed", flush=True))
-                build = {"mode": mode, "articles": result.indexed, "seconds": result.seconds}
-                print(f"  {result.indexed:,} articles in {result.seconds:.0f} s", flush=True)
-                # The build that brought the index to this size (a size measured again, its
-                # figures dropped from progress.json, keeps the build it had).
-                builds = progress.data.setdefault("builds", {})
-                if result.indexed or str(size) not in builds:
-                    builds[str(size)] = build
-                    progress.save()
-                build = builds[str(size)]
+                grow(store, generator, progress, size, args.index_every, path)
+                update_index(db, path, progress, progress.data["written"])
+                previous = max([s for s in sizes if s < size], default=0)
+                build = index_builds(progress, previous, size)
                 print(f"measuring {size:,} articles ...", flush=True)
                 measured = measure(db, workdir, progress, size, args.runs, build)
                 progress.data["sizes"][str(size)] = measured

@@ -187,14 +187,40 @@ def test_a_build_far_behind_reads_the_archive_in_windows_of_ids(archive, capsys,
     assert sorted(search(capsys, "--search", "资本")) == [1, 2, 3]
     archive.write_articles([article(n, f"宁德时代扩产{n}", "宁德时代宣布扩产。", "公司") for n in (5, 9, 10)], "c2")
     asked.clear()
-    assert fulltext.build(archive.db, index_path(archive)).indexed == 3  # 3 behind: by windows
-    assert asked and all(set(f) == {"article_id"} for f in asked if f and "article_id" in f)
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 3  # a catch-up: windows of time
+    assert asked and not any("article_id" in (f or {}) for f in asked)
+    assert all(set(f["updated_at"]) == {"$gte", "$lt"} for f in asked[:-1] if f and "updated_at" in f)
     assert sorted(search(capsys, "--search", "宁德时代")) == [5, 9, 10]
-    archive.write_articles([article(11, "宁德时代再扩产", "宁德时代宣布再扩产。", "公司")], "c3")
-    asked.clear()
-    assert fulltext.build(archive.db, index_path(archive)).indexed == 1  # 1 behind: one query
-    assert not any("article_id" in (f or {}) for f in asked)
-    assert sorted(search(capsys, "--search", "宁德时代")) == [5, 9, 10, 11]
+
+
+def test_a_catch_up_reads_windows_of_updated_at_sized_to_what_they_hold(archive, monkeypatch):
+    """A catch-up of many changes (a re-extraction, a backlog) asks for a few thousand at a
+    time, by the updated_at index: each window sized from the last one's count, none wider than
+    MAX_TIME_WINDOW, so a quiet hour does not widen one over the burst after it."""
+    start = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=6)
+    stamps = ([start + dt.timedelta(seconds=s) for s in range(0, 60, 7)]  # sparse: one a 7 s
+              + [start + dt.timedelta(seconds=180, milliseconds=m) for m in range(0, 30_000, 10)]  # a burst
+              + [start + dt.timedelta(seconds=300)])  # a lone late one
+    archive.articles.insert_many([{"article_id": 100_000 + n, "updated_at": t} for n, t in enumerate(stamps)])
+    asked = []
+    find = type(archive.articles).find
+
+    def recording_find(self, filter=None, *args, **kwargs):
+        result = list(find(self, filter, *args, **kwargs))
+        asked.append((filter, len(result)))
+        return result
+
+    monkeypatch.setattr(fulltext, "ID_WINDOW", 20)
+    monkeypatch.setattr(fulltext, "MAX_TIME_WINDOW", dt.timedelta(seconds=1))
+    monkeypatch.setattr(type(archive.articles), "find", recording_find)
+    got = [a["article_id"] for a in fulltext._by_time_windows(archive.db, start)]
+    # each once (beside the fixture's articles, written just now)
+    assert sorted(n for n in got if n >= 100_000) == list(range(100_000, 100_000 + len(stamps)))
+    windows = [f["updated_at"] for f, _ in asked[:-1]]
+    assert all(w["$lt"] - w["$gte"] <= dt.timedelta(seconds=1) for w in windows)
+    held = [n for _, n in asked if n]
+    assert max(held) <= 100  # what the widest window holds of the burst
+    assert sorted(held)[len(held) // 2] <= 2 * 20  # the rest sized from the last window's count
 
 
 def test_a_write_stamped_before_the_last_build_is_still_taken(archive, capsys):
@@ -217,6 +243,24 @@ def test_a_write_stamped_before_the_last_build_is_still_taken(archive, capsys):
     assert archive.articles.find_one({"article_id": 6})["updated_at"] < late  # the crawl's time, kept
     assert search(capsys, "--search", "半导体") == [6]
     assert not fulltext.is_behind(archive.db, index_path(archive))  # the note is taken
+
+
+def test_the_articles_read_again_within_the_margin_are_not_indexed_again(archive, capsys, monkeypatch):
+    """Every build reads back WATERMARK_MARGIN (the late commit above); what it read there
+    unchanged (the same updated_at) is skipped, not cut and indexed again: at a crawl's full
+    write rate the margin holds tens of thousands of articles."""
+    assert main(["index"]) == 0
+    made = []
+    document_of = fulltext.document_of
+    monkeypatch.setattr(fulltext, "document_of", lambda a: made.append(a["article_id"]) or document_of(a))
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 0
+    assert made == []  # all four were within the margin, unchanged
+    archive.write_articles([article(3, "理想汽车交付", "理想汽车交付量创新高。", "汽车")], "c2")
+    assert fulltext.build(archive.db, index_path(archive)).indexed == 1
+    assert made == [3]
+    assert search(capsys, "--search", "理想汽车") == [3]
+    # The skipped ones are still in the index.
+    assert sorted(search(capsys, "--search", "资本")) == [1, 2]
 
 
 def test_a_replaced_archive_is_indexed_whole_again(archive, capsys):

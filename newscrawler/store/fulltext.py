@@ -14,7 +14,8 @@ counts at once.
 
 Incremental builds read the articles whose ``updated_at`` (indexed) is at or after the last one
 the index took, less :data:`WATERMARK_MARGIN` (a write stamped just before another process's
-build read the archive, committed just after, is taken by the next build); each is deleted by
+build read the archive, committed just after, is taken by the next build; the ones read again
+whose stamp has not moved, noted in :data:`RECENT_FILE`, are skipped); each is deleted by
 its ``article_id`` term and added again, so an edit, a re-extraction or a changed tag replaces
 the old entry, whoever wrote it and whenever the index is next brought up to date. The write
 path moves ``updated_at`` (the time the crawl saw the change) whenever one of
@@ -57,14 +58,22 @@ INDEXED_FIELDS = ("title", "summary", "body_text", "published_at", "category", "
                   "revision")
 TITLE_BOOST = 2.0  # a word in the title says more about the article than one in its body
 STATE_FILE = "state.json"
+# The articles the last build took within WATERMARK_MARGIN of its watermark (id -> updated_at
+# in ms): the next build reads them again and indexes only those whose stamp has moved. Apart
+# from the state, which every search reads.
+RECENT_FILE = "recent.json"
 WRITER_HEAP = 128_000_000  # bytes of tantivy's indexing buffer (its minimum is 15 MB)
 BATCH = 500  # articles read from MongoDB per round trip
-# A build further behind than FEW_CHANGES articles (the archive's count less the index's)
-# reads the whole archive ID_WINDOW ids at a time (see _by_id_windows); a closer one asks for
-# the changed articles in one query. EMPTY_WINDOWS empty windows in a row end the walk.
+# A whole build of more than FEW_CHANGES articles reads the archive ID_WINDOW ids at a time
+# (see _by_id_windows; EMPTY_WINDOWS empty windows in a row end the walk); a small one is one
+# query. A catch-up reads what changed in windows of updated_at holding about ID_WINDOW
+# articles each (_by_time_windows), at most MAX_TIME_WINDOW wide: a window cannot be sized
+# before it is read, and a quiet stretch must not widen one over a burst of writes (the write
+# path stamps a few hundred a second at most: a window holds tens of thousands at worst).
 FEW_CHANGES = 5_000
 ID_WINDOW = 2_000
 EMPTY_WINDOWS = 5_000
+MAX_TIME_WINDOW = dt.timedelta(minutes=2)
 # A write stamped more than LATE_WRITE before it is made is noted (note_late_writes); one
 # stamped less is read again by the next build, which reads back WATERMARK_MARGIN (LATE_WRITE
 # and a minute of commit time and clock skew between writers) before the last one it took. Kept
@@ -148,12 +157,65 @@ def document_of(article: Mapping[str, Any]):
 PROJECTION = {"_id": 0, "article_id": 1, "updated_at": 1, **{f: 1 for f in INDEXED_FIELDS}}
 
 
+class RecentlyTaken:
+    """The articles a build took with an ``updated_at`` within :data:`WATERMARK_MARGIN` of the
+    latest it took (id -> stamp in ms). The next build reads them again (the margin catches a
+    write committed after a later-stamped one) and skips those whose stamp has not moved."""
+
+    def __init__(self, known: Mapping[str, int] | None = None):
+        self.known = {int(k): v for k, v in (known or {}).items()}
+        self.taken: dict[int, int] = {}
+        self.latest_ms: int | None = None
+        self._prune_at = 10_000
+
+    def unchanged(self, article_id: int, stamp_ms: int | None) -> bool:
+        return stamp_ms is not None and self.known.get(article_id) == stamp_ms
+
+    def note(self, article_id: int, stamp_ms: int | None) -> None:
+        if stamp_ms is None:
+            return
+        if self.latest_ms is None or stamp_ms > self.latest_ms:
+            self.latest_ms = stamp_ms
+        self.taken[article_id] = stamp_ms
+        if len(self.taken) > self._prune_at:  # a whole build: keep memory to the margin's articles
+            self.taken = self._within_margin()
+            self._prune_at = 2 * len(self.taken) + 10_000
+
+    def _within_margin(self) -> dict[int, int]:
+        if self.latest_ms is None:
+            return {}
+        floor = self.latest_ms - WATERMARK_MARGIN // dt.timedelta(milliseconds=1)
+        return {k: v for k, v in self.taken.items() if v >= floor}
+
+    def save(self, path: Path) -> None:
+        tmp = path / (RECENT_FILE + ".tmp")
+        tmp.write_text(json.dumps({str(k): v for k, v in self._within_margin().items()}))
+        os.replace(tmp, path / RECENT_FILE)
+
+    @classmethod
+    def load(cls, path: Path) -> "RecentlyTaken":
+        try:
+            return cls(json.loads((path / RECENT_FILE).read_text()))
+        except (OSError, ValueError, AttributeError):
+            return cls()
+
+
 def add_articles(writer, articles: Iterable[Mapping[str, Any]], after: dt.datetime | None = None,
-                 *, empty: bool = False) -> tuple[int, dt.datetime | None]:
+                 *, empty: bool = False, recent: RecentlyTaken | None = None) -> tuple[int, dt.datetime | None]:
     """Replace each article's document in the index (``empty``: the index holds none yet, just
-    add): (how many changed: had no ``updated_at`` or one after ``after``, the latest ``updated_at``)."""
+    add; ``recent``: skip the articles it took unchanged, note the ones taken): (how many
+    changed: had no ``updated_at`` or one after ``after``, the latest ``updated_at``)."""
     changed, latest = 0, None
     for article in articles:
+        if recent is not None:
+            article_id, stamp = int(article["article_id"]), _epoch_ms(article.get("updated_at"))
+            unchanged = recent.unchanged(article_id, stamp)
+            recent.note(article_id, stamp)
+            if unchanged:
+                updated = _aware(article.get("updated_at"))
+                if latest is None or updated > latest:
+                    latest = updated
+                continue
         if not empty:
             writer.delete_documents_by_term("article_id", int(article["article_id"]))
         writer.add_document(document_of(article))
@@ -263,7 +325,9 @@ def build(db, path: str | os.PathLike, *, rebuild: bool = False,
         since = _since(previous)
         if late and since and _aware(late["since"]) < since["updated_at"]["$gte"]:
             since = {"updated_at": {"$gte": _aware(late["since"])}}
-        count, latest = _index_into(db, path, since, progress, after=previous)
+        recent = RecentlyTaken.load(path)
+        count, latest = _index_into(db, path, since, progress, after=previous, recent=recent)
+        recent.save(path)
         if previous is not None and (latest is None or latest < previous):
             latest = previous
         _write_state(path, _state(collection, latest))
@@ -287,17 +351,22 @@ def _since(watermark: dt.datetime | None) -> dict[str, Any]:
 
 
 def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.datetime | None = None,
-                *, empty: bool = False) -> tuple[int, dt.datetime | None]:
+                *, empty: bool = False, recent: RecentlyTaken | None = None) -> tuple[int, dt.datetime | None]:
     import tantivy
 
     index = tantivy.Index(_schema(), path=str(path), reuse=True)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+    bound = filter_.get("updated_at", {}).get("$gte")
     total = db[ARTICLES].estimated_document_count()
-    if total - (0 if empty else index.searcher().num_docs) > FEW_CHANGES:
+    if bound is not None and bound > _EPOCH:
+        articles = _by_time_windows(db, bound)
+    elif total > FEW_CHANGES:
+        # A whole build, or the catch-up of an index whose last build saw no updated_at (an
+        # archive older than the field): read everything, take what the filter takes.
         articles = _changed_since(_by_id_windows(db, total), filter_)
     else:
         articles = db[ARTICLES].find(dict(filter_), PROJECTION, batch_size=BATCH)
-    count, latest = add_articles(writer, _reporting(articles, progress), after, empty=empty)
+    count, latest = add_articles(writer, _reporting(articles, progress), after, empty=empty, recent=recent)
     writer.commit()
     writer.wait_merging_threads()
     return count, latest
@@ -319,6 +388,25 @@ def _by_id_windows(db, total: int) -> Iterator[dict[str, Any]]:
         start += ID_WINDOW
 
 
+def _by_time_windows(db, since: dt.datetime) -> Iterator[dict[str, Any]]:
+    """The articles with ``updated_at`` at or after ``since``, read in windows of that time
+    (its index serves each), each window's width set from the last one's count to hold about
+    :data:`ID_WINDOW` articles: a catch-up of a million asks for a few thousand at a time (see
+    :func:`_by_id_windows`). What is written during the walk is taken by the last, open-ended
+    window or by the next build."""
+    width = MAX_TIME_WINDOW
+    start = since
+    end = dt.datetime.now(dt.timezone.utc)
+    while start <= end:
+        window = list(db[ARTICLES].find({"updated_at": {"$gte": start, "$lt": start + width}}, PROJECTION))
+        yield from window
+        start += width
+        scale = min(4.0, ID_WINDOW / len(window)) if window else 4.0
+        # Never under a millisecond, the stamps' resolution.
+        width = min(MAX_TIME_WINDOW, max(dt.timedelta(milliseconds=1), width * scale))
+    yield from db[ARTICLES].find({"updated_at": {"$gte": start}}, PROJECTION, batch_size=BATCH)
+
+
 def _changed_since(articles: Iterable[Mapping[str, Any]], filter_: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """The articles that ``filter_`` (``{}`` or :func:`_since`'s) takes."""
     bound = filter_.get("updated_at", {}).get("$gte")
@@ -335,7 +423,9 @@ def _whole_build(db, path: Path, collection: str | None, progress) -> int:
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     try:
-        count, latest = _index_into(db, fresh, {}, progress, empty=True)
+        recent = RecentlyTaken()
+        count, latest = _index_into(db, fresh, {}, progress, empty=True, recent=recent)
+        recent.save(fresh)
         _write_state(fresh, _state(collection, latest))
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
