@@ -74,6 +74,7 @@ FEW_CHANGES = 5_000
 ID_WINDOW = 2_000
 EMPTY_WINDOWS = 5_000
 MAX_TIME_WINDOW = dt.timedelta(minutes=2)
+FIRST_TIME_WINDOW = dt.timedelta(seconds=1)
 # A write stamped more than LATE_WRITE before it is made is noted (note_late_writes); one
 # stamped less is read again by the next build, which reads back WATERMARK_MARGIN (LATE_WRITE
 # and a minute of commit time and clock skew between writers) before the last one it took. Kept
@@ -394,7 +395,7 @@ def _by_time_windows(db, since: dt.datetime) -> Iterator[dict[str, Any]]:
     :data:`ID_WINDOW` articles: a catch-up of a million asks for a few thousand at a time (see
     :func:`_by_id_windows`). What is written during the walk is taken by the last, open-ended
     window or by the next build."""
-    width = MAX_TIME_WINDOW
+    width = FIRST_TIME_WINDOW  # grown from the first count: two minutes hold ~50,000 at a full write rate
     start = since
     end = dt.datetime.now(dt.timezone.utc)
     while start <= end:
