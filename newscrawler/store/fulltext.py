@@ -208,23 +208,20 @@ def add_articles(writer, articles: Iterable[Mapping[str, Any]], after: dt.dateti
     changed: had no ``updated_at`` or one after ``after``, the latest ``updated_at``)."""
     changed, latest = 0, None
     for article in articles:
+        updated = _aware(article.get("updated_at"))
+        if updated is not None and (latest is None or updated > latest):
+            latest = updated
         if recent is not None:
-            article_id, stamp = int(article["article_id"]), _epoch_ms(article.get("updated_at"))
+            article_id, stamp = int(article["article_id"]), _epoch_ms(updated)
             unchanged = recent.unchanged(article_id, stamp)
             recent.note(article_id, stamp)
             if unchanged:
-                updated = _aware(article.get("updated_at"))
-                if latest is None or updated > latest:
-                    latest = updated
                 continue
         if not empty:
             writer.delete_documents_by_term("article_id", int(article["article_id"]))
         writer.add_document(document_of(article))
-        updated = _aware(article.get("updated_at"))
         if after is None or updated is None or updated > after:
             changed += 1
-        if updated is not None and (latest is None or updated > latest):
-            latest = updated
     return changed, latest
 
 
