@@ -136,13 +136,13 @@ def grow(store: ArticleStore, generator: Generator, progress: Progress, size: in
 def update_index(db, index_path: Path, progress: Progress, written: int) -> None:
     """One build of the search index, its figures kept in progress.json (``index_builds``:
     articles written then, the build's mode, articles indexed, seconds)."""
-    mode = "whole" if fulltext.whole_build_reason(db, index_path) else "incremental"
     while True:
         try:
             result = fulltext.build(db, index_path)
             break
         except fulltext.IndexBusy:  # a `newscrawler index` beside the run: after it
             time.sleep(2)
+    mode = "whole" if result.rebuilt else "incremental"
     progress.data.setdefault("index_builds", []).append([written, mode, result.indexed, round(result.seconds, 3)])
     progress.save()
     print(f"  search index: {mode} build, {result.indexed:,} articles in {result.seconds:.1f} s "

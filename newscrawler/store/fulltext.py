@@ -189,15 +189,13 @@ class RecentlyTaken:
         return {k: v for k, v in self.taken.items() if v >= floor}
 
     def save(self, path: Path) -> None:
-        tmp = path / (RECENT_FILE + ".tmp")
-        tmp.write_text(json.dumps({str(k): v for k, v in self._within_margin().items()}))
-        os.replace(tmp, path / RECENT_FILE)
+        _write_json(path / RECENT_FILE, {str(k): v for k, v in self._within_margin().items()})
 
     @classmethod
     def load(cls, path: Path) -> "RecentlyTaken":
         try:
-            return cls(json.loads((path / RECENT_FILE).read_text()))
-        except (OSError, ValueError, AttributeError):
+            return cls(_read_json(path / RECENT_FILE))
+        except (ValueError, AttributeError):  # not a map of ids to stamps: nothing known
             return cls()
 
 
@@ -253,16 +251,25 @@ class WriterLock:
 
 
 def _read_state(path: Path) -> dict[str, Any]:
+    return _read_json(path / STATE_FILE)
+
+
+def _write_state(path: Path, state: Mapping[str, Any]) -> None:
+    _write_json(path / STATE_FILE, state)
+
+
+def _read_json(file: Path) -> Any:
     try:
-        return json.loads((path / STATE_FILE).read_text())
+        return json.loads(file.read_text())
     except (OSError, ValueError):
         return {}
 
 
-def _write_state(path: Path, state: Mapping[str, Any]) -> None:
-    tmp = path / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path / STATE_FILE)
+def _write_json(file: Path, data: Any) -> None:
+    """Written whole or not at all (a temporary file renamed over it)."""
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, file)
 
 
 def _collection_id(db) -> str | None:
@@ -355,10 +362,9 @@ def _index_into(db, path: Path, filter_: Mapping[str, Any], progress, after: dt.
     index = tantivy.Index(_schema(), path=str(path), reuse=True)
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
     bound = filter_.get("updated_at", {}).get("$gte")
-    total = db[ARTICLES].estimated_document_count()
     if bound is not None and bound > _EPOCH:
         articles = _by_time_windows(db, bound)
-    elif total > FEW_CHANGES:
+    elif (total := db[ARTICLES].estimated_document_count()) > FEW_CHANGES:
         # A whole build, or the catch-up of an index whose last build saw no updated_at (an
         # archive older than the field): read everything, take what the filter takes.
         articles = _changed_since(_by_id_windows(db, total), filter_)
